@@ -1,0 +1,155 @@
+"""The `rtt` command.
+
+    rtt run pipeline|STAGE --config NAME|PATH --set key=value ... [--run-id ID] [--round R]
+    rtt sql "SELECT ..." [--format table|csv|json]
+    rtt show ROLLOUT_ID
+    rtt serve [--cron "0 3 * * *"]
+    rtt ui
+
+`run` and `serve` go through the Prefect flows in `flows/` (imported only when those commands run,
+so the library itself never loads Prefect); `sql` and `show` read the artifact lake directly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import sys
+
+from rtt.config import load_config
+
+STAGE_NAMES = ("pipeline", "rubrics", "rollouts", "judge", "discriminator", "grpo", "eval")
+UI_HELP = """\
+MLflow UI:   mlflow ui --backend-store-uri sqlite:///mlflow/mlflow.db --port 5000   (then http://127.0.0.1:5000)
+Prefect UI:  prefect server start   (then http://127.0.0.1:4200; set PREFECT_API_URL=http://127.0.0.1:4200/api
+             in the shell that runs `rtt run` or `rtt serve` so flow runs show up there)"""
+
+
+def cmd_run(args) -> int:
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    load_config(args.config, args.set)  # fail fast on a bad preset or override, before Prefect starts
+    from flows.pipeline import pipeline
+    from flows.stages import FLOWS
+
+    if args.stage == "pipeline":
+        result = pipeline(config=args.config, overrides=args.set, run_id=args.run_id)
+        print_pipeline_summary(result, load_config(args.config, args.set))
+    else:
+        if args.stage != "rubrics" and not args.run_id:
+            raise SystemExit(f"rtt run {args.stage} needs --run-id of a run whose earlier stages exist")
+        result = FLOWS[args.stage](config=args.config, overrides=args.set, run_id=args.run_id, round=args.round)
+        print(json.dumps(result, indent=2))
+    return 0
+
+
+def print_pipeline_summary(result: dict, cfg) -> None:
+    print("\n== rtt pipeline finished ==")
+    print(f"run id: {result['run_id']}")
+    print("wall time per stage (s): " + ", ".join(f"{k} {v}" for k, v in result["wall_s"].items()))
+    evals = {k: v for k, v in result["stages"].items() if k.startswith("eval")}
+    for name, s in evals.items():
+        print(f"{name}: prompt accuracy {s.get('prompt_accuracy')}, item accuracy {s.get('item_accuracy')}")
+    print(f"tables: {os.path.abspath(cfg.data_dir)}/tables/<table>/<run_id>/*.parquet")
+    print(f'SQL:    rtt sql "SELECT round, step, reward_mean, item_pass_rate FROM train_steps '
+          f"WHERE run_id = '{result['run_id']}' ORDER BY round, step\"")
+    print(UI_HELP)
+
+
+def cmd_sql(args) -> int:
+    from rtt.data.catalog import ReadOnlyError, query
+    from rtt.data.store import Store
+
+    try:
+        table = query(Store(args.data_dir), args.query)
+    except ReadOnlyError as err:
+        print(err, file=sys.stderr)
+        return 2
+    rows = table.to_pylist()
+    if args.format == "json":
+        print(json.dumps(rows, indent=2, default=str))
+    elif args.format == "csv":
+        writer = csv.writer(sys.stdout)
+        writer.writerow(table.column_names)
+        writer.writerows([[row[c] for c in table.column_names] for row in rows])
+    else:
+        print(format_table(table.column_names, rows))
+    return 0
+
+
+def format_table(columns: list[str], rows: list[dict], width: int = 40) -> str:
+    def cell(value) -> str:
+        text = f"{value:.4g}" if isinstance(value, float) else str(value)
+        return text if len(text) <= width else text[: width - 1] + "…"
+
+    cells = [[cell(row[c]) for c in columns] for row in rows]
+    widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
+    lines = [" | ".join(c.ljust(w) for c, w in zip(columns, widths)), "-+-".join("-" * w for w in widths)]
+    lines += [" | ".join(v.ljust(w) for v, w in zip(r, widths)) for r in cells]
+    lines.append(f"({len(rows)} rows)")
+    return "\n".join(lines)
+
+
+def cmd_show(args) -> int:
+    from rtt.data.store import Store
+    from rtt.show import render_terminal
+
+    print(render_terminal(Store(args.data_dir), args.rollout_id))
+    return 0
+
+
+def cmd_serve(args) -> int:
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    from flows.deploy import serve
+
+    serve(config=args.config, overrides=args.set, cron=args.cron)
+    return 0
+
+
+def cmd_ui(args) -> int:
+    print(UI_HELP)
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="rtt", description="Rubrics to Tokens: rubric-based RL with token-level rewards")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="run the pipeline or one stage as a Prefect flow")
+    run.add_argument("stage", choices=STAGE_NAMES)
+    run.add_argument("--config", default="demo", help="preset name (demo, smoke, gpu) or a YAML path")
+    run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override, e.g. grpo.lr=1e-6")
+    run.add_argument("--run-id", default=None, help="run to create or continue")
+    run.add_argument("--round", type=int, default=0, help="round of a single stage (eval: -1 = starting policy)")
+    run.set_defaults(fn=cmd_run)
+
+    sql = sub.add_parser("sql", help="read-only SQL over all tables (DuckDB)")
+    sql.add_argument("query")
+    sql.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    sql.add_argument("--data-dir", default="data")
+    sql.set_defaults(fn=cmd_sql)
+
+    show = sub.add_parser("show", help="a rollout with its tokens coloured by relevance per rubric item")
+    show.add_argument("rollout_id")
+    show.add_argument("--data-dir", default="data")
+    show.set_defaults(fn=cmd_show)
+
+    serve = sub.add_parser("serve", help="serve the flows as Prefect deployments (for the UI and schedules)")
+    serve.add_argument("--config", default="demo")
+    serve.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    serve.add_argument("--cron", default=None, help="schedule the pipeline, e.g. '0 3 * * *'")
+    serve.set_defaults(fn=cmd_serve)
+
+    ui = sub.add_parser("ui", help="how to open the MLflow and Prefect UIs")
+    ui.set_defaults(fn=cmd_ui)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    return args.fn(args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,263 @@
+"""Typed run configuration: one section per stage, YAML presets, dotted overrides.
+
+A run is configured by a preset (a YAML file shipped in `rtt/presets/`, or any path) plus
+`key=value` overrides such as `grpo.lr=1e-6`. Every section rejects unknown keys with the key's
+dotted name, every field is documented, and the defaults are the vetted setting. The resolved
+configuration is saved next to the run's outputs and logged to MLflow.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+PRESETS_DIR = Path(__file__).parent / "presets"
+
+
+class Section(BaseModel):
+    """A config section: typed, documented, unknown keys rejected, assignments validated."""
+
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True, validate_assignment=True)
+
+
+class ModelConfig(Section):
+    policy: str = "smollm2-135m-instruct"
+    """The policy to start from: a local folder, a hub id, or one of the built-in names
+    `smollm2-135m-instruct` (hub id, else the offline GGUF package converted once under data/)
+    and `tiny` (a tiny random Llama with an in-process BPE tokenizer, for tests)."""
+    dtype: Literal["float32", "bfloat16"] = "float32"
+    """Dtype of the trained weights. On CUDA, bf16 autocast is used for forward passes either way."""
+    device: str = "auto"
+    """`auto` (cuda if available, else cpu), `cpu`, or `cuda[:i]`."""
+
+
+class RubricsConfig(Section):
+    source: Literal["builtin"] = "builtin"
+    """Where prompts and rubrics come from. `builtin`: procedurally generated prompts with
+    verifiable (rule-graded) items."""
+    n_prompts: int = 48
+    """Number of prompts to generate (train + eval)."""
+    eval_fraction: float = 0.25
+    """Fraction of prompts held out for evaluation (split by prompt)."""
+    max_items: int = 3
+    """Maximum rubric items per prompt (METHOD.md caps this at 20)."""
+
+
+class RolloutsConfig(Section):
+    n_prompts: int = 16
+    """Training prompts sampled by the offline rollouts stage (they feed discriminator training)."""
+    group_size: int = 4
+    """Responses sampled per prompt (G)."""
+    max_new_tokens: int = 64
+    """Longest response, in tokens."""
+    temperature: float = 1.0
+    """Sampling temperature; logprobs are computed on logits / temperature."""
+    top_p: float = 1.0
+    """Nucleus sampling threshold (1.0 = off)."""
+    batch_size: int = 32
+    """Sequences generated together."""
+    engine: Literal["transformers", "vllm"] = "transformers"
+    """Sampling engine: batched transformers `generate` (CPU/GPU) or vLLM (GPU only)."""
+
+
+class JudgeConfig(Section):
+    mode: Literal["rule"] = "rule"
+    """`rule`: rule checkers only (items without a checker get an unknown verdict)."""
+
+
+class DiscriminatorConfig(Section):
+    backbone: str = "policy"
+    """Backbone of the relevance model: `policy` (the starting policy's weights and tokenizer) or
+    a path/hub id of a causal LM that shares the policy's tokenizer."""
+    instruction: str = "Identify which tokens in the response are relevant to the criteria."
+    """Fixed instruction placed before the item text."""
+    epochs: int = 2
+    """Passes over the training pairs (early stopping may end sooner)."""
+    max_steps: int = 0
+    """Stop after this many optimizer steps (0 = no limit)."""
+    batch_size: int = 8
+    """(response, item) pairs per micro-batch."""
+    grad_accum: int = 1
+    """Micro-batches per optimizer step."""
+    lr: float = 5e-5
+    """Peak AdamW learning rate (linear warm-up, then cosine decay)."""
+    warmup_ratio: float = 0.1
+    """Fraction of optimizer steps spent warming up."""
+    weight_decay: float = 0.0
+    """AdamW weight decay."""
+    eval_fraction: float = 0.2
+    """Fraction of prompts held out to measure the discriminator (split by prompt, never by row)."""
+    patience: int = 2
+    """Early stopping: evaluations without held-out loss improvement before stopping."""
+    pos_weight: float = 1.0
+    """Weight of positive tokens in the BCE loss (relevant tokens are rare)."""
+    score_batch_size: int = 32
+    """(response, item) pairs per forward pass when scoring."""
+
+
+class GRPOConfig(Section):
+    steps: int = 4
+    """Policy-update steps per round (each samples a fresh batch from the current policy)."""
+    prompts_per_step: int = 4
+    """Prompts per step (B); each gets `group_size` responses."""
+    group_size: int = 4
+    """Responses per prompt (G)."""
+    max_new_tokens: int = 64
+    """Longest response, in tokens."""
+    temperature: float = 1.0
+    """Sampling temperature; the PPO ratio uses logits / temperature, as the sampler did."""
+    top_p: float = 1.0
+    """Nucleus sampling threshold (1.0 = off)."""
+    lr: float = 1e-6
+    """Peak AdamW learning rate."""
+    warmup_steps: int = 0
+    """Linear warm-up, in optimizer steps."""
+    weight_decay: float = 0.0
+    """AdamW weight decay."""
+    updates_per_batch: int = 2
+    """Optimizer steps per rollout batch (the batch is split into this many mini-batches)."""
+    micro_batch_size: int = 8
+    """Sequences per forward/backward pass (gradient accumulation over a mini-batch)."""
+    grad_clip: float = 1.0
+    """Max global gradient norm."""
+    reward_mode: Literal["all_or_nothing", "satisfaction_rate", "weighted"] = "all_or_nothing"
+    """Response reward (METHOD.md section 2)."""
+    scale: Literal["group", "batch", "none"] = "group"
+    """Denominator of the group-relative response advantage."""
+    token_norm: Literal["intra_sample", "inter_sample", "rubric_mean_group", "response_softmax"] = "intra_sample"
+    """Normalization of the 3-D token reward (METHOD.md section 4)."""
+    combine: Literal["add", "mix"] = "add"
+    """How response and token advantages combine (METHOD.md section 5)."""
+    token_weight: float = 0.5
+    """lambda: weight of the token advantage. 0 is plain GRPO on the response reward."""
+    relevance: Literal["discriminator", "uniform", "random", "gold"] = "discriminator"
+    """Source of token relevance: the trained discriminator, or an ablation."""
+    eps_low: float = 0.2
+    """Lower PPO clip range."""
+    eps_high: float = 0.27
+    """Upper PPO clip range."""
+    beta: float = 0.0
+    """KL coefficient to the frozen starting policy (k3). 0 loads no reference model."""
+    entropy_coef: float = 0.0
+    """Entropy bonus coefficient."""
+    loss_agg: Literal["seq_mean_token_mean", "token_mean", "seq_mean_token_sum_norm"] = "seq_mean_token_mean"
+    """Loss aggregation over tokens and sequences (METHOD.md section 6)."""
+
+
+class EvalConfig(Section):
+    max_prompts: int = 0
+    """Held-out prompts to evaluate (0 = all of the eval split)."""
+    max_new_tokens: int = 96
+    """Longest greedy response, in tokens."""
+    batch_size: int = 16
+    """Prompts generated together."""
+
+
+class Config(Section):
+    name: str = "default"
+    """Preset name, for display."""
+    seed: int = 0
+    """Seed of everything random: prompt generation, sampling, initialization."""
+    rounds: int = 2
+    """Rounds of rollouts -> judge -> discriminator -> grpo -> eval run by the pipeline."""
+    data_dir: str = "data"
+    """Root of the artifact lake (tables, checkpoints, resolved configs)."""
+    tracking_uri: str = "mlflow"
+    """MLflow tracking URI. A plain path is a local store (a SQLite file inside it)."""
+    experiment: str = "rtt"
+    """MLflow experiment name."""
+    threads: int = 0
+    """torch CPU threads (0 = torch's default)."""
+    model: ModelConfig = ModelConfig()
+    """The starting policy."""
+    rubrics: RubricsConfig = RubricsConfig()
+    """Prompts and rubric items."""
+    rollouts: RolloutsConfig = RolloutsConfig()
+    """Offline sampling (feeds the discriminator)."""
+    judge: JudgeConfig = JudgeConfig()
+    """Verdicts per (response, item)."""
+    discriminator: DiscriminatorConfig = DiscriminatorConfig()
+    """Token-level relevance discriminator."""
+    grpo: GRPOConfig = GRPOConfig()
+    """Online RTT-GRPO policy updates."""
+    eval: EvalConfig = EvalConfig()
+    """Held-out evaluation."""
+
+
+class ConfigError(ValueError):
+    """A preset or override that does not fit the schema; the message names the key."""
+
+
+def preset_path(name_or_path: str) -> Path:
+    """A shipped preset by name (`demo`, `smoke`, `gpu`), or a YAML path."""
+    path = Path(name_or_path)
+    if path.suffix in (".yaml", ".yml"):
+        if not path.exists():
+            raise ConfigError(f"config file not found: {path}")
+        return path
+    shipped = PRESETS_DIR / f"{name_or_path}.yaml"
+    if not shipped.exists():
+        names = sorted(p.stem for p in PRESETS_DIR.glob("*.yaml"))
+        raise ConfigError(f"unknown preset {name_or_path!r}; shipped presets: {names}, or give a .yaml path")
+    return shipped
+
+
+def parse_override(override: str) -> tuple[list[str], object]:
+    """`grpo.lr=1e-6` -> (["grpo", "lr"], 1e-6); the value is parsed as YAML (numbers, bools, lists)."""
+    key, sep, raw = override.partition("=")
+    if not sep or not key.strip():
+        raise ConfigError(f"override {override!r} is not of the form key=value")
+    return key.strip().split("."), yaml.safe_load(raw)
+
+
+def apply_override(tree: dict, keys: list[str], value: object) -> None:
+    node = tree
+    for key in keys[:-1]:
+        node = node.setdefault(key, {})
+        if not isinstance(node, dict):
+            raise ConfigError(f"override key {'.'.join(keys)!r}: {key!r} is not a section")
+    node[keys[-1]] = value
+
+
+def load_config(preset: str = "demo", overrides: list[str] | tuple[str, ...] = ()) -> Config:
+    """Load a preset and apply dotted overrides; unknown or mistyped keys raise ConfigError naming them."""
+    path = preset_path(preset)
+    tree = yaml.safe_load(path.read_text()) or {}
+    if not isinstance(tree, dict):
+        raise ConfigError(f"{path}: top level must be a mapping")
+    for override in overrides:
+        apply_override(tree, *parse_override(override))
+    try:
+        return Config.model_validate(tree)
+    except ValidationError as err:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in err.errors())
+        raise ConfigError(f"{path}: {problems}") from None
+
+
+def config_dict(cfg: Config) -> dict:
+    return cfg.model_dump(mode="json")
+
+
+def flat_params(cfg: Config) -> dict[str, str]:
+    """The resolved config as dotted keys, for MLflow params."""
+    out: dict[str, str] = {}
+
+    def walk(prefix: str, node: object) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                walk(f"{prefix}.{key}" if prefix else key, value)
+        else:
+            out[prefix] = json.dumps(node) if isinstance(node, (list, dict)) else str(node)
+
+    walk("", config_dict(cfg))
+    return out
+
+
+def save_config(cfg: Config, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(config_dict(cfg), indent=2) + "\n")
+    return path

@@ -1,0 +1,139 @@
+"""The instruction registry: id -> (checker, kwargs spec, rubric-item template), and the two
+entry points `check` and `describe` that validate kwargs against it.
+
+Ids and kwargs names are IFEval's. A kwargs spec maps each key to its type: `int`, `str`,
+`list[str]`, or a tuple of the allowed strings. Keys whose value is None count as absent (the
+Hugging Face copy of IFEval pads every kwargs dict with nulls for the keys it does not use).
+"""
+
+from __future__ import annotations
+
+from typing import Callable, NamedTuple
+
+from rtt.constraints import checkers
+from rtt.constraints.checkers import Verdict
+
+RELATIONS = ("less than", "at least")
+
+
+class Instruction(NamedTuple):
+    checker: Callable[..., Verdict]
+    kwargs: dict[str, object]
+    template: str
+
+
+REGISTRY: dict[str, Instruction] = {
+    "punctuation:no_comma": Instruction(
+        checkers.no_comma, {}, "The response does not contain any commas."
+    ),
+    "keywords:existence": Instruction(
+        checkers.keywords_existence,
+        {"keywords": list[str]},
+        "The response includes each of these words: {keywords}.",
+    ),
+    "keywords:forbidden_words": Instruction(
+        checkers.forbidden_words,
+        {"forbidden_words": list[str]},
+        "The response uses none of these words: {forbidden_words}.",
+    ),
+    "keywords:frequency": Instruction(
+        checkers.keyword_frequency,
+        {"keyword": str, "frequency": int, "relation": RELATIONS},
+        'The word "{keyword}" appears {relation} {frequency} times in the response.',
+    ),
+    "change_case:english_lowercase": Instruction(
+        checkers.english_lowercase,
+        {},
+        "The entire response is in lowercase letters, with no capital letters.",
+    ),
+    "change_case:english_capital": Instruction(
+        checkers.english_capital, {}, "The entire response is in capital letters."
+    ),
+    "length_constraints:number_words": Instruction(
+        checkers.number_words,
+        {"num_words": int, "relation": RELATIONS},
+        "The response has {relation} {num_words} words.",
+    ),
+    "detectable_format:title": Instruction(
+        checkers.title,
+        {},
+        "The response has a title wrapped in double angular brackets, such as <<my title>>.",
+    ),
+    "startend:end_checker": Instruction(
+        checkers.end_checker,
+        {"end_phrase": str},
+        'The response ends with the exact phrase "{end_phrase}", with nothing after it.',
+    ),
+    "detectable_content:postscript": Instruction(
+        checkers.postscript,
+        {"postscript_marker": str},
+        'The response ends with a postscript starting with "{postscript_marker}".',
+    ),
+    "startend:quotation": Instruction(
+        checkers.quotation, {}, "The entire response is wrapped in double quotation marks."
+    ),
+    "detectable_format:number_bullet_lists": Instruction(
+        checkers.number_bullet_lists,
+        {"num_bullets": int},
+        "The response has exactly {num_bullets} markdown bullet points (lines starting with * or -).",
+    ),
+}
+
+INSTRUCTION_IDS: tuple[str, ...] = tuple(REGISTRY)
+
+
+def _fits(value: object, kind: object) -> bool:
+    if kind is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if kind is str:
+        return isinstance(value, str)
+    if kind == list[str]:
+        return isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value)
+    return isinstance(value, str) and value in kind  # a tuple of allowed strings
+
+
+def _kind_name(kind: object) -> str:
+    if isinstance(kind, tuple):
+        return "one of " + ", ".join(repr(k) for k in kind)
+    return "list[str]" if kind == list[str] else kind.__name__
+
+
+def _validated(instruction_id: str, kwargs: dict) -> tuple[Instruction, dict]:
+    """The registry entry and kwargs without None values; ValueError naming id and key."""
+    if instruction_id not in REGISTRY:
+        raise ValueError(f"unknown instruction id {instruction_id!r}")
+    entry = REGISTRY[instruction_id]
+    if not isinstance(kwargs, dict):
+        raise ValueError(f"{instruction_id}: kwargs must be a dict, got {type(kwargs).__name__}")
+    given = {k: v for k, v in kwargs.items() if v is not None}
+    unexpected = sorted(given.keys() - entry.kwargs.keys())
+    if unexpected:
+        raise ValueError(f"{instruction_id}: unexpected kwargs {', '.join(map(repr, unexpected))}")
+    for key, kind in entry.kwargs.items():
+        if key not in given:
+            raise ValueError(f"{instruction_id}: missing kwarg {key!r}")
+        if not _fits(given[key], kind):
+            raise ValueError(
+                f"{instruction_id}: kwarg {key!r} must be {_kind_name(kind)}, got {given[key]!r}"
+            )
+    return entry, given
+
+
+def check(instruction_id: str, kwargs: dict, response: str, prompt: str | None = None) -> Verdict:
+    """Grade `response` on one instruction; the verdict carries the deciding character spans.
+
+    `prompt` is for checkers that need the user's message; none of the current ones do.
+    """
+    entry, given = _validated(instruction_id, kwargs)
+    return entry.checker(response, **given)
+
+
+def _quoted(words: list[str]) -> str:
+    return ", ".join(f'"{w}"' for w in words)
+
+
+def describe(instruction_id: str, kwargs: dict) -> str:
+    """The rubric item in natural language, e.g. "The response does not contain any commas."."""
+    entry, given = _validated(instruction_id, kwargs)
+    shown = {k: _quoted(v) if isinstance(v, (list, tuple)) else v for k, v in given.items()}
+    return entry.template.format(**shown)

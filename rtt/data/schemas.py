@@ -1,0 +1,153 @@
+"""The contracts between stages: one pyarrow schema per table.
+
+One row per sequence, never per token: per-token values are list columns aligned with
+`token_ids` (index t of `logprobs`, `relevance`, `token_labels`, `adv_tokens` is response token t,
+EOS included, prompt excluded). Every row carries `run_id`; `round` and `step` place it in a run
+(`step` is -1 for rows not made inside a GRPO step). Bump SCHEMA_VERSION on any change; it is
+stored in each Parquet file's metadata.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+SCHEMA_VERSION = 1
+
+SPAN = pa.struct([("start", pa.int32()), ("end", pa.int32())])
+
+SCHEMAS: dict[str, pa.Schema] = {
+    # A prompt and where it is used. `prompt` is the user message; the chat template is applied at sampling.
+    "prompts": pa.schema([
+        ("run_id", pa.string()),
+        ("prompt_id", pa.string()),
+        ("split", pa.string()),          # train | eval
+        ("source", pa.string()),         # builtin | <dataset name>
+        ("task", pa.string()),
+        ("prompt", pa.string()),
+    ]),
+    # One row per rubric item.
+    "rubrics": pa.schema([
+        ("run_id", pa.string()),
+        ("item_id", pa.string()),
+        ("prompt_id", pa.string()),
+        ("item_index", pa.int32()),
+        ("version", pa.int32()),         # rubric version (refinement rounds write new versions)
+        ("text", pa.string()),           # the natural-language criterion
+        ("weight", pa.float32()),
+        ("kind", pa.string()),           # rule | llm
+        ("checker", pa.string()),        # rule checker id, null for LLM-graded items
+        ("checker_kwargs", pa.string()),  # JSON object
+    ]),
+    # One row per sampled response; reward and advantages are filled for GRPO-step rollouts.
+    "rollouts": pa.schema([
+        ("run_id", pa.string()),
+        ("rollout_id", pa.string()),
+        ("prompt_id", pa.string()),
+        ("round", pa.int32()),
+        ("step", pa.int32()),
+        ("sample_index", pa.int32()),
+        ("policy", pa.string()),         # checkpoint that sampled it
+        ("prompt_token_ids", pa.list_(pa.int32())),
+        ("token_ids", pa.list_(pa.int32())),
+        ("logprobs", pa.list_(pa.float32())),
+        ("text", pa.string()),
+        ("num_tokens", pa.int32()),
+        ("finished", pa.bool_()),        # ended with EOS (False: cut at max_new_tokens)
+        ("reward", pa.float32()),
+        ("adv_response", pa.float32()),
+        ("adv_tokens", pa.list_(pa.float32())),
+    ]),
+    # One row per (rollout, rubric item).
+    "verdicts": pa.schema([
+        ("run_id", pa.string()),
+        ("verdict_id", pa.string()),
+        ("rollout_id", pa.string()),
+        ("item_id", pa.string()),
+        ("prompt_id", pa.string()),
+        ("round", pa.int32()),
+        ("step", pa.int32()),
+        ("verdict", pa.int8()),          # +1 satisfied, -1 violated, 0 unknown
+        ("judge", pa.string()),          # rule | llm:<model>
+        ("reason", pa.string()),         # why unknown, or the judge's raw answer
+        ("spans", pa.list_(SPAN)),       # evidence: character offsets into the rollout text
+        ("token_labels", pa.list_(pa.int8())),  # 1 where a response token overlaps an evidence span
+    ]),
+    # Token relevance per (rollout, item), as used by the GRPO step.
+    "token_scores": pa.schema([
+        ("run_id", pa.string()),
+        ("rollout_id", pa.string()),
+        ("item_id", pa.string()),
+        ("round", pa.int32()),
+        ("step", pa.int32()),
+        ("source", pa.string()),         # discriminator | uniform | random | gold
+        ("relevance", pa.list_(pa.float32())),
+    ]),
+    # One row per GRPO step.
+    "train_steps": pa.schema([
+        ("run_id", pa.string()),
+        ("round", pa.int32()),
+        ("step", pa.int32()),
+        ("global_step", pa.int32()),
+        ("reward_mean", pa.float32()),
+        ("reward_std", pa.float32()),
+        ("item_pass_rate", pa.float32()),
+        ("zero_var_groups", pa.float32()),   # fraction of groups whose rewards are all equal
+        ("adv_response_abs", pa.float32()),
+        ("adv_token_abs", pa.float32()),
+        ("loss", pa.float32()),
+        ("clip_frac", pa.float32()),
+        ("approx_kl", pa.float32()),
+        ("kl", pa.float32()),
+        ("entropy", pa.float32()),
+        ("grad_norm", pa.float32()),
+        ("lr", pa.float32()),
+        ("response_tokens", pa.int32()),
+        ("tokens_per_s", pa.float32()),
+        ("t_sample", pa.float32()),
+        ("t_judge", pa.float32()),
+        ("t_score", pa.float32()),
+        ("t_advantage", pa.float32()),
+        ("t_update", pa.float32()),
+        ("t_total", pa.float32()),
+    ]),
+    # Discriminator quality per evaluation, overall and per item kind.
+    "disc_metrics": pa.schema([
+        ("run_id", pa.string()),
+        ("round", pa.int32()),
+        ("split", pa.string()),          # train | heldout
+        ("epoch", pa.float32()),
+        ("opt_step", pa.int32()),
+        ("kind", pa.string()),           # all | <checker id>
+        ("loss", pa.float32()),
+        ("precision", pa.float32()),
+        ("recall", pa.float32()),
+        ("f1", pa.float32()),
+        ("auroc", pa.float32()),
+        ("ece", pa.float32()),
+        ("n_tokens", pa.int64()),
+    ]),
+    # One row per (checkpoint, benchmark, metric).
+    "evals": pa.schema([
+        ("run_id", pa.string()),
+        ("round", pa.int32()),           # -1 = the starting policy
+        ("checkpoint", pa.string()),
+        ("benchmark", pa.string()),
+        ("metric", pa.string()),
+        ("value", pa.float64()),
+        ("n", pa.int32()),
+    ]),
+    # Every generation made for an evaluation, so anyone can read or re-grade it.
+    "generations": pa.schema([
+        ("run_id", pa.string()),
+        ("round", pa.int32()),
+        ("checkpoint", pa.string()),
+        ("benchmark", pa.string()),
+        ("prompt_id", pa.string()),
+        ("response", pa.string()),
+        ("num_tokens", pa.int32()),
+        ("items_passed", pa.int32()),
+        ("items_total", pa.int32()),
+    ]),
+}
+
+TABLES = tuple(SCHEMAS)

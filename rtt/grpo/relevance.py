@@ -1,0 +1,39 @@
+"""Token relevance `[N, K, T]` for a GRPO batch, from the discriminator or an ablation.
+
+Sources (config `grpo.relevance`): `discriminator` (the trained model), `uniform` (all ones on
+valid tokens: A_tok is 0 under intra_sample), `random` (U(0,1)), `gold` (the rule checkers'
+evidence spans as 0/1 labels: an upper bound for the discriminator). Invalid (item or token
+padding) positions are 0.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from rtt.discriminator.score import score_relevance
+
+
+def valid_mask(n_items: list[int], lengths: list[int], k: int, t: int) -> torch.Tensor:
+    items = torch.arange(k).unsqueeze(0) < torch.tensor(n_items).unsqueeze(1)  # [N, K]
+    tokens = torch.arange(t).unsqueeze(0) < torch.tensor(lengths).unsqueeze(1)  # [N, T]
+    return items.unsqueeze(-1) & tokens.unsqueeze(1)  # [N, K, T]
+
+
+def relevance(source: str, *, gold: torch.Tensor, item_texts: list[list[str]], responses: list[list[int]],
+              discriminator=None, tokenizer=None, instruction: str = "", batch_size: int = 32,
+              generator: torch.Generator | None = None) -> torch.Tensor:
+    """`gold` is `[N, K, T]` 0/1 labels; it also fixes the output shape."""
+    n, k, t = gold.shape
+    valid = valid_mask([len(x) for x in item_texts], [len(r) for r in responses], k, t)  # [N, K, T]
+    if source == "gold":
+        return gold.float() * valid
+    if source == "uniform":
+        return valid.float()
+    if source == "random":
+        return torch.rand((n, k, t), generator=generator) * valid
+    if source == "discriminator":
+        scores = score_relevance(discriminator, tokenizer, instruction, item_texts, responses, batch_size)  # [N, K', T']
+        out = torch.zeros((n, k, t))
+        out[:, :scores.shape[1], :scores.shape[2]] = scores
+        return out * valid
+    raise ValueError(f"relevance source: unknown {source!r}")

@@ -1,0 +1,159 @@
+"""RTT-GRPO stage: online policy updates with token-level advantages (METHOD.md sections 2-6).
+
+One step: sample G responses for each of B prompts from the current policy, judge every
+(response, item), score token relevance, compute A = A_res + lambda * A_tok, update the policy.
+Every step's rollouts (with reward and advantages), verdicts, token scores and statistics are
+written to the tables with `round` and `step`, so any step can be inspected or re-scored with SQL.
+With `grpo.token_weight=0` this is plain GRPO on the response reward (same code path, no scoring).
+"""
+
+from __future__ import annotations
+
+import time
+
+import torch
+
+from rtt.checkpoints import discriminator_dir, policy_dir, save_pretrained_atomic, starting_policy
+from rtt.config import Config
+from rtt.data.store import Store
+from rtt.discriminator.model import load_discriminator
+from rtt.grpo.advantages import combine_advantages, response_advantages, response_rewards, token_advantages
+from rtt.grpo.logprobs import pack
+from rtt.grpo.relevance import relevance
+from rtt.grpo.trainer import PolicyTrainer
+from rtt.judge.rule import verdict_row
+from rtt.models import load_causal_lm, load_tokenizer, resolve_device
+from rtt.rollout.sampler import sample
+from rtt.rollout.stage import pick_prompts, rollout_rows
+from rtt.rubrics.items import load_prompts, load_rubrics
+from rtt.tracking import Tracker
+
+
+class Clock:
+    """Accumulates wall time per phase of a step."""
+
+    def __init__(self):
+        self.times: dict[str, float] = {}
+        self.last = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.times[name] = self.times.get(name, 0.0) + now - self.last
+        self.last = now
+
+
+def dense(rows: list[list], k: int, t: int | None, fill=0) -> torch.Tensor:
+    """Ragged [N][K] (or [N][K][T]) Python lists -> a padded tensor."""
+    shape = (len(rows), k) if t is None else (len(rows), k, t)
+    out = torch.full(shape, fill, dtype=torch.float32)
+    for i, row in enumerate(rows):
+        for j, value in enumerate(row):
+            if t is None:
+                out[i, j] = value
+            else:
+                out[i, j, :len(value)] = torch.tensor(value, dtype=torch.float32)
+    return out
+
+
+def grpo_step(cfg: Config, run_id: str, round_: int, step: int, policy_name: str, model, tokenizer, trainer,
+              prompts: list[dict], rubrics: dict, discriminator, generator: torch.Generator) -> dict[str, list]:
+    g = cfg.grpo
+    clock = Clock()
+    samples = sample(model, tokenizer, [p["prompt"] for p in prompts], g.group_size, g.max_new_tokens, g.temperature,
+                     g.top_p, batch_size=len(prompts) * g.group_size, seed=cfg.seed + 7919 * trainer.global_step + round_,
+                     desc=f"grpo r{round_} s{step} sample")
+    rollouts = rollout_rows(run_id, round_, step, policy_name, prompts, samples)
+    clock.lap("sample")
+
+    items = [rubrics.get(prompts[s.prompt_index]["prompt_id"], []) for s in samples]
+    verdicts = [[verdict_row(run_id, round_, step, r["rollout_id"], item, s.text, s.offsets, prompts[s.prompt_index]["prompt"])
+                 for item in its] for r, s, its in zip(rollouts, samples, items)]
+    k = max(max(map(len, items)), 1)
+    t = max(max(len(s.token_ids) for s in samples), 1)
+    v = dense([[row["verdict"] for row in rows] for rows in verdicts], k, None)  # [N, K]
+    weights = dense([[item.weight for item in its] for its in items], k, None)  # [N, K]
+    gold = dense([[row["token_labels"] for row in rows] for rows in verdicts], k, t)  # [N, K, T]
+    clock.lap("judge")
+
+    responses = [s.token_ids for s in samples]
+    if g.token_weight != 0:
+        rel = relevance(g.relevance, gold=gold, item_texts=[[i.text for i in its] for its in items], responses=responses,
+                        discriminator=discriminator, tokenizer=tokenizer, instruction=cfg.discriminator.instruction,
+                        batch_size=cfg.discriminator.score_batch_size, generator=generator)  # [N, K, T]
+    else:
+        rel = torch.zeros_like(gold)
+    clock.lap("score")
+
+    batch = pack([s.prompt_token_ids for s in samples], responses, tokenizer.pad_token_id)
+    mask = batch.response_mask[:, :t]  # [N, T]
+    rewards = response_rewards(v, g.reward_mode, weights)  # [N]
+    adv_res = response_advantages(rewards, g.group_size, g.scale)  # [N]
+    adv_tok = token_advantages(v, rel, mask, g.group_size, g.token_norm) if g.token_weight != 0 else torch.zeros_like(rel[:, 0])  # [N, T]
+    adv = combine_advantages(adv_res, adv_tok, mask, g.combine, g.token_weight)  # [N, T]
+    clock.lap("advantage")
+
+    stats = trainer.update(batch, adv)
+    clock.lap("update")
+
+    for i, (row, s) in enumerate(zip(rollouts, samples)):
+        row.update(reward=float(rewards[i]), adv_response=float(adv_res[i]), adv_tokens=adv[i, :len(s.token_ids)].tolist())
+    scores = [] if g.token_weight == 0 else [
+        {"run_id": run_id, "rollout_id": r["rollout_id"], "item_id": item.item_id, "round": round_, "step": step,
+         "source": g.relevance, "relevance": rel[i, j, :len(samples[i].token_ids)].tolist()}
+        for i, (r, its) in enumerate(zip(rollouts, items)) for j, item in enumerate(its)
+    ]
+    groups = rewards.view(-1, g.group_size)  # [B, G]
+    known = v != 0
+    n_tokens = int(mask.sum())
+    total = sum(clock.times.values())
+    metrics = {
+        "reward_mean": float(rewards.mean()), "reward_std": float(rewards.std()) if len(rewards) > 1 else 0.0,
+        "item_pass_rate": float((v > 0).sum() / known.sum().clamp(min=1)),
+        "zero_var_groups": float((groups.max(1).values == groups.min(1).values).float().mean()),
+        "adv_response_abs": float(adv_res.abs().mean()),
+        "adv_token_abs": float(adv_tok[mask].abs().mean()) if n_tokens else 0.0,
+        "loss": stats.get("loss", 0.0), "clip_frac": stats.get("clip_frac", 0.0), "approx_kl": stats.get("approx_kl", 0.0),
+        "kl": stats.get("kl", 0.0), "entropy": stats.get("entropy", 0.0), "grad_norm": stats.get("grad_norm", 0.0),
+        "lr": stats.get("lr", 0.0), "response_tokens": n_tokens, "tokens_per_s": n_tokens / total,
+        **{f"t_{name}": seconds for name, seconds in clock.times.items()}, "t_total": total,
+    }
+    step_row = {"run_id": run_id, "round": round_, "step": step, "global_step": trainer.global_step, **metrics}
+    return {"rollouts": rollouts, "verdicts": [r for rows in verdicts for r in rows], "token_scores": scores,
+            "train_steps": [step_row]}
+
+
+def run_grpo(cfg: Config, store: Store, tracker: Tracker, run_id: str, round_: int) -> dict:
+    g = cfg.grpo
+    device = resolve_device(cfg.model.device)
+    policy_name = starting_policy(cfg, store, run_id, round_)
+    tokenizer = load_tokenizer(policy_name)
+    torch.manual_seed(cfg.seed + round_)
+    model = load_causal_lm(policy_name, device, cfg.model.dtype)
+    ref_model = load_causal_lm(policy_name, device, cfg.model.dtype).eval() if g.beta > 0 else None
+    discriminator = None
+    if g.relevance == "discriminator" and g.token_weight != 0:
+        discriminator = load_discriminator(str(discriminator_dir(store, run_id, round_)), device)
+    trainer = PolicyTrainer(model, g, device, ref_model, seed=cfg.seed + round_)
+    prompts = load_prompts(store, run_id, "train")
+    rubrics = load_rubrics(store, run_id)
+    generator = torch.Generator().manual_seed(cfg.seed + round_)
+    history = []
+    for step in range(g.steps):
+        batch_prompts = pick_prompts(prompts, g.prompts_per_step, (round_ * g.steps + step) * g.prompts_per_step)
+        tables = grpo_step(cfg, run_id, round_, step, policy_name, model, tokenizer, trainer, batch_prompts, rubrics,
+                           discriminator, generator)
+        for table, rows in tables.items():
+            if rows:
+                store.write(table, rows, run_id, f"round{round_}_step{step}")
+        metrics = {k: v for k, v in tables["train_steps"][0].items() if k not in ("run_id", "round", "step", "global_step")}
+        tracker.log_metrics(metrics, step=round_ * g.steps + step)
+        history.append(metrics)
+        print(f"grpo r{round_} step {step}: reward {metrics['reward_mean']:.3f} pass {metrics['item_pass_rate']:.3f} "
+              f"|A_tok| {metrics['adv_token_abs']:.3f} {metrics['t_total']:.1f}s", flush=True)
+    out = policy_dir(store, run_id, round_)
+    save_pretrained_atomic(model, tokenizer, out)
+    tracker.set_tags({"policy_checkpoint": str(out)})
+    return {"steps": g.steps, "checkpoint": str(out),
+            "reward_first": round(history[0]["reward_mean"], 4), "reward_last": round(history[-1]["reward_mean"], 4),
+            "seconds": round(sum(h["t_total"] for h in history), 1)}
+

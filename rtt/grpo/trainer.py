@@ -1,0 +1,92 @@
+"""The policy update: PPO-clip steps on plain tensors (METHOD.md section 6).
+
+The trainer never sees the algorithm: it receives sequences, a response mask and a per-token
+advantage `[N, T]` computed beforehand (rtt/grpo/advantages.py), and returns statistics.
+One rollout batch is split into `updates_per_batch` shuffled mini-batches, one optimizer step each,
+with gradient accumulation over micro-batches. `logp_old` is computed once, before the first update,
+by the policy that sampled, so later mini-batches see a real ratio.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+import torch
+
+from rtt.config import GRPOConfig
+from rtt.grpo.logprobs import Packed, token_logprobs
+from rtt.grpo.loss import policy_loss
+
+
+class PolicyTrainer:
+    def __init__(self, model, cfg: GRPOConfig, device: torch.device, ref_model=None, seed: int = 0):
+        self.model, self.cfg, self.device, self.ref_model = model, cfg, device, ref_model
+        params = [p for p in model.parameters() if p.requires_grad]
+        self.optimizer = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+        warmup = max(cfg.warmup_steps, 0)
+        self.scheduler = torch.optim.lr_scheduler.LambdaLR(
+            self.optimizer, lambda step: min(1.0, (step + 1) / warmup) if warmup else 1.0
+        )
+        self.generator = torch.Generator().manual_seed(seed)
+        self.global_step = 0
+
+    def autocast(self):
+        if self.device.type == "cuda":
+            return torch.autocast("cuda", dtype=torch.bfloat16)
+        return contextlib.nullcontext()
+
+    @torch.no_grad()
+    def logprobs(self, model, batch: Packed) -> torch.Tensor:
+        """Per-token logprobs `[N, T]` of `model`, in micro-batches, without gradients."""
+        model.eval()
+        out = []
+        for start in range(0, batch.input_ids.shape[0], self.cfg.micro_batch_size):
+            micro = batch.select(range(start, min(start + self.cfg.micro_batch_size, batch.input_ids.shape[0]))).to(self.device)
+            with self.autocast():
+                logp, _ = token_logprobs(model, micro, self.cfg.temperature)
+            out.append(logp.float().cpu())
+        return torch.cat(out)  # [N, T]
+
+    def update(self, batch: Packed, advantages: torch.Tensor) -> dict[str, float]:
+        """`updates_per_batch` optimizer steps on one rollout batch; returns mean statistics."""
+        n = batch.input_ids.shape[0]
+        old = self.logprobs(self.model, batch)  # [N, T]
+        ref = self.logprobs(self.ref_model, batch) if self.cfg.beta > 0 else None  # [N, T]
+        self.model.train()
+        order = torch.randperm(n, generator=self.generator)
+        minis = [m for m in order.chunk(self.cfg.updates_per_batch) if len(m)]
+        totals: dict[str, float] = {}
+        for mini in minis:
+            stats = self._optimizer_step(batch, advantages, old, ref, mini)
+            for key, value in stats.items():
+                totals[key] = totals.get(key, 0.0) + value / len(minis)
+        return totals
+
+    def _optimizer_step(self, batch, advantages, old, ref, rows: torch.Tensor) -> dict[str, float]:
+        cfg = self.cfg
+        mini_tokens = batch.response_mask[rows].sum().clamp(min=1)
+        sums: dict[str, float] = {}
+        for micro in rows.split(cfg.micro_batch_size):
+            part = batch.select(micro).to(self.device)
+            # weight of this micro-batch in the mini-batch mean (by tokens for token_mean, else by sequences)
+            share = (part.response_mask.sum() / mini_tokens) if cfg.loss_agg == "token_mean" else len(micro) / len(rows)
+            with self.autocast():
+                logp, entropy = token_logprobs(self.model, part, cfg.temperature, with_entropy=True)
+            loss, stats = policy_loss(
+                logp, old[micro].to(self.device), advantages[micro].to(self.device), part.response_mask,
+                eps_low=cfg.eps_low, eps_high=cfg.eps_high, loss_agg=cfg.loss_agg, max_len=cfg.max_new_tokens,
+                ref_logprobs=ref[micro].to(self.device) if ref is not None else None, beta=cfg.beta,
+                entropy=entropy, entropy_coef=cfg.entropy_coef,
+            )
+            (loss * share).backward()
+            stats["loss"] = float(loss.detach())
+            for key, value in stats.items():
+                sums[key] = sums.get(key, 0.0) + float(value) * float(share)
+        grad_norm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.grad_clip)
+        self.optimizer.step()
+        self.scheduler.step()
+        self.optimizer.zero_grad(set_to_none=True)
+        self.global_step += 1
+        sums["grad_norm"] = float(grad_norm)
+        sums["lr"] = self.scheduler.get_last_lr()[0]
+        return sums

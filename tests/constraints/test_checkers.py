@@ -1,0 +1,228 @@
+import random
+import re
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from rtt.constraints import INSTRUCTION_IDS, Verdict, check, describe
+
+
+def spans_text(response, verdict):
+    return [response[a:b] for a, b in verdict.spans]
+
+
+# (id, kwargs, response, passed, spans) — spans worked out by hand
+CASES = [
+    # no_comma: every comma on fail
+    ("punctuation:no_comma", {}, "Hi there.", True, []),
+    ("punctuation:no_comma", {}, "a,b, c", False, [(1, 2), (3, 4)]),
+    ("punctuation:no_comma", {}, ",,", False, [(0, 1), (1, 2)]),  # touching spans stay apart
+    # existence: every occurrence of every found keyword, pass or fail
+    ("keywords:existence", {"keywords": ["sea", "fish"]}, "The Sea has fish. sea!", True,
+     [(4, 7), (12, 16), (18, 21)]),
+    ("keywords:existence", {"keywords": ["sea", "sky"]}, "Seaside", False, [(0, 3)]),
+    ("keywords:existence", {"keywords": ["data", "database"]}, "a database", True, [(2, 10)]),  # merged
+    ("keywords:existence", {"keywords": ["a.b"]}, "axb a.b", True, [(4, 7)]),  # literal, not a regex
+    # forbidden_words: whole-word occurrences on fail
+    ("keywords:forbidden_words", {"forbidden_words": ["very"]}, "Everything is fine", True, []),
+    ("keywords:forbidden_words", {"forbidden_words": ["very", "nice"]}, "Very nice, very.", False,
+     [(0, 4), (5, 9), (11, 15)]),
+    # frequency: every occurrence, pass or fail
+    ("keywords:frequency", {"keyword": "cat", "frequency": 2, "relation": "less than"}, "Cat naps.", True,
+     [(0, 3)]),
+    ("keywords:frequency", {"keyword": "cat", "frequency": 2, "relation": "less than"}, "Cat, cats!", False,
+     [(0, 3), (5, 8)]),
+    ("keywords:frequency", {"keyword": "cat", "frequency": 2, "relation": "at least"}, "one cat", False,
+     [(4, 7)]),
+    ("keywords:frequency", {"keyword": "cat", "frequency": 2, "relation": "at least"}, "cat cat", True,
+     [(0, 3), (4, 7)]),
+    # english_lowercase: upper/titlecase characters on fail, whole response if no cased letter
+    ("change_case:english_lowercase", {}, "all good, 2 go!", True, []),
+    ("change_case:english_lowercase", {}, "Hello World", False, [(0, 1), (6, 7)]),
+    ("change_case:english_lowercase", {}, "123 !", False, [(0, 5)]),
+    ("change_case:english_lowercase", {}, "", False, []),
+    # english_capital: lower/titlecase characters on fail
+    ("change_case:english_capital", {}, "ALL GOOD!", True, []),
+    ("change_case:english_capital", {}, "ALl gOOD", False, [(2, 3), (4, 5)]),
+    ("change_case:english_capital", {}, "\u01c5X", False, [(0, 1)]),  # titlecase "Dž"
+    # number_words: words past the limit ("less than"), every word ("at least")
+    ("length_constraints:number_words", {"num_words": 3, "relation": "less than"}, "one two", True, []),
+    ("length_constraints:number_words", {"num_words": 3, "relation": "less than"}, "one, two. three four",
+     False, [(10, 15), (16, 20)]),
+    ("length_constraints:number_words", {"num_words": 3, "relation": "at least"}, "a b c", True, []),
+    ("length_constraints:number_words", {"num_words": 3, "relation": "at least"}, "hi, you!", False,
+     [(0, 2), (4, 7)]),
+    # title: the titles on pass
+    ("detectable_format:title", {}, "<<Sea Song>>\nwaves", True, [(0, 12)]),
+    ("detectable_format:title", {}, "<<  >> and <<\n>>", False, []),
+    ("detectable_format:title", {}, "x <<A>> y\n<<B>>", True, [(2, 7), (10, 15)]),
+    # end_checker: the matching tail on pass, a phrase-long tail on fail
+    ("startend:end_checker", {"end_phrase": "Any questions?"}, "Hi. any QUESTIONS?  \n", True, [(4, 18)]),
+    ("startend:end_checker", {"end_phrase": "Bye."}, '"Ok. bye."', True, [(5, 9)]),  # quotes stripped
+    ("startend:end_checker", {"end_phrase": "Bye."}, "Bye. Ok then", False, [(8, 12)]),
+    ("startend:end_checker", {"end_phrase": "Goodbye now."}, " Bye", False, [(1, 4)]),
+    # postscript: the postscript line on pass
+    ("detectable_content:postscript", {"postscript_marker": "P.S."}, "Hi.\n\n  p. s. see you\nEnd", True,
+     [(7, 20)]),
+    ("detectable_content:postscript", {"postscript_marker": "P.P.S"}, "Hi.\nP.P.S later", True, [(4, 15)]),
+    ("detectable_content:postscript", {"postscript_marker": "P.S."}, "Hi. PS bye", False, []),
+    ("detectable_content:postscript", {"postscript_marker": "Note:"}, "x\nNOTE: y", True, [(2, 9)]),
+    # quotation: both quotes on pass, the non-quote ends on fail
+    ("startend:quotation", {}, '  "Hello"\n', True, [(2, 3), (8, 9)]),
+    ("startend:quotation", {}, ' "Hello', False, [(6, 7)]),
+    ("startend:quotation", {}, "Hello", False, [(0, 1), (4, 5)]),
+    ("startend:quotation", {}, ' " ', False, [(1, 2)]),
+    ("startend:quotation", {}, "   ", False, []),
+    # number_bullet_lists: every bullet line, pass or fail
+    ("detectable_format:number_bullet_lists", {"num_bullets": 2}, "Tips:\n* one\n  - two\n**bold**", True,
+     [(6, 11), (14, 19)]),
+    ("detectable_format:number_bullet_lists", {"num_bullets": 3}, "* one\n* two", False, [(0, 5), (6, 11)]),
+]
+
+
+@pytest.mark.parametrize("instruction_id,kwargs,response,passed,spans", CASES)
+def test_hand_cases(instruction_id, kwargs, response, passed, spans):
+    assert check(instruction_id, kwargs, response) == Verdict(passed, spans)
+
+
+def test_hand_cases_cover_every_id():
+    assert {c[0] for c in CASES} == set(INSTRUCTION_IDS)
+
+
+def test_spans_point_at_the_deciding_text():
+    verdict = check("keywords:forbidden_words", {"forbidden_words": ["very"]}, "It is VERY very good.")
+    assert spans_text("It is VERY very good.", verdict) == ["VERY", "very"]
+    response = "A note.\nP.S. call me"
+    verdict = check("detectable_content:postscript", {"postscript_marker": "P.S."}, response)
+    assert spans_text(response, verdict) == ["P.S. call me"]
+
+
+def test_lowercasing_that_lengthens_keeps_offsets_on_the_original():
+    # "İ".lower() is two characters; the span must still cover the original characters
+    response = "İİ p.s. x"
+    verdict = check("detectable_content:postscript", {"postscript_marker": "P.S."}, response)
+    assert spans_text(response, verdict) == ["p.s. x"]
+    verdict = check("startend:end_checker", {"end_phrase": "İ end"}, "Aİ END")
+    assert verdict == Verdict(True, [(1, 6)])
+
+
+def test_hf_style_none_kwargs_count_as_absent():
+    kwargs = {"end_phrase": "bye", "num_words": None, "keywords": None}
+    assert check("startend:end_checker", kwargs, "ok bye").passed
+
+
+def test_describe_every_id():
+    assert describe("punctuation:no_comma", {}) == "The response does not contain any commas."
+    assert describe("length_constraints:number_words", {"num_words": 40, "relation": "less than"}) == (
+        "The response has less than 40 words.")
+    assert describe("keywords:existence", {"keywords": ["sea", "fish"]}) == (
+        'The response includes each of these words: "sea", "fish".')
+    for instruction_id, kwargs, *_ in CASES:
+        text = describe(instruction_id, kwargs)
+        assert text.startswith("The ") and "{" not in text
+
+
+# ---- bad input ----
+
+@pytest.mark.parametrize("instruction_id,kwargs,key", [
+    ("keywords:existence", {}, "keywords"),
+    ("keywords:existence", {"keywords": "sea"}, "keywords"),
+    ("keywords:existence", {"keywords": ["sea", 3]}, "keywords"),
+    ("keywords:frequency", {"keyword": "a", "frequency": "2", "relation": "at least"}, "frequency"),
+    ("keywords:frequency", {"keyword": "a", "frequency": True, "relation": "at least"}, "frequency"),
+    ("keywords:frequency", {"keyword": "a", "frequency": 2, "relation": "at most"}, "relation"),
+    ("length_constraints:number_words", {"num_words": 2.0, "relation": "less than"}, "num_words"),
+    ("startend:end_checker", {"end_phrase": None}, "end_phrase"),
+    ("punctuation:no_comma", {"extra": 1}, "extra"),
+    ("detectable_format:number_bullet_lists", {"num_bullets": 2, "bullets": 2}, "bullets"),
+])
+def test_bad_kwargs_name_id_and_key(instruction_id, kwargs, key):
+    for call in (lambda: check(instruction_id, kwargs, "text"), lambda: describe(instruction_id, kwargs)):
+        with pytest.raises(ValueError) as err:
+            call()
+        assert instruction_id in str(err.value) and key in str(err.value)
+
+
+def test_unknown_id():
+    with pytest.raises(ValueError, match="keywords:nope"):
+        check("keywords:nope", {}, "text")
+    with pytest.raises(ValueError, match="keywords:nope"):
+        describe("keywords:nope", {})
+
+
+# ---- properties ----
+
+PIECES = ["a", "B", "cat", "Cat", "concat", " ", "\n", ",", ".", "*", "-", '"', "<<", ">>", "P.S.", "p. s.",
+          "P.P.S", "very", "VERY", "bye", "İ", "\u01c5", "ß", "7", "_", "\t", "é"]
+responses = st.one_of(st.text(max_size=40), st.lists(st.sampled_from(PIECES), max_size=25).map("".join))
+words = st.sampled_from(["cat", "bye", "very", "a", "p.s.", "İ", "x y"])
+
+KWARGS = {
+    "punctuation:no_comma": st.just({}),
+    "keywords:existence": st.lists(words, min_size=1, max_size=3).map(lambda w: {"keywords": w}),
+    "keywords:forbidden_words": st.lists(words, min_size=1, max_size=3).map(lambda w: {"forbidden_words": w}),
+    "keywords:frequency": st.builds(lambda k, f, r: {"keyword": k, "frequency": f, "relation": r},
+                                    words, st.integers(0, 4), st.sampled_from(["less than", "at least"])),
+    "change_case:english_lowercase": st.just({}),
+    "change_case:english_capital": st.just({}),
+    "length_constraints:number_words": st.builds(lambda n, r: {"num_words": n, "relation": r},
+                                                 st.integers(0, 8), st.sampled_from(["less than", "at least"])),
+    "detectable_format:title": st.just({}),
+    "startend:end_checker": words.map(lambda w: {"end_phrase": w}),
+    "detectable_content:postscript": st.sampled_from(["P.S.", "P.P.S", "Note:", "(x"]).map(
+        lambda m: {"postscript_marker": m}),
+    "startend:quotation": st.just({}),
+    "detectable_format:number_bullet_lists": st.integers(0, 4).map(lambda n: {"num_bullets": n}),
+}
+
+
+def test_property_strategies_cover_every_id():
+    assert set(KWARGS) == set(INSTRUCTION_IDS)
+
+
+@settings(max_examples=100, deadline=None)
+@given(data=st.data(), response=responses)
+def test_spans_are_sorted_disjoint_and_inside(data, response):
+    for instruction_id in INSTRUCTION_IDS:
+        verdict = check(instruction_id, data.draw(KWARGS[instruction_id]), response)
+        previous_end = 0
+        for start, end in verdict.spans:
+            assert previous_end <= start < end <= len(response)
+            previous_end = end
+
+
+def mutate_outside(response, spans, pick, rng):
+    """Replace every character outside the spans by pick(original character)."""
+    inside = {i for a, b in spans for i in range(a, b)}
+    return "".join(c if i in inside else pick(c, rng) for i, c in enumerate(response))
+
+
+WORD_CHARS, OTHER_CHARS = "abzXY_09é", " .!?-\n\t"
+
+
+def same_class(c, rng):
+    """A character of the same \\w class, so word boundaries stay where they are."""
+    return rng.choice(WORD_CHARS if re.match(r"\w", c) else OTHER_CHARS)
+
+
+INVARIANT = [
+    ("punctuation:no_comma", {}, lambda c, rng: rng.choice("aZ .\n*é")),
+    ("keywords:forbidden_words", {"forbidden_words": ["cat", "very"]}, same_class),
+    ("change_case:english_lowercase", {}, lambda c, rng: rng.choice("aZ .,\n7ßİ")),
+]
+
+
+# responses that often fail those three
+failing = st.builds(lambda a, t, b: a + t + b, responses, st.sampled_from([",", " cat", "VERY.", "B", ""]), responses)
+
+
+@pytest.mark.parametrize("instruction_id,kwargs,pick", INVARIANT)
+@settings(max_examples=100, deadline=None)
+@given(response=failing, seed=st.integers(0, 2**32))
+def test_changing_text_outside_failing_spans_keeps_the_verdict(instruction_id, kwargs, pick, response, seed):
+    verdict = check(instruction_id, kwargs, response)
+    if verdict.passed:
+        return
+    mutated = mutate_outside(response, verdict.spans, pick, random.Random(seed))
+    assert not check(instruction_id, kwargs, mutated).passed

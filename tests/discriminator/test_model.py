@@ -1,0 +1,71 @@
+import pytest
+import torch
+
+from rtt.discriminator.model import build_input, init_discriminator, load_discriminator, save_discriminator
+from rtt.discriminator.score import score_relevance
+from rtt.models import build_tiny_model, load_tokenizer
+
+INSTRUCTION = "Identify which tokens in the response are relevant to the criteria."
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    return str(build_tiny_model(tmp_path_factory.mktemp("tiny") / "tiny"))
+
+
+def test_build_input_keeps_response_ids_verbatim(tiny):
+    tokenizer = load_tokenizer(tiny)
+    response = tokenizer(" the ocean is blue", add_special_tokens=False)["input_ids"] + [tokenizer.eos_token_id]
+    ids, start = build_input(tokenizer, INSTRUCTION, "Mention the ocean", response)
+    prefix = tokenizer(f"{INSTRUCTION}\nCriterion: Mention the ocean\nResponse:\n", add_special_tokens=False)["input_ids"]
+    assert start == len(prefix)
+    assert ids[:start] == prefix
+    assert ids[start:] == response
+    assert ids[-1] == tokenizer.eos_token_id
+
+
+def test_build_input_does_not_retokenize(tiny):
+    # ids that a re-encode would merge differently ("o","c","e","a","n" spelled as single bytes)
+    tokenizer = load_tokenizer(tiny)
+    letters = [tokenizer.convert_tokens_to_ids(ch) for ch in "ocean"]
+    ids, start = build_input(tokenizer, INSTRUCTION, "x", letters)
+    assert ids[start:] == letters
+
+
+def test_init_gives_token_classifier_with_pad_id(tiny):
+    torch.manual_seed(0)
+    model = init_discriminator(tiny, "cpu")
+    assert type(model).__name__ == "LlamaForTokenClassification"
+    assert model.config.num_labels == 1
+    assert model.score.out_features == 1
+    assert model.config.pad_token_id == load_tokenizer(tiny).pad_token_id
+    assert next(model.parameters()).dtype == torch.float32
+    # the backbone weights come from the causal LM checkpoint
+    from rtt.models import load_causal_lm
+
+    lm = load_causal_lm(tiny, torch.device("cpu"))
+    assert torch.equal(model.model.embed_tokens.weight, lm.model.embed_tokens.weight)
+    assert torch.equal(model.model.layers[1].mlp.up_proj.weight, lm.model.layers[1].mlp.up_proj.weight)
+
+
+def test_save_load_round_trip_gives_identical_scores(tiny, tmp_path):
+    tokenizer = load_tokenizer(tiny)
+    torch.manual_seed(0)
+    model = init_discriminator(tiny, "cpu")
+    with torch.no_grad():
+        model.score.weight.normal_(0, 1.0)  # make the scores vary across tokens
+    items = [["Mention the ocean", "Be short"], ["Say hello"]]
+    responses = [
+        tokenizer(" the ocean is blue", add_special_tokens=False)["input_ids"] + [tokenizer.eos_token_id],
+        tokenizer(" hello", add_special_tokens=False)["input_ids"],
+    ]
+    before = score_relevance(model, tokenizer, INSTRUCTION, items, responses)
+
+    path = tmp_path / "disc"
+    save_discriminator(model, tokenizer, path)
+    save_discriminator(model, tokenizer, path)  # overwriting an existing folder works too
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["disc"]  # no temp folders left
+    loaded = load_discriminator(path, "cpu")
+    after = score_relevance(loaded, load_tokenizer(str(path)), INSTRUCTION, items, responses)
+    assert torch.allclose(before, after)
+    assert loaded.config.pad_token_id == tokenizer.pad_token_id

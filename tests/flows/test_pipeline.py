@@ -1,0 +1,80 @@
+"""The whole pipeline as a real Prefect flow run (test harness), on the tiny model."""
+
+from __future__ import annotations
+
+import pytest
+from mlflow.tracking import MlflowClient
+from prefect.testing.utilities import prefect_test_harness
+
+from rtt.data.catalog import query
+from rtt.data.store import Store
+from rtt.tracking import tracking_uri
+
+TABLES = ("prompts", "rubrics", "rollouts", "verdicts", "token_scores", "train_steps", "disc_metrics", "evals", "generations")
+
+
+@pytest.fixture(scope="module")
+def harness():
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
+
+
+@pytest.fixture(scope="module")
+def smoke_run(harness, tmp_path_factory):
+    from flows.pipeline import pipeline
+
+    root = tmp_path_factory.mktemp("pipeline")
+    overrides = [f"data_dir={root / 'data'}", f"tracking_uri={root / 'mlflow'}"]
+    result = pipeline(config="smoke", overrides=overrides, run_id="smoke-1")
+    return root, overrides, result
+
+
+def counts(store: Store) -> dict[str, int]:
+    return {t: query(store, f"SELECT count(*) AS n FROM {t}").to_pylist()[0]["n"] for t in TABLES}
+
+
+def test_pipeline_fills_every_table(smoke_run):
+    root, _, result = smoke_run
+    n = counts(Store(root / "data"))
+    assert all(v > 0 for v in n.values()), n
+    assert set(result["wall_s"]) == {"rubrics", "eval-base"} | {f"{s}-r{r}" for r in (0, 1)
+                                                                 for s in ("rollouts", "judge", "discriminator", "grpo", "eval")}
+    steps = query(Store(root / "data"), "SELECT round, step FROM train_steps ORDER BY round, step").to_pylist()
+    assert [(r["round"], r["step"]) for r in steps] == [(0, 0), (0, 1), (1, 0), (1, 1)]
+    evals = query(Store(root / "data"), "SELECT DISTINCT round FROM evals ORDER BY round").to_pylist()
+    assert [r["round"] for r in evals] == [-1, 0, 1]
+
+
+def test_rounds_chain_checkpoints(smoke_run):
+    root, _, _ = smoke_run
+    run = root / "data" / "runs" / "smoke-1"
+    assert (run / "config.json").exists()
+    for round_ in (0, 1):
+        assert (run / "policy" / f"round_{round_}" / "model.safetensors").exists()
+        assert (run / "discriminator" / f"round_{round_}" / "model.safetensors").exists()
+    policies = query(Store(root / "data"), "SELECT DISTINCT round, policy FROM rollouts ORDER BY round").to_pylist()
+    assert policies[-1]["policy"].endswith("policy/round_0")  # round 1 samples from round 0's policy
+
+
+def test_mlflow_has_one_parent_with_nested_stage_runs(smoke_run):
+    root, _, result = smoke_run
+    client = MlflowClient(tracking_uri(str(root / "mlflow"))[0])
+    experiment = client.get_experiment_by_name("rtt")
+    runs = client.search_runs([experiment.experiment_id], max_results=100)
+    parents = [r for r in runs if r.data.tags.get("rtt.stage") == "pipeline"]
+    assert len(parents) == 1 and parents[0].info.status == "FINISHED"
+    children = [r for r in runs if r.data.tags.get("mlflow.parentRunId") == parents[0].info.run_id]
+    assert len(children) == len(result["wall_s"]) == 12
+    assert all(c.info.status == "FINISHED" and c.data.params["grpo.token_norm"] == "intra_sample" for c in children)
+    grpo = next(c for c in children if c.info.run_name == "grpo-r0")
+    assert "reward_mean" in grpo.data.metrics
+
+
+def test_rerunning_a_stage_replaces_its_rows(smoke_run):
+    from flows.stages import judge
+
+    root, overrides, _ = smoke_run
+    store = Store(root / "data")
+    before = counts(store)
+    judge(config="smoke", overrides=overrides, run_id="smoke-1", round=0)
+    assert counts(store) == before

@@ -1,0 +1,35 @@
+import json
+
+from rtt.cli import main
+
+
+def write_prompts(store):
+    store.write("prompts", [{"run_id": "r1", "prompt_id": f"p{i}", "split": "train", "source": "builtin", "task": "t",
+                             "prompt": f"q{i}"} for i in range(3)], "r1", "prompts")
+
+
+def test_sql_prints_table_csv_and_json(store, capsys):
+    write_prompts(store)
+    sql = "SELECT prompt_id, prompt FROM prompts ORDER BY prompt_id"
+    assert main(["sql", sql, "--data-dir", str(store.root)]) == 0
+    assert "p2" in capsys.readouterr().out
+    assert main(["sql", sql, "--data-dir", str(store.root), "--format", "csv"]) == 0
+    assert capsys.readouterr().out.splitlines()[:2] == ["prompt_id,prompt", "p0,q0"]
+    assert main(["sql", sql, "--data-dir", str(store.root), "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)[1] == {"prompt_id": "p1", "prompt": "q1"}
+
+
+def test_sql_refuses_a_write_with_a_clear_message(store, capsys):
+    write_prompts(store)
+    assert main(["sql", "DELETE FROM prompts", "--data-dir", str(store.root)]) == 2
+    assert "read-only" in capsys.readouterr().err
+    assert len(store.rows("prompts")) == 3
+
+
+def test_run_rejects_a_bad_override_before_anything_runs(capsys):
+    import pytest
+
+    from rtt.config import ConfigError
+
+    with pytest.raises(ConfigError, match="grpo.nope"):
+        main(["run", "grpo", "--config", "smoke", "--set", "grpo.nope=1", "--run-id", "x"])
