@@ -43,13 +43,17 @@ def evaluated_policy(cfg: Config, store: Store, run_id: str, round_: int) -> str
     return base_policy(cfg) if round_ < 0 else str(policy_dir(store, run_id, round_))
 
 
-def save_pretrained_atomic(model, tokenizer, out: Path) -> Path:
-    """Save a model folder so that a half-written checkpoint never takes the final name."""
+def save_pretrained_atomic(model, tokenizer, out: str | os.PathLike) -> Path:
+    """Save model + tokenizer so that a half-written checkpoint never takes the final name:
+    write a temp folder, move any old checkpoint aside, swap the new one in."""
     out = Path(out)
-    tmp = out.with_name(out.name + ".tmp")
+    tmp = out.with_name(out.name + f".{os.getpid()}.tmp")
+    old = out.with_name(out.name + f".{os.getpid()}.old")
     shutil.rmtree(tmp, ignore_errors=True)
     model.save_pretrained(tmp)
     tokenizer.save_pretrained(tmp)
-    shutil.rmtree(out, ignore_errors=True)
+    if out.exists():  # os.replace cannot overwrite a non-empty folder
+        os.replace(out, old)
     os.replace(tmp, out)
+    shutil.rmtree(old, ignore_errors=True)
     return out

@@ -27,8 +27,14 @@ Prefect UI:  prefect server start   (then http://127.0.0.1:4200; set PREFECT_API
              in the shell that runs `rtt run` or `rtt serve` so flow runs show up there)"""
 
 
-def cmd_run(args) -> int:
+def prefect_environment() -> None:
+    """Set before Prefect is imported: no analytics, and the library's `rtt` loggers shown in flow logs."""
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("PREFECT_LOGGING_EXTRA_LOGGERS", "rtt")
+
+
+def cmd_run(args) -> int:
+    prefect_environment()
     load_config(args.config, args.set)  # fail fast on a bad preset or override, before Prefect starts
     from flows.pipeline import pipeline
     from flows.stages import FLOWS
@@ -100,7 +106,7 @@ def cmd_show(args) -> int:
 
 
 def cmd_serve(args) -> int:
-    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    prefect_environment()
     from flows.deploy import serve
 
     serve(config=args.config, overrides=args.set, cron=args.cron)

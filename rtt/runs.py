@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import logging
 import secrets
 import time
 from dataclasses import dataclass
@@ -34,6 +35,7 @@ STAGES = {
     "eval": run_eval,
 }
 ROUND_STAGES = ("rollouts", "judge", "discriminator", "grpo", "eval")
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -78,7 +80,7 @@ def run_stage(stage: str, preset: str = "demo", overrides: list[str] | None = No
     summary = {"run_id": run_id, "stage": stage, "round": round_, **summary, "wall_s": round(time.perf_counter() - start, 1)}
     tracker.log_dict(summary, "summary.json")
     tracker.finish()
-    print(f"[{name}] " + json.dumps(summary), flush=True)
+    log.info("[%s] %s", name, json.dumps(summary))
     return summary
 
 

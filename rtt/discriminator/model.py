@@ -20,8 +20,6 @@ training loss and a relevance of 0 when scored.
 from __future__ import annotations
 
 import os
-import shutil
-from pathlib import Path
 
 import torch
 
@@ -57,21 +55,6 @@ def load_discriminator(path: str | os.PathLike, device) -> torch.nn.Module:
 
     model = AutoModelForTokenClassification.from_pretrained(str(path), dtype=torch.float32)
     return model.to(device)
-
-
-def save_discriminator(model, tokenizer, path: str | os.PathLike) -> Path:
-    """Save model + tokenizer to `path` atomically: write a temp folder, then swap it in."""
-    path = Path(path)
-    tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
-    old = path.with_name(path.name + f".{os.getpid()}.old")
-    shutil.rmtree(tmp, ignore_errors=True)
-    model.save_pretrained(tmp)
-    tokenizer.save_pretrained(tmp)
-    if path.exists():  # os.replace cannot overwrite a non-empty folder: move the old one aside first
-        os.replace(path, old)
-    os.replace(tmp, path)
-    shutil.rmtree(old, ignore_errors=True)
-    return path
 
 
 def right_pad(rows: list[list[int]], pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:

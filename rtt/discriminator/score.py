@@ -48,7 +48,7 @@ def score_relevance(
     model.eval()
     for b in tqdm(range(0, len(rows), batch_size), desc="scoring relevance", unit="batch", leave=False):
         batch = rows[b : b + batch_size]
-        ids, mask = right_pad([row[0] for row in batch], tokenizer.pad_token_id)  # [n, L]
+        ids, mask = right_pad([row[0] for row in batch], model.config.pad_token_id)  # [n, L]
         probs = torch.sigmoid(forward_logits(model, ids, mask)).cpu()  # [n, L]
         for j, (row_ids, start, i, k) in enumerate(batch):
             length = len(row_ids) - start

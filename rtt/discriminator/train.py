@@ -125,7 +125,7 @@ def evaluate(model, tokenizer, pairs: list[Pair], cfg: DiscriminatorConfig, devi
     probs, labels, kinds, losses = [], [], [], []
     for b in range(0, len(rows), cfg.score_batch_size):
         batch = rows[b : b + cfg.score_batch_size]
-        ids, mask, y, loss_mask = collate(batch, tokenizer.pad_token_id)
+        ids, mask, y, loss_mask = collate(batch, model.config.pad_token_id)
         logits = forward_logits(model, ids, mask).cpu()  # [n, L]
         bce = token_bce(logits, y, cfg.pos_weight)  # [n, L]
         probs.append(torch.sigmoid(logits)[loss_mask].numpy())
@@ -214,7 +214,7 @@ def train_discriminator(
             n_labelled = sum(len(r.labels) for batch in step_batches for r in batch)
             step_loss = 0.0
             for batch in step_batches:
-                ids, mask, y, loss_mask = collate(batch, tokenizer.pad_token_id)
+                ids, mask, y, loss_mask = collate(batch, model.config.pad_token_id)
                 logits = forward_logits(model, ids, mask)  # [n, L]
                 bce = token_bce(logits, y, cfg.pos_weight)  # [n, L]
                 loss = bce[loss_mask.to(device)].sum() / n_labelled

@@ -21,6 +21,7 @@ Departures from the paper's reference code, and choices METHOD.md leaves open:
 - rubric_mean_group: rbar_{i,t} = (sum over known k of r_{i,k,t}) / (# known items of response i).
 - response_softmax: the per-item GRPO advantage a_{i,k} uses the responses of the group whose verdict
   on item k is known (all of them, as A_res does); the softmax over k runs over known items only.
+- Advantages are constants of the loss: both advantage functions run under torch.no_grad().
 - Any slice whose values are all equal (one value, none, equal rewards, a constant relevance row)
   normalizes to exactly 0, so such cases never give NaN nor round-off noise divided by eps.
 """
@@ -53,6 +54,7 @@ def response_rewards(verdicts, mode, item_weights=None):
     return (weight * (verdicts == 1)).sum(-1) / torch.where(total > 0, total, 1)  # [N]
 
 
+@torch.no_grad()
 def response_advantages(rewards, group_size, scale="group", eps=1e-6):
     """GRPO advantage A_res(i) = (R_i - mean_G R) / (std R + eps), unbiased std (section 2).
 
@@ -66,13 +68,16 @@ def response_advantages(rewards, group_size, scale="group", eps=1e-6):
     B, G = _groups(rewards.shape[0], group_size)
     r = rewards.to(torch.promote_types(rewards.dtype, torch.float32)).view(B, G)  # [B, G]
     everyone = torch.ones_like(r, dtype=torch.bool)  # [B, G]
-    mean, std, flat = _masked_moments(r, everyone, 1, correction=1)  # [B, 1] group statistics
-    if scale == "batch":
-        _, std, _ = _masked_moments(r, everyone, (0, 1), correction=1)  # [1, 1] std of all N rewards
-    adv = r - mean if scale == "none" else (r - mean) / (std + eps)  # [B, G]
-    return adv.masked_fill(flat, 0).view(-1)  # [N]
+    centred = _centre(r, everyone, 1)  # [B, G], exactly 0 in a group of equal rewards
+    if scale == "group":
+        centred = centred / (_std(centred, everyone, 1, correction=1) + eps)  # std [B, 1]
+    elif scale == "batch":
+        batch_std = _std(_centre(r, everyone, (0, 1)), everyone, (0, 1), correction=1)  # [1, 1]
+        centred = centred / (batch_std + eps)
+    return centred.view(-1)  # [N]
 
 
+@torch.no_grad()
 def token_advantages(verdicts, relevance, response_mask, group_size, norm="intra_sample", eps=1e-6):
     """Token advantage A_tok(i, t) from r_{i,k,t} = s_{i,k} * w_{i,k,t} (sections 3-4).
 
@@ -84,8 +89,9 @@ def token_advantages(verdicts, relevance, response_mask, group_size, norm="intra
     _check_verdicts(verdicts)
     N, K = verdicts.shape
     if relevance.dim() != 3 or relevance.shape[:2] != verdicts.shape:
-        raise ValueError(f"relevance must be [N, K, T] with [N, K] = {tuple(verdicts.shape)}, got {tuple(relevance.shape)}")
-    if not ((relevance >= 0) & (relevance <= 1)).all():
+        raise ValueError(f"relevance must be [N, K, T] with [N, K] = {tuple(verdicts.shape)}, "
+                         f"got {tuple(relevance.shape)}")
+    if relevance.numel() and not (relevance.min() >= 0 and relevance.max() <= 1):
         raise ValueError("relevance must lie in [0, 1]")
     T = relevance.shape[-1]
     mask = _check_mask(response_mask, (N, T))  # [N, T]
@@ -110,10 +116,10 @@ def token_advantages(verdicts, relevance, response_mask, group_size, norm="intra
         adv = _zscore(rbar.view(B, G, T), tok.view(B, G, T), (1, 2), eps).view(N, T)  # [N, T]
     else:  # response_softmax: per-item GRPO advantage shared out by a softmax of relevance over items
         a = _zscore(s.view(B, G, K), known.view(B, G, K), 1, eps, correction=1).view(N, K)  # [N, K]
-        e = w.exp() * known[:, :, None]  # [N, K, T]; exp(w) >= 1 on known items
-        share = e / e.sum(1, keepdim=True).clamp_min(1)  # [N, K, T] softmax over known k (0 if none)
-        adv = (share * a[:, :, None]).sum(1)  # [N, T]
-    return adv.masked_fill(~tok, 0)  # [N, T]
+        e = w.exp().mul_(known[:, :, None])  # [N, K, T]; exp(w) >= 1 on known items
+        share = e.div_(e.sum(1, keepdim=True).clamp_min(1))  # [N, K, T] softmax over known k (0 if none)
+        adv = share.mul_(a[:, :, None]).sum(1)  # [N, T]
+    return adv.masked_fill_(~tok, 0)  # [N, T]
 
 
 def combine_advantages(response_adv, token_adv, response_mask, method="add", weight=0.5):
@@ -123,30 +129,37 @@ def combine_advantages(response_adv, token_adv, response_mask, method="add", wei
     """
     _check_choice("method", method, COMBINE_METHODS)
     if token_adv.dim() != 2 or response_adv.shape != token_adv.shape[:1]:
-        raise ValueError(f"token_adv must be [N, T] and response_adv [N], got {tuple(token_adv.shape)} and {tuple(response_adv.shape)}")
+        raise ValueError(f"token_adv must be [N, T] and response_adv [N], "
+                         f"got {tuple(token_adv.shape)} and {tuple(response_adv.shape)}")
     mask = _check_mask(response_mask, token_adv.shape)  # [N, T]
     keep = 1.0 if method == "add" else 1.0 - weight
     adv = keep * response_adv[:, None] + weight * token_adv  # [N, T]
     return adv.masked_fill(~mask, 0)  # [N, T]
 
 
-def _masked_moments(x, mask, dims, correction=0):
-    """Mean, std and an all-equal flag of x over the entries of mask along dims (keepdim).
+def _centre(x, mask, dims):
+    """x minus its mean over the entries of mask along dims, 0 off mask (a new tensor).
 
-    The flag is True for a slice with fewer than 2 entries or whose entries are all equal.
+    x is first shifted by one of its own entries (the slice max), so an all-equal slice centres to
+    exact zeros: it then normalizes to exactly 0, never to round-off noise divided by eps.
     """
-    n = mask.sum(dims, keepdim=True)
-    mean = torch.where(mask, x, 0).sum(dims, keepdim=True) / n.clamp_min(1)
-    var = torch.where(mask, x - mean, 0).square().sum(dims, keepdim=True) / (n - correction).clamp_min(1)
-    hi = x.masked_fill(~mask, -torch.inf).amax(dims, keepdim=True)
-    lo = x.masked_fill(~mask, torch.inf).amin(dims, keepdim=True)
-    return mean, var.sqrt(), hi <= lo
+    pad = ~mask
+    top = x.masked_fill(pad, -torch.inf).amax(dims, keepdim=True)  # -inf on an empty slice
+    shifted = (x - top).masked_fill_(pad, 0)
+    mean = shifted.sum(dims, keepdim=True) / mask.sum(dims, keepdim=True).clamp_min(1)
+    return shifted.sub_(mean).masked_fill_(pad, 0)
+
+
+def _std(centred, mask, dims, correction=0):
+    """Std over mask along dims (keepdim) of values centred by `_centre`; 0 for fewer than 2 entries."""
+    n = mask.sum(dims, keepdim=True).to(centred.dtype)
+    return torch.linalg.vector_norm(centred, dim=dims, keepdim=True) / (n - correction).clamp_min(1).sqrt()
 
 
 def _zscore(x, mask, dims, eps, correction=0):
     """(x - mean) / (std + eps) over mask along dims; 0 off mask and on all-equal slices."""
-    mean, std, flat = _masked_moments(x, mask, dims, correction)
-    return torch.where(mask & ~flat, (x - mean) / (std + eps), 0)
+    centred = _centre(x, mask, dims)
+    return centred.div_(_std(centred, mask, dims, correction) + eps)
 
 
 def _groups(n, group_size):

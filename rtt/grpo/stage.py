@@ -9,6 +9,7 @@ With `grpo.token_weight=0` this is plain GRPO on the response reward (same code 
 
 from __future__ import annotations
 
+import logging
 import time
 
 import torch
@@ -27,6 +28,8 @@ from rtt.rollout.sampler import sample
 from rtt.rollout.stage import pick_prompts, rollout_rows
 from rtt.rubrics.items import load_prompts, load_rubrics
 from rtt.tracking import Tracker
+
+log = logging.getLogger(__name__)
 
 
 class Clock:
@@ -148,8 +151,8 @@ def run_grpo(cfg: Config, store: Store, tracker: Tracker, run_id: str, round_: i
         metrics = {k: v for k, v in tables["train_steps"][0].items() if k not in ("run_id", "round", "step", "global_step")}
         tracker.log_metrics(metrics, step=round_ * g.steps + step)
         history.append(metrics)
-        print(f"grpo r{round_} step {step}: reward {metrics['reward_mean']:.3f} pass {metrics['item_pass_rate']:.3f} "
-              f"|A_tok| {metrics['adv_token_abs']:.3f} {metrics['t_total']:.1f}s", flush=True)
+        log.info("grpo round %d step %d: reward %.3f, item pass rate %.3f, |A_tok| %.3f, %.1f s", round_, step,
+                 metrics["reward_mean"], metrics["item_pass_rate"], metrics["adv_token_abs"], metrics["t_total"])
     out = policy_dir(store, run_id, round_)
     save_pretrained_atomic(model, tokenizer, out)
     tracker.set_tags({"policy_checkpoint": str(out)})

@@ -84,10 +84,13 @@ def sample(
             return_dict_in_generate=True,
             output_logits=True,
         )
-        generated = out.sequences[:, ids.shape[1]:].cpu()  # [n, T_gen]
-        logits = torch.stack(out.logits, dim=1).float().cpu()  # [n, T_gen, V]
+        generated = out.sequences[:, ids.shape[1]:]  # [n, T_gen]
         scale = 1.0 if greedy else temperature
-        logp = torch.log_softmax(logits / scale, dim=-1).gather(-1, generated.unsqueeze(-1)).squeeze(-1)  # [n, T_gen]
+        logp = torch.stack([  # one step at a time: never materializes [n, T_gen, V]
+            torch.log_softmax(step.float() / scale, dim=-1).gather(-1, generated[:, t, None]).squeeze(-1)  # [n]
+            for t, step in enumerate(out.logits)
+        ], dim=1).cpu()  # [n, T_gen]
+        generated = generated.cpu()
         for row, (p, s) in enumerate(chunk):
             tokens = generated[row].tolist()
             finished = eos in tokens

@@ -1,7 +1,8 @@
 import pytest
 import torch
 
-from rtt.discriminator.model import build_input, init_discriminator, load_discriminator, save_discriminator
+from rtt.checkpoints import save_pretrained_atomic
+from rtt.discriminator.model import build_input, init_discriminator, load_discriminator
 from rtt.discriminator.score import score_relevance
 from rtt.models import build_tiny_model, load_tokenizer
 
@@ -62,10 +63,23 @@ def test_save_load_round_trip_gives_identical_scores(tiny, tmp_path):
     before = score_relevance(model, tokenizer, INSTRUCTION, items, responses)
 
     path = tmp_path / "disc"
-    save_discriminator(model, tokenizer, path)
-    save_discriminator(model, tokenizer, path)  # overwriting an existing folder works too
+    save_pretrained_atomic(model, tokenizer, path)
+    save_pretrained_atomic(model, tokenizer, path)  # overwriting an existing folder works too
     assert sorted(p.name for p in tmp_path.iterdir()) == ["disc"]  # no temp folders left
     loaded = load_discriminator(path, "cpu")
     after = score_relevance(loaded, load_tokenizer(str(path)), INSTRUCTION, items, responses)
     assert torch.allclose(before, after)
     assert loaded.config.pad_token_id == tokenizer.pad_token_id
+
+
+def test_init_sets_pad_id_missing_from_backbone_config(tiny, tmp_path):
+    import json
+    import shutil
+
+    backbone = tmp_path / "no_pad"
+    shutil.copytree(tiny, backbone)
+    config = json.loads((backbone / "config.json").read_text())
+    config.pop("pad_token_id", None)
+    (backbone / "config.json").write_text(json.dumps(config))
+    model = init_discriminator(str(backbone), "cpu")
+    assert model.config.pad_token_id == load_tokenizer(tiny).pad_token_id

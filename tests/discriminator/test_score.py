@@ -69,3 +69,17 @@ def test_empty_inputs(setup):
     model, tokenizer, _, _ = setup
     assert score_relevance(model, tokenizer, INSTRUCTION, [], []).shape == (0, 0, 0)
     assert score_relevance(model, tokenizer, INSTRUCTION, [[], []], [[1, 2], [3]]).shape == (2, 0, 2)
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_cuda_bf16_scores_match_cpu(setup):
+    model, tokenizer, items, responses = setup
+    cpu = score_relevance(model, tokenizer, INSTRUCTION, items, responses)
+    model.to("cuda")
+    try:
+        gpu = score_relevance(model, tokenizer, INSTRUCTION, items, responses)
+    finally:
+        model.to("cpu")
+    assert gpu.device.type == "cpu" and gpu.dtype == torch.float32
+    assert torch.allclose(cpu, gpu, atol=3e-2)  # bf16 autocast

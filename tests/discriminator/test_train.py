@@ -73,10 +73,13 @@ def test_encode_truncates_from_the_response_end(tiny):
 
 
 def test_training_lowers_heldout_loss(tiny):
+    # On 10 of 10 seeds (data, split, init, training) this setting takes the held-out loss from
+    # ~0.69 to 0.29-0.38 and the held-out AUROC to 0.76-0.87 (the target token is only findable
+    # by matching it to the item text, so AUROC well above 0.5 means more than a base rate).
     tokenizer = load_tokenizer(tiny)
     pairs = toy_pairs(tokenizer)
     train, heldout = split_by_prompt(pairs, 0.25, seed=0)
-    cfg = DiscriminatorConfig(epochs=4, batch_size=8, lr=1e-3, warmup_ratio=0.1, patience=2)
+    cfg = DiscriminatorConfig(epochs=6, batch_size=8, lr=3e-3, warmup_ratio=0.1, patience=2)
     torch.manual_seed(0)
     model = init_discriminator(tiny, "cpu")
     before = {k: v.clone() for k, v in model.state_dict().items()}
@@ -93,7 +96,9 @@ def test_training_lowers_heldout_loss(tiny):
     assert overall[-1]["n_tokens"] == initial.labels.size
     final = evaluate(model, tokenizer, heldout, cfg, "cpu")
     assert final.loss == pytest.approx(min(r["loss"] for r in overall), rel=1e-4)  # best weights restored
-    assert final.loss < initial.loss - 0.1
+    assert final.loss < initial.loss - 0.2
+    best = min(overall, key=lambda r: r["loss"])
+    assert best["auroc"] > 0.65
     assert all(not torch.equal(before[k], v) for k, v in model.state_dict().items())
 
 
@@ -123,3 +128,14 @@ def test_padding_and_prefix_carry_no_loss(tiny):
     alone = np.concatenate([evaluate(model, tokenizer, [p], cfg, "cpu").token_losses for p in pairs])
     assert together.token_losses.size == alone.size == sum(len(p.labels) for p in pairs)
     assert np.allclose(np.sort(together.token_losses), np.sort(alone), atol=1e-5)
+
+
+def test_early_stopping_after_patience_evaluations(tiny):
+    # lr 0: the held-out loss never improves on the first evaluation, so patience 1 stops at the 2nd
+    tokenizer = load_tokenizer(tiny)
+    train, heldout = split_by_prompt(toy_pairs(tokenizer, n_prompts=6), 0.34, seed=0)
+    cfg = DiscriminatorConfig(epochs=5, batch_size=4, lr=0.0, patience=1)
+    torch.manual_seed(0)
+    model = init_discriminator(tiny, "cpu")
+    history = train_discriminator(model, tokenizer, train, heldout, cfg, "cpu")
+    assert [r["epoch"] for r in history if r["kind"] == "all"] == [1.0, 2.0]

@@ -78,3 +78,26 @@ def test_rerunning_a_stage_replaces_its_rows(smoke_run):
     before = counts(store)
     judge(config="smoke", overrides=overrides, run_id="smoke-1", round=0)
     assert counts(store) == before
+
+
+def test_show_shades_every_item_of_a_grpo_rollout(smoke_run):
+    from rtt.show import render_terminal
+
+    root, _, _ = smoke_run
+    store = Store(root / "data")
+    rollout = query(store, "SELECT rollout_id FROM rollouts WHERE step = 0 ORDER BY rollout_id LIMIT 1").to_pylist()[0]
+    items = query(store, f"""SELECT r.text FROM verdicts v JOIN rubrics r USING (item_id)
+                             WHERE v.rollout_id = '{rollout["rollout_id"]}'""").to_pylist()
+    page = render_terminal(store, rollout["rollout_id"])
+    assert items and all(i["text"] in page for i in items)
+    assert "relevance: discriminator" in page
+
+
+def test_every_flow_becomes_a_deployment():
+    from flows.deploy import deployments
+
+    made = deployments("smoke", ["grpo.steps=1"], cron="0 3 * * *")
+    assert [d.name for d in made] == ["pipeline-smoke"] + [f"{s}-smoke" for s in
+                                                           ("rubrics", "rollouts", "judge", "discriminator", "grpo", "eval")]
+    assert made[0].parameters == {"config": "smoke", "overrides": ["grpo.steps=1"]}
+    assert made[0].schedules and not made[1].schedules
