@@ -2,7 +2,7 @@
 
     rtt run pipeline|STAGE --config NAME|PATH --set key=value ... [--run-id ID] [--round R]
     rtt sql "SELECT ..." [--format table|csv|json]
-    rtt show ROLLOUT_ID
+    rtt show ROLLOUT_ID [--html PATH]
     rtt serve [--cron "0 3 * * *"]
     rtt ui
 
@@ -27,14 +27,7 @@ Prefect UI:  prefect server start   (then http://127.0.0.1:4200; set PREFECT_API
              in the shell that runs `rtt run` or `rtt serve` so flow runs show up there)"""
 
 
-def prefect_environment() -> None:
-    """Set before Prefect is imported: no analytics, and the library's `rtt` loggers shown in flow logs."""
-    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    os.environ.setdefault("PREFECT_LOGGING_EXTRA_LOGGERS", "rtt")
-
-
 def cmd_run(args) -> int:
-    prefect_environment()
     load_config(args.config, args.set)  # fail fast on a bad preset or override, before Prefect starts
     from flows.pipeline import pipeline
     from flows.stages import FLOWS
@@ -72,16 +65,28 @@ def cmd_sql(args) -> int:
     except ReadOnlyError as err:
         print(err, file=sys.stderr)
         return 2
-    rows = table.to_pylist()
+    names = unique_names(table.column_names)
+    columns = [table.column(i).to_pylist() for i in range(table.num_columns)]
+    rows = [dict(zip(names, values)) for values in zip(*columns)]
     if args.format == "json":
         print(json.dumps(rows, indent=2, default=str))
     elif args.format == "csv":
         writer = csv.writer(sys.stdout)
         writer.writerow(table.column_names)
-        writer.writerows([[row[c] for c in table.column_names] for row in rows])
+        writer.writerows(zip(*columns))
     else:
-        print(format_table(table.column_names, rows))
+        print(format_table(names, rows))
     return 0
+
+
+def unique_names(names: list[str]) -> list[str]:
+    """Column names made unique (`x`, `x_2`, ...) so a join selecting `a.x, b.x` keeps both."""
+    seen: dict[str, int] = {}
+    out = []
+    for name in names:
+        seen[name] = seen.get(name, 0) + 1
+        out.append(name if seen[name] == 1 else f"{name}_{seen[name]}")
+    return out
 
 
 def format_table(columns: list[str], rows: list[dict], width: int = 40) -> str:
@@ -99,14 +104,19 @@ def format_table(columns: list[str], rows: list[dict], width: int = 40) -> str:
 
 def cmd_show(args) -> int:
     from rtt.data.store import Store
-    from rtt.show import render_terminal
+    from rtt.show import render_html, render_terminal
 
-    print(render_terminal(Store(args.data_dir), args.rollout_id))
+    store = Store(args.data_dir)
+    if args.html:
+        with open(args.html, "w") as handle:
+            handle.write(render_html(store, [args.rollout_id]))
+        print(f"wrote {args.html}")
+    else:
+        print(render_terminal(store, args.rollout_id))
     return 0
 
 
 def cmd_serve(args) -> int:
-    prefect_environment()
     from flows.deploy import serve
 
     serve(config=args.config, overrides=args.set, cron=args.cron)
@@ -139,6 +149,7 @@ def parser() -> argparse.ArgumentParser:
     show = sub.add_parser("show", help="a rollout with its tokens coloured by relevance per rubric item")
     show.add_argument("rollout_id")
     show.add_argument("--data-dir", default="data")
+    show.add_argument("--html", default=None, metavar="PATH", help="write an HTML page instead")
     show.set_defaults(fn=cmd_show)
 
     serve = sub.add_parser("serve", help="serve the flows as Prefect deployments (for the UI and schedules)")

@@ -33,3 +33,12 @@ def test_run_rejects_a_bad_override_before_anything_runs(capsys):
 
     with pytest.raises(ConfigError, match="grpo.nope"):
         main(["run", "grpo", "--config", "smoke", "--set", "grpo.nope=1", "--run-id", "x"])
+
+
+def test_sql_keeps_columns_with_the_same_name(store, capsys):
+    write_prompts(store)
+    sql = "SELECT a.prompt, b.prompt FROM prompts a JOIN prompts b ON a.prompt_id < b.prompt_id ORDER BY 1, 2"
+    assert main(["sql", sql, "--data-dir", str(store.root), "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)[0] == {"prompt": "q0", "prompt_2": "q1"}
+    assert main(["sql", sql, "--data-dir", str(store.root), "--format", "csv"]) == 0
+    assert capsys.readouterr().out.splitlines()[1] == "q0,q1"

@@ -27,6 +27,7 @@ from rtt.models import load_causal_lm, load_tokenizer, resolve_device
 from rtt.rollout.sampler import sample
 from rtt.rollout.stage import pick_prompts, rollout_rows
 from rtt.rubrics.items import load_prompts, load_rubrics
+from rtt.show import render_html
 from rtt.tracking import Tracker
 
 log = logging.getLogger(__name__)
@@ -63,7 +64,7 @@ def grpo_step(cfg: Config, run_id: str, round_: int, step: int, policy_name: str
     g = cfg.grpo
     clock = Clock()
     samples = sample(model, tokenizer, [p["prompt"] for p in prompts], g.group_size, g.max_new_tokens, g.temperature,
-                     g.top_p, batch_size=len(prompts) * g.group_size, seed=cfg.seed + 7919 * trainer.global_step + round_,
+                     g.top_p, batch_size=len(prompts) * g.group_size, seed=cfg.seed + 1_000_003 * (round_ + 1) + step,
                      desc=f"grpo r{round_} s{step} sample")
     rollouts = rollout_rows(run_id, round_, step, policy_name, prompts, samples)
     clock.lap("sample")
@@ -156,6 +157,10 @@ def run_grpo(cfg: Config, store: Store, tracker: Tracker, run_id: str, round_: i
     out = policy_dir(store, run_id, round_)
     save_pretrained_atomic(model, tokenizer, out)
     tracker.set_tags({"policy_checkpoint": str(out)})
+    page = store.run_dir(run_id) / f"relevance_round{round_}.html"
+    shown = [r["rollout_id"] for r in tables["rollouts"][:g.group_size]]  # the last step's first group
+    page.write_text(render_html(store, shown, f"Token relevance: run {run_id}, round {round_}, step {g.steps - 1}"))
+    tracker.log_artifact(page)
     return {"steps": g.steps, "checkpoint": str(out),
             "reward_first": round(history[0]["reward_mean"], 4), "reward_last": round(history[-1]["reward_mean"], 4),
             "seconds": round(sum(h["t_total"] for h in history), 1)}

@@ -81,7 +81,7 @@ def test_rerunning_a_stage_replaces_its_rows(smoke_run):
 
 
 def test_show_shades_every_item_of_a_grpo_rollout(smoke_run):
-    from rtt.show import render_terminal
+    from rtt.show import render_html, render_terminal
 
     root, _, _ = smoke_run
     store = Store(root / "data")
@@ -91,6 +91,17 @@ def test_show_shades_every_item_of_a_grpo_rollout(smoke_run):
     page = render_terminal(store, rollout["rollout_id"])
     assert items and all(i["text"] in page for i in items)
     assert "relevance: discriminator" in page
+    html_page = render_html(store, [rollout["rollout_id"]])
+    assert html_page.startswith("<!doctype html>") and html_page.count("<h3") == len(items)
+
+
+def test_each_round_logs_a_relevance_page(smoke_run):
+    root, _, _ = smoke_run
+    client = MlflowClient(tracking_uri(str(root / "mlflow"))[0])
+    runs = client.search_runs([client.get_experiment_by_name("rtt").experiment_id], "tags.`rtt.stage` = 'grpo'")
+    assert len(runs) == 2
+    for run in runs:
+        assert any(a.path.startswith("relevance_round") for a in client.list_artifacts(run.info.run_id))
 
 
 def test_every_flow_becomes_a_deployment():
