@@ -71,7 +71,7 @@ def cmd_sql(args) -> int:
     if args.format == "json":
         print(json.dumps(rows, indent=2, default=str))
     elif args.format == "csv":
-        writer = csv.writer(sys.stdout)
+        writer = csv.writer(sys.stdout, lineterminator="\n")
         writer.writerow(table.column_names)
         writer.writerows(zip(*columns))
     else:
@@ -107,12 +107,17 @@ def cmd_show(args) -> int:
     from rtt.show import render_html, render_terminal
 
     store = Store(args.data_dir)
+    try:
+        page = render_html(store, [args.rollout_id]) if args.html else render_terminal(store, args.rollout_id)
+    except ValueError as err:
+        print(err, file=sys.stderr)
+        return 2
     if args.html:
         with open(args.html, "w") as handle:
-            handle.write(render_html(store, [args.rollout_id]))
+            handle.write(page)
         print(f"wrote {args.html}")
     else:
-        print(render_terminal(store, args.rollout_id))
+        print(page)
     return 0
 
 

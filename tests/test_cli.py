@@ -14,7 +14,7 @@ def test_sql_prints_table_csv_and_json(store, capsys):
     assert main(["sql", sql, "--data-dir", str(store.root)]) == 0
     assert "p2" in capsys.readouterr().out
     assert main(["sql", sql, "--data-dir", str(store.root), "--format", "csv"]) == 0
-    assert capsys.readouterr().out.splitlines()[:2] == ["prompt_id,prompt", "p0,q0"]
+    assert capsys.readouterr().out.split("\n")[:2] == ["prompt_id,prompt", "p0,q0"]
     assert main(["sql", sql, "--data-dir", str(store.root), "--format", "json"]) == 0
     assert json.loads(capsys.readouterr().out)[1] == {"prompt_id": "p1", "prompt": "q1"}
 
@@ -42,3 +42,9 @@ def test_sql_keeps_columns_with_the_same_name(store, capsys):
     assert json.loads(capsys.readouterr().out)[0] == {"prompt": "q0", "prompt_2": "q1"}
     assert main(["sql", sql, "--data-dir", str(store.root), "--format", "csv"]) == 0
     assert capsys.readouterr().out.splitlines()[1] == "q0,q1"
+
+
+def test_show_names_a_missing_rollout(store, capsys):
+    write_prompts(store)
+    assert main(["show", "nope", "--data-dir", str(store.root)]) == 2
+    assert "no rollout 'nope'" in capsys.readouterr().err
