@@ -59,8 +59,39 @@ def dense(rows: list[list], k: int, t: int | None, fill=0) -> torch.Tensor:
     return out
 
 
+def judge_samples(run_id: str, round_: int, step: int, prompts: list[dict], rubrics: dict, samples, rollouts: list[dict]):
+    """Verdict rows per sample, and the dense verdicts [N, K], item weights [N, K], gold labels [N, K, T]."""
+    items = [rubrics.get(prompts[s.prompt_index]["prompt_id"], []) for s in samples]
+    rows = [[verdict_row(run_id, round_, step, r["rollout_id"], item, s.text, s.offsets, prompts[s.prompt_index]["prompt"])
+             for item in its] for r, s, its in zip(rollouts, samples, items)]
+    k = max(max(map(len, items)), 1)
+    t = max(max(len(s.token_ids) for s in samples), 1)
+    verdicts = dense([[row["verdict"] for row in rs] for rs in rows], k, None)  # [N, K]
+    weights = dense([[item.weight for item in its] for its in items], k, None)  # [N, K]
+    gold = dense([[row["token_labels"] for row in rs] for rs in rows], k, t)  # [N, K, T]
+    return items, rows, verdicts, weights, gold
+
+
+def step_metrics(rewards, verdicts, adv_res, adv_tok, mask, stats: dict, times: dict, group_size: int) -> dict:
+    groups = rewards.view(-1, group_size)  # [B, G]
+    known = verdicts != 0  # [N, K]
+    n_tokens = int(mask.sum())
+    total = sum(times.values())
+    return {
+        "reward_mean": float(rewards.mean()), "reward_std": float(rewards.std()) if len(rewards) > 1 else 0.0,
+        "item_pass_rate": float((verdicts > 0).sum() / known.sum().clamp(min=1)),
+        "zero_var_groups": float((groups.max(1).values == groups.min(1).values).float().mean()),
+        "adv_response_abs": float(adv_res.abs().mean()),
+        "adv_token_abs": float(adv_tok[mask].abs().mean()) if n_tokens else 0.0,
+        **{k: stats[k] for k in ("loss", "clip_frac", "approx_kl", "kl", "entropy", "grad_norm", "lr")},
+        "response_tokens": n_tokens, "tokens_per_s": n_tokens / total,
+        **{f"t_{name}": seconds for name, seconds in times.items()}, "t_total": total,
+    }
+
+
 def grpo_step(cfg: Config, run_id: str, round_: int, step: int, policy_name: str, model, tokenizer, trainer,
               prompts: list[dict], rubrics: dict, discriminator, generator: torch.Generator) -> dict[str, list]:
+    """One RTT-GRPO step; returns the rows it produced, by table."""
     g = cfg.grpo
     clock = Clock()
     samples = sample(model, tokenizer, [p["prompt"] for p in prompts], g.group_size, g.max_new_tokens, g.temperature,
@@ -69,30 +100,22 @@ def grpo_step(cfg: Config, run_id: str, round_: int, step: int, policy_name: str
     rollouts = rollout_rows(run_id, round_, step, policy_name, prompts, samples)
     clock.lap("sample")
 
-    items = [rubrics.get(prompts[s.prompt_index]["prompt_id"], []) for s in samples]
-    verdicts = [[verdict_row(run_id, round_, step, r["rollout_id"], item, s.text, s.offsets, prompts[s.prompt_index]["prompt"])
-                 for item in its] for r, s, its in zip(rollouts, samples, items)]
-    k = max(max(map(len, items)), 1)
-    t = max(max(len(s.token_ids) for s in samples), 1)
-    v = dense([[row["verdict"] for row in rows] for rows in verdicts], k, None)  # [N, K]
-    weights = dense([[item.weight for item in its] for its in items], k, None)  # [N, K]
-    gold = dense([[row["token_labels"] for row in rows] for rows in verdicts], k, t)  # [N, K, T]
+    items, verdict_rows, v, weights, gold = judge_samples(run_id, round_, step, prompts, rubrics, samples, rollouts)
     clock.lap("judge")
 
     responses = [s.token_ids for s in samples]
+    rel = torch.zeros_like(gold)  # [N, K, T]; unused when token_weight is 0 (plain GRPO)
     if g.token_weight != 0:
         rel = relevance(g.relevance, gold=gold, item_texts=[[i.text for i in its] for its in items], responses=responses,
                         discriminator=discriminator, tokenizer=tokenizer, instruction=cfg.discriminator.instruction,
                         batch_size=cfg.discriminator.score_batch_size, generator=generator)  # [N, K, T]
-    else:
-        rel = torch.zeros_like(gold)
     clock.lap("score")
 
     batch = pack([s.prompt_token_ids for s in samples], responses, tokenizer.pad_token_id)
-    mask = batch.response_mask[:, :t]  # [N, T]
+    mask = batch.response_mask  # [N, T]
     rewards = response_rewards(v, g.reward_mode, weights)  # [N]
     adv_res = response_advantages(rewards, g.group_size, g.scale)  # [N]
-    adv_tok = token_advantages(v, rel, mask, g.group_size, g.token_norm) if g.token_weight != 0 else torch.zeros_like(rel[:, 0])  # [N, T]
+    adv_tok = token_advantages(v, rel, mask, g.group_size, g.token_norm) if g.token_weight != 0 else torch.zeros(mask.shape)  # [N, T]
     adv = combine_advantages(adv_res, adv_tok, mask, g.combine, g.token_weight)  # [N, T]
     clock.lap("advantage")
 
@@ -106,23 +129,9 @@ def grpo_step(cfg: Config, run_id: str, round_: int, step: int, policy_name: str
          "source": g.relevance, "relevance": rel[i, j, :len(samples[i].token_ids)].tolist()}
         for i, (r, its) in enumerate(zip(rollouts, items)) for j, item in enumerate(its)
     ]
-    groups = rewards.view(-1, g.group_size)  # [B, G]
-    known = v != 0
-    n_tokens = int(mask.sum())
-    total = sum(clock.times.values())
-    metrics = {
-        "reward_mean": float(rewards.mean()), "reward_std": float(rewards.std()) if len(rewards) > 1 else 0.0,
-        "item_pass_rate": float((v > 0).sum() / known.sum().clamp(min=1)),
-        "zero_var_groups": float((groups.max(1).values == groups.min(1).values).float().mean()),
-        "adv_response_abs": float(adv_res.abs().mean()),
-        "adv_token_abs": float(adv_tok[mask].abs().mean()) if n_tokens else 0.0,
-        "loss": stats.get("loss", 0.0), "clip_frac": stats.get("clip_frac", 0.0), "approx_kl": stats.get("approx_kl", 0.0),
-        "kl": stats.get("kl", 0.0), "entropy": stats.get("entropy", 0.0), "grad_norm": stats.get("grad_norm", 0.0),
-        "lr": stats.get("lr", 0.0), "response_tokens": n_tokens, "tokens_per_s": n_tokens / total,
-        **{f"t_{name}": seconds for name, seconds in clock.times.items()}, "t_total": total,
-    }
+    metrics = step_metrics(rewards, v, adv_res, adv_tok, mask, stats, clock.times, g.group_size)
     step_row = {"run_id": run_id, "round": round_, "step": step, "global_step": trainer.global_step, **metrics}
-    return {"rollouts": rollouts, "verdicts": [r for rows in verdicts for r in rows], "token_scores": scores,
+    return {"rollouts": rollouts, "verdicts": [r for rows in verdict_rows for r in rows], "token_scores": scores,
             "train_steps": [step_row]}
 
 
