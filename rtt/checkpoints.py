@@ -2,6 +2,7 @@
 
     <data_dir>/runs/<run_id>/policy/round_<r>/          policy after round r's GRPO stage
     <data_dir>/runs/<run_id>/discriminator/round_<r>/   discriminator trained in round r
+    <data_dir>/runs/<run_id>/grpo_state/round_<r>/      resumable state of an unfinished GRPO stage
     <data_dir>/runs/<run_id>/config.json                 the resolved config
 """
 
@@ -9,6 +10,8 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from rtt.config import Config
@@ -22,6 +25,10 @@ def policy_dir(store: Store, run_id: str, round_: int) -> Path:
 
 def discriminator_dir(store: Store, run_id: str, round_: int) -> Path:
     return store.run_dir(run_id) / "discriminator" / f"round_{round_}"
+
+
+def grpo_state_dir(store: Store, run_id: str, round_: int) -> Path:
+    return store.run_dir(run_id) / "grpo_state" / f"round_{round_}"
 
 
 def base_policy(cfg: Config) -> str:
@@ -43,17 +50,25 @@ def evaluated_policy(cfg: Config, store: Store, run_id: str, round_: int) -> str
     return base_policy(cfg) if round_ < 0 else str(policy_dir(store, run_id, round_))
 
 
-def save_pretrained_atomic(model, tokenizer, out: str | os.PathLike) -> Path:
-    """Save model + tokenizer so that a half-written checkpoint never takes the final name:
-    write a temp folder, move any old checkpoint aside, swap the new one in."""
+@contextmanager
+def atomic_dir(out: str | os.PathLike) -> Iterator[Path]:
+    """Write a folder so that a half-written one never takes the final name: the caller fills a
+    temp folder, then any old folder is moved aside and the new one swapped in."""
     out = Path(out)
     tmp = out.with_name(out.name + f".{os.getpid()}.tmp")
     old = out.with_name(out.name + f".{os.getpid()}.old")
     shutil.rmtree(tmp, ignore_errors=True)
-    model.save_pretrained(tmp)
-    tokenizer.save_pretrained(tmp)
+    tmp.mkdir(parents=True)
+    yield tmp
     if out.exists():  # os.replace cannot overwrite a non-empty folder
         os.replace(out, old)
     os.replace(tmp, out)
     shutil.rmtree(old, ignore_errors=True)
-    return out
+
+
+def save_pretrained_atomic(model, tokenizer, out: str | os.PathLike) -> Path:
+    """Save model + tokenizer as one transformers folder, atomically."""
+    with atomic_dir(out) as tmp:
+        model.save_pretrained(tmp)
+        tokenizer.save_pretrained(tmp)
+    return Path(out)

@@ -146,6 +146,9 @@ class GRPOConfig(Section):
     """Entropy bonus coefficient."""
     loss_agg: Literal["seq_mean_token_mean", "token_mean", "seq_mean_token_sum_norm"] = "seq_mean_token_mean"
     """Loss aggregation over tokens and sequences (METHOD.md section 6)."""
+    save_every: int = 10
+    """Save a resumable state (policy, optimizer, scheduler, step counter, RNG) every this many
+    steps; rerunning a stage that was killed continues from it. 0 = never."""
 
 
 class EvalConfig(Section):

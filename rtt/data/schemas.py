@@ -88,8 +88,10 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("round", pa.int32()),
         ("step", pa.int32()),
         ("global_step", pa.int32()),
-        ("reward_mean", pa.float32()),
+        ("reward_mean", pa.float32()),   # the configured reward mode
         ("reward_std", pa.float32()),
+        ("reward_aon", pa.float32()),    # mean all-or-nothing reward, whatever the mode
+        ("reward_csr", pa.float32()),    # mean satisfaction-rate reward, whatever the mode
         ("item_pass_rate", pa.float32()),
         ("zero_var_groups", pa.float32()),   # fraction of groups whose rewards are all equal
         ("adv_response_abs", pa.float32()),

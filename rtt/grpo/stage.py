@@ -10,11 +10,13 @@ With `grpo.token_weight=0` this is plain GRPO on the response reward (same code 
 from __future__ import annotations
 
 import logging
+import shutil
 import time
 
 import torch
 
-from rtt.checkpoints import discriminator_dir, policy_dir, save_pretrained_atomic, starting_policy
+from rtt.checkpoints import (atomic_dir, discriminator_dir, grpo_state_dir, policy_dir, save_pretrained_atomic,
+                             starting_policy)
 from rtt.config import Config
 from rtt.data.store import Store
 from rtt.discriminator.model import load_discriminator
@@ -79,6 +81,8 @@ def step_metrics(rewards, verdicts, adv_res, adv_tok, mask, stats: dict, times: 
     total = sum(times.values())
     return {
         "reward_mean": float(rewards.mean()), "reward_std": float(rewards.std()) if len(rewards) > 1 else 0.0,
+        "reward_aon": float(response_rewards(verdicts, "all_or_nothing").mean()),
+        "reward_csr": float(response_rewards(verdicts, "satisfaction_rate").mean()),
         "item_pass_rate": float((verdicts > 0).sum() / known.sum().clamp(min=1)),
         "zero_var_groups": float((groups.max(1).values == groups.min(1).values).float().mean()),
         "adv_response_abs": float(adv_res.abs().mean()),
@@ -135,23 +139,43 @@ def grpo_step(cfg: Config, run_id: str, round_: int, step: int, policy_name: str
             "train_steps": [step_row]}
 
 
+def save_state(state_dir, model, tokenizer, trainer: PolicyTrainer, generator: torch.Generator, next_step: int) -> None:
+    """The resumable state of a GRPO stage, written atomically."""
+    with atomic_dir(state_dir) as tmp:
+        model.save_pretrained(tmp / "policy")
+        tokenizer.save_pretrained(tmp / "policy")
+        torch.save({"trainer": trainer.state_dict(), "generator": generator.get_state(), "next_step": next_step},
+                   tmp / "trainer.pt")
+
+
+def load_state(state_dir, trainer: PolicyTrainer, generator: torch.Generator) -> int:
+    """Restore the trainer and RNG from `save_state`; returns the step to continue from."""
+    state = torch.load(state_dir / "trainer.pt", weights_only=True)
+    trainer.load_state_dict(state["trainer"])
+    generator.set_state(state["generator"])
+    return state["next_step"]
+
+
 def run_grpo(cfg: Config, store: Store, tracker: Tracker, run_id: str, round_: int) -> dict:
     g = cfg.grpo
     device = resolve_device(cfg.model.device)
     policy_name = starting_policy(cfg, store, run_id, round_)
+    state_dir = grpo_state_dir(store, run_id, round_)
+    resuming = (state_dir / "trainer.pt").exists()
     tokenizer = load_tokenizer(policy_name)
-    torch.manual_seed(cfg.seed + round_)
-    model = load_causal_lm(policy_name, device, cfg.model.dtype)
+    model = load_causal_lm(str(state_dir / "policy") if resuming else policy_name, device, cfg.model.dtype)
     ref_model = load_causal_lm(policy_name, device, cfg.model.dtype).eval() if g.beta > 0 else None
     discriminator = None
     if g.relevance == "discriminator" and g.token_weight != 0:
         discriminator = load_discriminator(str(discriminator_dir(store, run_id, round_)), device)
     trainer = PolicyTrainer(model, g, device, ref_model, seed=cfg.seed + round_)
+    generator = torch.Generator().manual_seed(cfg.seed + round_)
+    first = load_state(state_dir, trainer, generator) if resuming else 0
+    if resuming:
+        log.info("grpo round %d: resuming at step %d from %s", round_, first, state_dir)
     prompts = load_prompts(store, run_id, "train")
     rubrics = load_rubrics(store, run_id)
-    generator = torch.Generator().manual_seed(cfg.seed + round_)
-    history = []
-    for step in range(g.steps):
+    for step in range(first, g.steps):
         batch_prompts = pick_prompts(prompts, g.prompts_per_step, (round_ * g.steps + step) * g.prompts_per_step)
         tables = grpo_step(cfg, run_id, round_, step, policy_name, model, tokenizer, trainer, batch_prompts, rubrics,
                            discriminator, generator)
@@ -160,17 +184,19 @@ def run_grpo(cfg: Config, store: Store, tracker: Tracker, run_id: str, round_: i
                 store.write(table, rows, run_id, f"round{round_}_step{step}")
         metrics = {k: v for k, v in tables["train_steps"][0].items() if k not in ("run_id", "round", "step", "global_step")}
         tracker.log_metrics(metrics, step=round_ * g.steps + step)
-        history.append(metrics)
         log.info("grpo round %d step %d: reward %.3f, item pass rate %.3f, |A_tok| %.3f, %.1f s", round_, step,
                  metrics["reward_mean"], metrics["item_pass_rate"], metrics["adv_token_abs"], metrics["t_total"])
-    out = policy_dir(store, run_id, round_)
-    save_pretrained_atomic(model, tokenizer, out)
+        if g.save_every and (step + 1) % g.save_every == 0 and step + 1 < g.steps:
+            save_state(state_dir, model, tokenizer, trainer, generator, step + 1)
+    out = save_pretrained_atomic(model, tokenizer, policy_dir(store, run_id, round_))
+    shutil.rmtree(state_dir, ignore_errors=True)
     tracker.set_tags({"policy_checkpoint": str(out)})
+    last = store.rows("rollouts", run_id, f"round{round_}_step{g.steps - 1}")[:g.group_size]  # one group
     page = store.run_dir(run_id) / f"relevance_round{round_}.html"
-    shown = [r["rollout_id"] for r in tables["rollouts"][:g.group_size]]  # the last step's first group
-    page.write_text(render_html(store, shown, f"Token relevance: run {run_id}, round {round_}, step {g.steps - 1}"))
+    page.write_text(render_html(store, [r["rollout_id"] for r in last],
+                                f"Token relevance: run {run_id}, round {round_}, step {g.steps - 1}"))
     tracker.log_artifact(page)
-    return {"steps": g.steps, "checkpoint": str(out),
+    history = sorted((r for r in store.rows("train_steps", run_id) if r["round"] == round_), key=lambda r: r["step"])
+    return {"steps": g.steps, "resumed_at": first, "checkpoint": str(out),
             "reward_first": round(history[0]["reward_mean"], 4), "reward_last": round(history[-1]["reward_mean"], 4),
             "seconds": round(sum(h["t_total"] for h in history), 1)}
-

@@ -30,6 +30,17 @@ class PolicyTrainer:
         self.generator = torch.Generator().manual_seed(seed)
         self.global_step = 0
 
+    def state_dict(self) -> dict:
+        """Everything but the weights that a resumed run needs to continue exactly."""
+        return {"optimizer": self.optimizer.state_dict(), "scheduler": self.scheduler.state_dict(),
+                "global_step": self.global_step, "generator": self.generator.get_state()}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.scheduler.load_state_dict(state["scheduler"])
+        self.global_step = state["global_step"]
+        self.generator.set_state(state["generator"])
+
     def autocast(self):
         if self.device.type == "cuda":
             return torch.autocast("cuda", dtype=torch.bfloat16)

@@ -41,6 +41,8 @@ def test_pipeline_fills_every_table(smoke_run):
                                                                  for s in ("rollouts", "judge", "discriminator", "grpo", "eval")}
     steps = query(Store(root / "data"), "SELECT round, step FROM train_steps ORDER BY round, step").to_pylist()
     assert [(r["round"], r["step"]) for r in steps] == [(0, 0), (0, 1), (1, 0), (1, 1)]
+    same = query(Store(root / "data"), "SELECT bool_and(abs(reward_mean - reward_aon) < 1e-6) AS ok FROM train_steps")
+    assert same.to_pylist() == [{"ok": True}]  # the smoke preset trains on the all-or-nothing reward
     evals = query(Store(root / "data"), "SELECT DISTINCT round FROM evals ORDER BY round").to_pylist()
     assert [r["round"] for r in evals] == [-1, 0, 1]
 
