@@ -28,6 +28,7 @@ test: install
 
 bench: install
 	$(BIN)/python bench/bench_advantages.py
+	$(BIN)/python bench/bench_grpo_step.py
 
 clean:
 	rm -rf $(VENV) data/tables data/runs data/models mlflow/mlflow.db mlflow/artifacts

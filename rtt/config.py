@@ -116,6 +116,8 @@ class GRPOConfig(Section):
     """Peak AdamW learning rate."""
     warmup_steps: int = 0
     """Linear warm-up, in optimizer steps."""
+    lr_schedule: Literal["constant", "cosine"] = "constant"
+    """After warm-up: constant (the paper), or cosine decay to 0 over the stage's optimizer steps."""
     weight_decay: float = 0.0
     """AdamW weight decay."""
     updates_per_batch: int = 2

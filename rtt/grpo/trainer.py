@@ -10,6 +10,7 @@ by the policy that sampled, so later mini-batches see a real ratio.
 from __future__ import annotations
 
 import contextlib
+import math
 
 import torch
 
@@ -18,14 +19,23 @@ from rtt.grpo.logprobs import Packed, token_logprobs
 from rtt.grpo.loss import policy_loss
 
 
+def lr_factor(step: int, warmup: int, total: int, schedule: str) -> float:
+    """Multiplier of the peak lr at optimizer step `step` (0-based): linear warm-up, then constant or cosine."""
+    if step < warmup:
+        return (step + 1) / warmup
+    if schedule == "constant":
+        return 1.0
+    progress = min(1.0, (step - warmup) / max(1, total - warmup))
+    return 0.5 * (1.0 + math.cos(math.pi * progress))
+
+
 class PolicyTrainer:
     def __init__(self, model, cfg: GRPOConfig, device: torch.device, ref_model=None, seed: int = 0):
         self.model, self.cfg, self.device, self.ref_model = model, cfg, device, ref_model
         params = [p for p in model.parameters() if p.requires_grad]
         self.optimizer = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
-        warmup = max(cfg.warmup_steps, 0)
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(
-            self.optimizer, lambda step: min(1.0, (step + 1) / warmup) if warmup else 1.0
+            self.optimizer, lambda step: lr_factor(step, cfg.warmup_steps, cfg.steps * cfg.updates_per_batch, cfg.lr_schedule)
         )
         self.generator = torch.Generator().manual_seed(seed)
         self.global_step = 0

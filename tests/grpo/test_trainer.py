@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 import torch
 
 from rtt.config import GRPOConfig
 from rtt.grpo.advantages import combine_advantages, response_advantages
 from rtt.grpo.logprobs import pack
-from rtt.grpo.trainer import PolicyTrainer
+from rtt.grpo.trainer import PolicyTrainer, lr_factor
 from rtt.models import load_causal_lm, load_tokenizer
 
 
@@ -67,3 +69,24 @@ def test_old_logprobs_come_from_the_sampling_policy(tiny_model_dir):
     adv = response_advantages(rewards, 8)[:, None] * batch.response_mask  # [N, T]
     stats = trainer.update(batch, adv)
     assert stats["clip_frac"] == 0.0 and stats["ratio_mean"] == pytest.approx(1.0, abs=1e-5)
+
+
+def test_lr_schedule_hand_worked():
+    # warm-up over 2 steps: 1/2, 2/2; then constant 1, or cosine over the remaining 4 steps:
+    # progress 0, 1/4, 2/4, 3/4 -> 0.5 * (1 + cos(pi * p)) = 1, 0.8536, 0.5, 0.1464
+    assert [lr_factor(s, 2, 6, "constant") for s in range(6)] == [0.5, 1.0, 1.0, 1.0, 1.0, 1.0]
+    assert [round(lr_factor(s, 2, 6, "cosine"), 4) for s in range(6)] == [0.5, 1.0, 1.0, 0.8536, 0.5, 0.1464]
+    assert lr_factor(0, 0, 10, "constant") == 1.0 and lr_factor(99, 0, 10, "cosine") == 0.0
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_update_under_bf16_autocast_on_gpu(tiny_model_dir):
+    device = torch.device("cuda")
+    tokenizer = load_tokenizer(tiny_model_dir)
+    model = load_causal_lm(tiny_model_dir, device)
+    batch, rewards = synthetic_batch(tokenizer, 100, torch.Generator().manual_seed(0), n=8)
+    trainer = PolicyTrainer(model, GRPOConfig(lr=1e-3, group_size=8, micro_batch_size=4), device)
+    stats = trainer.update(batch, response_advantages(rewards, 8)[:, None] * batch.response_mask)
+    assert all(map(math.isfinite, stats.values())) and stats["grad_norm"] > 0
+    assert next(model.parameters()).dtype == torch.float32  # master weights stay fp32
