@@ -51,7 +51,7 @@ def run_discriminator(cfg: Config, store: Store, tracker: Tracker, run_id: str, 
     def on_eval(rows: list[dict]) -> None:
         history.extend({**{c: row.get(c) for c in COLUMNS}, "run_id": run_id, "round": round_} for row in rows)
         store.write("disc_metrics", history, run_id, f"round{round_}")
-        overall = next(r for r in rows if r["kind"] == "all" and r["split"] == "heldout")
+        overall = next(r for r in rows if r["kind"] == "all")
         tracker.log_metrics({f"disc_{k}": overall[k] for k in ("loss", "precision", "recall", "f1", "auroc", "ece")},
                             step=overall["opt_step"])
 
@@ -59,9 +59,9 @@ def run_discriminator(cfg: Config, store: Store, tracker: Tracker, run_id: str, 
     train_discriminator(model, tokenizer, train, heldout, cfg.discriminator, device, seed=cfg.seed, on_eval=on_eval)
     out = save_pretrained_atomic(model, tokenizer, discriminator_dir(store, run_id, round_))
     tracker.set_tags({"discriminator_checkpoint": str(out)})
-    final = next(r for r in reversed(history) if r["kind"] == "all" and r["split"] == "heldout")
+    final = next((r for r in reversed(history) if r["kind"] == "all"), {})  # none without held-out prompts
     positives = sum(sum(p.labels) for p in pairs)
     tokens = sum(len(p.labels) for p in pairs)
     return {"pairs_train": len(train), "pairs_heldout": len(heldout), "positive_token_frac": round(positives / max(tokens, 1), 3),
-            **{f"heldout_{k}": round(final[k], 4) for k in ("loss", "precision", "recall", "f1", "auroc")},
+            **{f"heldout_{k}": round(final[k], 4) for k in ("loss", "precision", "recall", "f1", "auroc") if k in final},
             "checkpoint": str(out)}
