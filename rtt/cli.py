@@ -28,13 +28,13 @@ Prefect UI:  prefect server start   (then http://127.0.0.1:4200; set PREFECT_API
 
 
 def cmd_run(args) -> int:
-    load_config(args.config, args.set)  # fail fast on a bad preset or override, before Prefect starts
+    cfg = load_config(args.config, args.set)  # fail fast on a bad preset or override, before Prefect starts
     from flows.pipeline import pipeline
     from flows.stages import FLOWS
 
     if args.stage == "pipeline":
         result = pipeline(config=args.config, overrides=args.set, run_id=args.run_id)
-        print_pipeline_summary(result, load_config(args.config, args.set))
+        print_pipeline_summary(result, cfg)
     else:
         if args.stage != "rubrics" and not args.run_id:
             raise SystemExit(f"rtt run {args.stage} needs --run-id of a run whose earlier stages exist")
@@ -57,12 +57,14 @@ def print_pipeline_summary(result: dict, cfg) -> None:
 
 
 def cmd_sql(args) -> int:
+    import duckdb
+
     from rtt.data.catalog import ReadOnlyError, query
     from rtt.data.store import Store
 
     try:
         table = query(Store(args.data_dir), args.query)
-    except ReadOnlyError as err:
+    except (ReadOnlyError, duckdb.Error) as err:
         print(err, file=sys.stderr)
         return 2
     names = unique_names(table.column_names)

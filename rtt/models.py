@@ -15,6 +15,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import random
+from functools import lru_cache
 from pathlib import Path
 
 import torch
@@ -58,7 +59,9 @@ def resolve_policy(name: str, data_dir: str | os.PathLike) -> str:
     return name
 
 
+@lru_cache(maxsize=1)
 def hub_reachable() -> bool:
+    """Whether the model hub answers (asked once per process; HF_HUB_OFFLINE=1 says no)."""
     if os.environ.get("HF_HUB_OFFLINE") == "1":
         return False
     import socket

@@ -48,3 +48,10 @@ def test_show_names_a_missing_rollout(store, capsys):
     write_prompts(store)
     assert main(["show", "nope", "--data-dir", str(store.root)]) == 2
     assert "no rollout 'nope'" in capsys.readouterr().err
+
+
+def test_sql_reports_a_bad_query_without_a_traceback(store, capsys):
+    assert main(["sql", "SELECT nope FROM prompts", "--data-dir", str(store.root)]) == 2
+    assert "nope" in capsys.readouterr().err
+    assert main(["sql", "SELECT * FROM no_such_table", "--data-dir", str(store.root)]) == 2
+    assert "no_such_table" in capsys.readouterr().err

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import time
 
-import torch
-
 from rtt.checkpoints import starting_policy
 from rtt.config import Config
 from rtt.data.store import Store, stable_id
@@ -51,6 +49,4 @@ def run_rollouts(cfg: Config, store: Store, tracker: Tracker, run_id: str, round
     summary = {"rollouts": len(rows), "response_tokens": tokens, "tokens_per_s": round(tokens / seconds, 1),
                "finished_frac": round(sum(r["finished"] for r in rows) / len(rows), 3), "seconds": round(seconds, 1)}
     tracker.log_metrics(summary, step=round_)
-    del model
-    torch.cuda.empty_cache() if torch.cuda.is_available() else None
     return summary
