@@ -59,9 +59,7 @@ class RolloutsConfig(Section):
     top_p: float = 1.0
     """Nucleus sampling threshold (1.0 = off)."""
     batch_size: int = 32
-    """Sequences generated together."""
-    engine: Literal["transformers", "vllm"] = "transformers"
-    """Sampling engine: batched transformers `generate` (CPU/GPU) or vLLM (GPU only)."""
+    """Sequences generated together (batched transformers `generate`, CPU or GPU)."""
 
 
 class JudgeConfig(Section):
