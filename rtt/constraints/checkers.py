@@ -8,16 +8,22 @@ discriminator's token labels, so a docstring per checker says what they mean on 
 Spans are half-open character offsets into the response, sorted, non-overlapping (overlapping
 ones are merged, empty ones dropped).
 
-Departures from IFEval, both deliberate:
-- Keywords, forbidden words, the frequency keyword and a custom postscript marker are matched
-  literally (`re.escape`); IFEval hands them to `re` as patterns. The result is the same on
-  IFEval's own data (plain words, and the markers "P.S." / "P.P.S", which keep IFEval's regexes).
+Departures from IFEval, all deliberate:
+- Keywords, forbidden words, the frequency keyword, a custom postscript marker and the section
+  splitter are matched literally (`re.escape`); IFEval hands them to `re` as patterns. The result
+  is the same on IFEval's own data (plain words, "Section" / "SECTION", and the markers "P.S." /
+  "P.P.S", which keep IFEval's regexes).
+- Where IFEval's `build_description` would replace an out-of-range kwarg by a random one (a
+  `letter` that is not one character, an `nth_paragraph` outside 1..num_paragraphs), the value
+  is used as given, so the check is deterministic (such a letter never matches, such an
+  nth_paragraph always fails).
 - `english_lowercase` / `english_capital` skip IFEval's langdetect "is it English" test, so that
   the package stays pure standard library. Only the case test is applied.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 
@@ -231,3 +237,213 @@ def number_bullet_lists(response: str, num_bullets: int) -> Verdict:
         for m in re.finditer(pattern, response, re.MULTILINE):
             bullets.append((m.start() + len(m.group()) - len(m.group().lstrip()), m.end()))
     return _verdict(len(bullets) == num_bullets, bullets)
+
+
+def letter_frequency(response: str, letter: str, let_frequency: int, let_relation: str) -> Verdict:
+    """Counts the characters of response.lower() equal to letter.strip().lower().
+
+    "less than": passes iff count < let_frequency; "at least": passes iff count >= let_frequency.
+    Pass and fail: every occurrence. A letter that is not one character never matches (IFEval
+    draws a random letter instead).
+    """
+    target = letter.strip().lower()
+    lowered = response.lower()
+    origin = _lower_origin(response)
+    hits = [_to_original(origin, j, j + 1) for j, c in enumerate(lowered) if c == target]
+    passed = len(hits) < let_frequency if let_relation == "less than" else len(hits) >= let_frequency
+    return _verdict(passed, hits)
+
+
+def _pieces(text: str, dividers: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The (start, end) of the pieces of text between the given sorted dividers."""
+    starts = [0] + [end for _, end in dividers]
+    ends = [start for start, _ in dividers] + [len(text)]
+    return list(zip(starts, ends))
+
+
+def _whole_or(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """spans, or the stripped text when there are none."""
+    return spans or [_stripped_bounds(text)]
+
+
+def number_paragraphs(response: str, num_paragraphs: int) -> Verdict:
+    """Paragraphs are the pieces between markdown dividers (IFEval's split on r"\\s?\\*\\*\\*\\s?").
+
+    A blank first or last piece does not count; a blank piece between two dividers fails outright.
+    Passes iff the count equals num_paragraphs. Pass: every "***" divider. Fail on a blank middle
+    piece: the dividers on both sides of it. Fail on the count: every divider; with none, the
+    whole stripped response (the one paragraph).
+    """
+    matches = list(re.finditer(r"\s?\*\*\*\s?", response))
+    stars = [(m.start() + m.group().index("***"), m.start() + m.group().index("***") + 3) for m in matches]
+    pieces = _pieces(response, [m.span() for m in matches])
+    blank = [i for i, (a, b) in enumerate(pieces) if not response[a:b].strip()]
+    inner = [i for i in blank if 0 < i < len(pieces) - 1]
+    if inner:
+        return _verdict(False, [stars[j] for i in inner for j in (i - 1, i)])
+    passed = len(pieces) - len(blank) == num_paragraphs
+    return _verdict(passed, stars if passed else _whole_or(response, stars))
+
+
+def _first_word(text: str, start: int, end: int) -> tuple[str, tuple[int, int]]:
+    """IFEval's first word of the non-blank text[start:end] and its span.
+
+    The first whitespace-separated token, with leading "'" and then leading '"' stripped, cut at
+    the first of . , ? ! ' " and lower-cased character by character. The span is the characters
+    that made the word, or the whole token when the word is empty.
+    """
+    token_start = start + len(text[start:end]) - len(text[start:end].lstrip())
+    token = text[token_start:end].split()[0]
+    word = token.lstrip("'")
+    word = word.lstrip('"')
+    skipped = len(token) - len(word)
+    cut = next((i for i, c in enumerate(word) if c in ".,?!'\""), len(word))
+    if cut == 0:
+        return "", (token_start, token_start + len(token))
+    first = "".join(c.lower() for c in word[:cut])
+    return first, (token_start + skipped, token_start + skipped + cut)
+
+
+def nth_paragraph_first_word(
+    response: str, num_paragraphs: int, nth_paragraph: int, first_word: str
+) -> Verdict:
+    """Paragraphs are the non-blank pieces of IFEval's split on "\\n\\n". Passes iff there are
+    num_paragraphs of them and the first word of piece number nth_paragraph (counted over all
+    pieces, blank ones included, as IFEval indexes them) equals first_word.lower().
+
+    The first word is IFEval's: first token, leading quotes stripped, cut at punctuation.
+    Pass: that first word. Fail: the first word when it differs; every "\\n\\n" divider (or the
+    whole stripped response when there is none) when the count differs or the nth piece is
+    missing or blank. Departure: IFEval replaces an nth_paragraph outside 1..num_paragraphs by
+    a random one; here it is used as given, so it always fails.
+    """
+    dividers = _matches(r"\n\n", response)
+    pieces = _pieces(response, dividers)
+    count = sum(1 for a, b in pieces if response[a:b].strip())
+    if not 1 <= nth_paragraph <= min(count, num_paragraphs):
+        return _verdict(False, _whole_or(response, dividers))
+    start, end = pieces[nth_paragraph - 1]
+    if not response[start:end].strip():
+        return _verdict(False, _whole_or(response, dividers))
+    word, word_span = _first_word(response, start, end)
+    if count == num_paragraphs and word == first_word.lower():
+        return _verdict(True, [word_span])
+    spans = [] if count == num_paragraphs else _whole_or(response, dividers)
+    return _verdict(False, spans + ([] if word == first_word.lower() else [word_span]))
+
+
+def number_placeholders(response: str, num_placeholders: int) -> Verdict:
+    """Passes iff there are at least num_placeholders placeholders, IFEval's r"\\[.*?\\]" (one line).
+
+    Pass and fail: every placeholder, brackets included.
+    """
+    placeholders = _matches(r"\[.*?\]", response)
+    return _verdict(len(placeholders) >= num_placeholders, placeholders)
+
+
+CONSTRAINED_RESPONSES = ("My answer is yes.", "My answer is no.", "My answer is maybe.")
+
+
+def constrained_response(response: str) -> Verdict:
+    """Passes iff the stripped response contains one of CONSTRAINED_RESPONSES (case-sensitive).
+
+    Pass: every occurrence of an option. Fail: no spans.
+    """
+    hits = [span for option in CONSTRAINED_RESPONSES for span in _matches(re.escape(option), response)]
+    return _verdict(bool(hits), hits)
+
+
+def number_highlighted_sections(response: str, num_highlights: int) -> Verdict:
+    """Counts IFEval's highlights: r"\\*[^\\n\\*]*\\*" and r"\\*\\*[^\\n\\*]*\\*\\*" matches with
+    non-blank text inside (a "***a***" counts twice, once per pattern, as in IFEval).
+
+    Passes iff the count is at least num_highlights. Pass and fail: every counted highlight,
+    asterisks included.
+    """
+    singles = [m.span() for m in re.finditer(r"\*[^\n\*]*\*", response) if m.group().strip("*").strip()]
+    doubles = [m.span() for m in re.finditer(r"\*\*[^\n\*]*\*\*", response) if m.group()[2:-2].strip()]
+    return _verdict(len(singles) + len(doubles) >= num_highlights, singles + doubles)
+
+
+def multiple_sections(response: str, section_spliter: str, num_sections: int) -> Verdict:
+    """Counts section headers: the stripped section_spliter followed by a number (IFEval's
+    r"\\s?" + spliter + r"\\s?\\d+\\s?", case-sensitive), i.e. len(re.split(...)) - 1.
+
+    Passes iff the count is at least num_sections. Pass and fail: every header, e.g. "SECTION 2".
+    """
+    headers = []
+    for m in re.finditer(r"\s?" + re.escape(section_spliter.strip()) + r"\s?\d+\s?", response):
+        text = m.group()
+        headers.append((m.start() + len(text) - len(text.lstrip()), m.end() - len(text) + len(text.rstrip())))
+    return _verdict(len(headers) >= num_sections, headers)
+
+
+def json_format(response: str) -> Verdict:
+    """Passes iff json.loads accepts the response once stripped, then stripped of a leading
+    "```json" / "```Json" / "```JSON" / "```" and a trailing "```" (IFEval's order), then stripped.
+
+    Pass: the JSON text. Fail: the character where parsing failed (the last character when the
+    text ended early; nothing when there is no text).
+    """
+    a, b = _stripped_bounds(response)
+    for fence in ("```json", "```Json", "```JSON", "```"):
+        if response[a:b].startswith(fence):
+            a += len(fence)
+    if response[a:b].endswith("```"):
+        b -= 3
+    inner_a, inner_b = _stripped_bounds(response[a:b])
+    a, b = a + inner_a, a + inner_b
+    try:
+        json.loads(response[a:b])
+    except json.JSONDecodeError as err:
+        at = min(a + err.pos, b - 1)
+        return _verdict(False, [(at, at + 1)] if a < b else [])
+    except ValueError:  # valid syntax that Python will not convert, e.g. a 5000-digit integer
+        return _verdict(False, [(a, b)])
+    return _verdict(True, [(a, b)])
+
+
+def two_responses(response: str) -> Verdict:
+    """Splits on "******" (IFEval's str.split); blank first and last pieces are ignored, a blank
+    piece between two dividers fails outright. Passes iff exactly two pieces are left and they
+    differ once stripped.
+
+    Pass: every divider. Fail on a blank middle piece: the dividers on both sides of it. Fail on
+    the count: every divider (with none, the whole stripped response). Fail on identical
+    responses: both responses, stripped.
+    """
+    dividers = _matches(r"\*{6}", response)
+    pieces = _pieces(response, dividers)
+    blank = [i for i, (a, b) in enumerate(pieces) if not response[a:b].strip()]
+    inner = [i for i in blank if 0 < i < len(pieces) - 1]
+    if inner:
+        return _verdict(False, [dividers[j] for i in inner for j in (i - 1, i)])
+    kept = [(a, b) for i, (a, b) in enumerate(pieces) if i not in blank]
+    if len(kept) != 2:
+        return _verdict(False, _whole_or(response, dividers))
+    texts = [response[a:b] for a, b in kept]
+    if texts[0].strip() == texts[1].strip():
+        return _verdict(False, [(a + s, a + e) for (a, _), (s, e) in zip(kept, map(_stripped_bounds, texts))])
+    return _verdict(True, dividers)
+
+
+def repeat_prompt(response: str, prompt_to_repeat: str) -> Verdict:
+    """Passes iff the stripped response starts with the stripped prompt_to_repeat, both lower-cased.
+
+    Pass: the repeated prefix. Fail: the first response character that differs from the prompt;
+    if the response stops before the prompt does, the whole stripped response.
+    """
+    a, b = _stripped_bounds(response)
+    value = response[a:b].lower()
+    prompt = prompt_to_repeat.strip().lower()
+    origin = _lower_origin(response[a:b])
+    if value.startswith(prompt):
+        if not prompt:
+            return _verdict(True, [])
+        start, end = _to_original(origin, 0, len(prompt))
+        return _verdict(True, [(a + start, a + end)])
+    differ = next((j for j, (x, y) in enumerate(zip(value, prompt)) if x != y), None)
+    if differ is None:
+        return _verdict(False, [(a, b)])
+    start, end = _to_original(origin, differ, differ + 1)
+    return _verdict(False, [(a + start, a + end)])

@@ -77,6 +77,58 @@ REGISTRY: dict[str, Instruction] = {
         {"num_bullets": int},
         "The response has exactly {num_bullets} markdown bullet points (lines starting with * or -).",
     ),
+    "keywords:letter_frequency": Instruction(
+        checkers.letter_frequency,
+        {"letter": str, "let_frequency": int, "let_relation": RELATIONS},
+        'The letter "{letter}" appears {let_relation} {let_frequency} times in the response.',
+    ),
+    "length_constraints:number_paragraphs": Instruction(
+        checkers.number_paragraphs,
+        {"num_paragraphs": int},
+        "The response has exactly {num_paragraphs} paragraphs, separated by the markdown divider ***.",
+    ),
+    "length_constraints:nth_paragraph_first_word": Instruction(
+        checkers.nth_paragraph_first_word,
+        {"num_paragraphs": int, "nth_paragraph": int, "first_word": str},
+        "The response has exactly {num_paragraphs} paragraphs, separated by blank lines, and "
+        'paragraph {nth_paragraph} starts with the word "{first_word}".',
+    ),
+    "detectable_content:number_placeholders": Instruction(
+        checkers.number_placeholders,
+        {"num_placeholders": int},
+        "The response has at least {num_placeholders} placeholders in square brackets, such as [address].",
+    ),
+    "detectable_format:constrained_response": Instruction(
+        checkers.constrained_response,
+        {},
+        'The response answers with one of "My answer is yes.", "My answer is no.", "My answer is maybe.".',
+    ),
+    "detectable_format:number_highlighted_sections": Instruction(
+        checkers.number_highlighted_sections,
+        {"num_highlights": int},
+        "The response highlights at least {num_highlights} sections with markdown, such as *highlighted section*.",
+    ),
+    "detectable_format:multiple_sections": Instruction(
+        checkers.multiple_sections,
+        {"section_spliter": str, "num_sections": int},
+        'The response has at least {num_sections} sections, each starting with "{section_spliter} X", '
+        "X being the section number.",
+    ),
+    "detectable_format:json_format": Instruction(
+        checkers.json_format,
+        {},
+        "The entire response is valid JSON, optionally wrapped in ``` markdown fences.",
+    ),
+    "combination:two_responses": Instruction(
+        checkers.two_responses,
+        {},
+        "The response gives two different answers, separated by six asterisks: ******.",
+    ),
+    "combination:repeat_prompt": Instruction(
+        checkers.repeat_prompt,
+        {"prompt_to_repeat": str},
+        "The response first repeats the request word for word, then answers it.",
+    ),
 }
 
 INSTRUCTION_IDS: tuple[str, ...] = tuple(REGISTRY)
@@ -122,7 +174,8 @@ def _validated(instruction_id: str, kwargs: dict) -> tuple[Instruction, dict]:
 def check(instruction_id: str, kwargs: dict, response: str, prompt: str | None = None) -> Verdict:
     """Grade `response` on one instruction; the verdict carries the deciding character spans.
 
-    `prompt` is for checkers that need the user's message; none of the current ones do.
+    `prompt` is for checkers that need the user's message; none of the current ones do
+    (combination:repeat_prompt takes it as its kwarg prompt_to_repeat, as IFEval does).
     """
     entry, given = _validated(instruction_id, kwargs)
     return entry.checker(response, **given)

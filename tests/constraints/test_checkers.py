@@ -78,6 +78,75 @@ CASES = [
     ("detectable_format:number_bullet_lists", {"num_bullets": 2}, "Tips:\n* one\n  - two\n**bold**", True,
      [(6, 11), (14, 19)]),
     ("detectable_format:number_bullet_lists", {"num_bullets": 3}, "* one\n* two", False, [(0, 5), (6, 11)]),
+    # letter_frequency: every occurrence of the letter, any case, pass or fail
+    ("keywords:letter_frequency", {"letter": "a", "let_frequency": 2, "let_relation": "at least"}, "A cat.", True,
+     [(0, 1), (3, 4)]),
+    ("keywords:letter_frequency", {"letter": "A", "let_frequency": 2, "let_relation": "less than"}, "A cat.", False,
+     [(0, 1), (3, 4)]),
+    ("keywords:letter_frequency", {"letter": "z", "let_frequency": 1, "let_relation": "at least"}, "A cat.", False,
+     []),
+    ("keywords:letter_frequency", {"letter": "ab", "let_frequency": 1, "let_relation": "less than"}, "ab", True,
+     []),  # not one character: never matches
+    # number_paragraphs: the *** dividers; around a blank middle paragraph; the lone paragraph
+    ("length_constraints:number_paragraphs", {"num_paragraphs": 2}, "One.\n***\nTwo.", True, [(5, 8)]),
+    ("length_constraints:number_paragraphs", {"num_paragraphs": 2}, "*** One. *** Two. ***", True,
+     [(0, 3), (9, 12), (18, 21)]),  # blank first and last pieces do not count
+    ("length_constraints:number_paragraphs", {"num_paragraphs": 2}, "One. *** *** Two.", False,
+     [(5, 8), (9, 12)]),  # an empty paragraph fails outright (IFEval)
+    ("length_constraints:number_paragraphs", {"num_paragraphs": 3}, "One.\n***\nTwo.", False, [(5, 8)]),
+    ("length_constraints:number_paragraphs", {"num_paragraphs": 2}, " One.\n\nTwo. ", False, [(1, 11)]),
+    # nth_paragraph_first_word: the first word; the \n\n dividers on a wrong count
+    ("length_constraints:nth_paragraph_first_word",
+     {"num_paragraphs": 2, "nth_paragraph": 2, "first_word": "Hello"}, 'Hi.\n\n "Hello, you', True, [(7, 12)]),
+    ("length_constraints:nth_paragraph_first_word",
+     {"num_paragraphs": 2, "nth_paragraph": 1, "first_word": "bye"}, "Hi.\n\nBye", False, [(0, 2)]),
+    ("length_constraints:nth_paragraph_first_word",
+     {"num_paragraphs": 3, "nth_paragraph": 2, "first_word": "bye"}, "Hi.\n\nBye", False, [(3, 5)]),
+    ("length_constraints:nth_paragraph_first_word",
+     {"num_paragraphs": 3, "nth_paragraph": 2, "first_word": "x"}, "Hi.\n\nBye", False, [(3, 5), (5, 8)]),
+    ("length_constraints:nth_paragraph_first_word",
+     {"num_paragraphs": 2, "nth_paragraph": 2, "first_word": "b"}, "a\n\n\n\nb", False,
+     [(1, 3), (3, 5)]),  # IFEval indexes the raw pieces: piece 2 is blank
+    ("length_constraints:nth_paragraph_first_word",
+     {"num_paragraphs": 1, "nth_paragraph": 1, "first_word": "x"}, "...", False, [(0, 3)]),  # empty word
+    ("length_constraints:nth_paragraph_first_word",
+     {"num_paragraphs": 1, "nth_paragraph": 2, "first_word": "x"}, "x", False, [(0, 1)]),  # nth out of range
+    # number_placeholders: every placeholder, pass or fail
+    ("detectable_content:number_placeholders", {"num_placeholders": 2}, "[a] and [b\n] [c]", True,
+     [(0, 3), (13, 16)]),
+    ("detectable_content:number_placeholders", {"num_placeholders": 2}, "Dear [name],", False, [(5, 11)]),
+    # constrained_response: the option on pass
+    ("detectable_format:constrained_response", {}, "  Well. My answer is maybe. ", True, [(8, 27)]),
+    ("detectable_format:constrained_response", {}, "My answer is Yes.", False, []),
+    # number_highlighted_sections: every counted highlight, pass or fail
+    ("detectable_format:number_highlighted_sections", {"num_highlights": 2}, "*a* and **b c**", True,
+     [(0, 3), (8, 15)]),
+    ("detectable_format:number_highlighted_sections", {"num_highlights": 2}, "* * and *x\ny* and ** **", False,
+     [(12, 19)]),  # blank ones and one across a newline do not count; "* and *" does (IFEval's regex)
+    ("detectable_format:number_highlighted_sections", {"num_highlights": 3}, "*a* ***c***", True,
+     [(0, 3), (5, 10)]),  # "***c***" counts twice, as in IFEval; spans merged
+    # multiple_sections: every section header, pass or fail
+    ("detectable_format:multiple_sections", {"section_spliter": "Section", "num_sections": 2},
+     "Section 1\nx\nSECTION 2\nSection 3 y", True, [(0, 9), (22, 31)]),
+    ("detectable_format:multiple_sections", {"section_spliter": " SECTION ", "num_sections": 2},
+     "SECTION 1: a. SECTION two", False, [(0, 9)]),
+    # json_format: the JSON text on pass, the failing character on fail
+    ("detectable_format:json_format", {}, ' ```json\n{"a": 1}\n``` ', True, [(9, 17)]),
+    ("detectable_format:json_format", {}, '```JSON [1, 2]```', True, [(8, 14)]),
+    ("detectable_format:json_format", {}, '{"a": 1,}', False, [(8, 9)]),
+    ("detectable_format:json_format", {}, '{"a": 1', False, [(6, 7)]),  # ended early: the last character
+    ("detectable_format:json_format", {}, "```\n```", False, []),
+    # two_responses: the dividers; around a blank response; both identical responses
+    ("combination:two_responses", {}, "A\n******\nB", True, [(2, 8)]),
+    ("combination:two_responses", {}, "******A******B******", True, [(0, 6), (7, 13), (14, 20)]),
+    ("combination:two_responses", {}, "A\n******\n A ", False, [(0, 1), (10, 11)]),
+    ("combination:two_responses", {}, "A******\n******B", False, [(1, 7), (8, 14)]),
+    ("combination:two_responses", {}, "A******B******C", False, [(1, 7), (8, 14)]),
+    ("combination:two_responses", {}, " just one ", False, [(1, 9)]),
+    # repeat_prompt: the repeated prefix on pass, the first differing character on fail
+    ("combination:repeat_prompt", {"prompt_to_repeat": " Write a poem. "}, " write A POEM. Sure", True, [(1, 14)]),
+    ("combination:repeat_prompt", {"prompt_to_repeat": "Write a poem."}, "Write the poem.", False, [(6, 7)]),
+    ("combination:repeat_prompt", {"prompt_to_repeat": "Write a poem."}, " Write a\n", False, [(1, 8)]),
 ]
 
 
@@ -136,6 +205,19 @@ def test_describe_every_id():
     ("startend:end_checker", {"end_phrase": None}, "end_phrase"),
     ("punctuation:no_comma", {"extra": 1}, "extra"),
     ("detectable_format:number_bullet_lists", {"num_bullets": 2, "bullets": 2}, "bullets"),
+    ("keywords:letter_frequency", {"letter": "a", "let_frequency": 2, "let_relation": "most"}, "let_relation"),
+    ("keywords:letter_frequency", {"letter": "a", "let_frequency": 2}, "let_relation"),
+    ("length_constraints:number_paragraphs", {"num_paragraphs": "3"}, "num_paragraphs"),
+    ("length_constraints:nth_paragraph_first_word", {"num_paragraphs": 2, "nth_paragraph": 1, "first_word": 3},
+     "first_word"),
+    ("length_constraints:nth_paragraph_first_word", {"num_paragraphs": 2, "first_word": "a"}, "nth_paragraph"),
+    ("detectable_content:number_placeholders", {"num_placeholders": 1.5}, "num_placeholders"),
+    ("detectable_format:constrained_response", {"options": ["yes"]}, "options"),
+    ("detectable_format:number_highlighted_sections", {"num_highlights": None}, "num_highlights"),
+    ("detectable_format:multiple_sections", {"section_spliter": 1, "num_sections": 2}, "section_spliter"),
+    ("detectable_format:json_format", {"strict": True}, "strict"),
+    ("combination:two_responses", {"separator": "***"}, "separator"),
+    ("combination:repeat_prompt", {"prompt_to_repeat": ["Write"]}, "prompt_to_repeat"),
 ])
 def test_bad_kwargs_name_id_and_key(instruction_id, kwargs, key):
     for call in (lambda: check(instruction_id, kwargs, "text"), lambda: describe(instruction_id, kwargs)):
@@ -154,7 +236,9 @@ def test_unknown_id():
 # ---- properties ----
 
 PIECES = ["a", "B", "cat", "Cat", "concat", " ", "\n", ",", ".", "*", "-", '"', "<<", ">>", "P.S.", "p. s.",
-          "P.P.S", "very", "VERY", "bye", "İ", "\u01c5", "ß", "7", "_", "\t", "é"]
+          "P.P.S", "very", "VERY", "bye", "İ", "\u01c5", "ß", "7", "_", "\t", "é",
+          "***", "******", "\n\n", "[", "]", "{", "}", ":", "```json", "```", "'", "Section 2", "SECTION",
+          "My answer is yes.", "Write a poem."]
 responses = st.one_of(st.text(max_size=40), st.lists(st.sampled_from(PIECES), max_size=25).map("".join))
 words = st.sampled_from(["cat", "bye", "very", "a", "p.s.", "İ", "x y"])
 
@@ -174,6 +258,23 @@ KWARGS = {
         lambda m: {"postscript_marker": m}),
     "startend:quotation": st.just({}),
     "detectable_format:number_bullet_lists": st.integers(0, 4).map(lambda n: {"num_bullets": n}),
+    "keywords:letter_frequency": st.builds(lambda k, f, r: {"letter": k, "let_frequency": f, "let_relation": r},
+                                           st.sampled_from(["a", "B", "i", "*", "ab", " "]), st.integers(0, 4),
+                                           st.sampled_from(["less than", "at least"])),
+    "length_constraints:number_paragraphs": st.integers(0, 4).map(lambda n: {"num_paragraphs": n}),
+    "length_constraints:nth_paragraph_first_word": st.builds(
+        lambda n, k, w: {"num_paragraphs": n, "nth_paragraph": k, "first_word": w},
+        st.integers(0, 4), st.integers(-1, 5), words),
+    "detectable_content:number_placeholders": st.integers(0, 4).map(lambda n: {"num_placeholders": n}),
+    "detectable_format:constrained_response": st.just({}),
+    "detectable_format:number_highlighted_sections": st.integers(0, 4).map(lambda n: {"num_highlights": n}),
+    "detectable_format:multiple_sections": st.builds(lambda w, n: {"section_spliter": w, "num_sections": n},
+                                                     st.sampled_from(["Section", "SECTION", " ", "a.b"]),
+                                                     st.integers(0, 4)),
+    "detectable_format:json_format": st.just({}),
+    "combination:two_responses": st.just({}),
+    "combination:repeat_prompt": st.sampled_from(["Write a poem.", "", "İ a", " cat "]).map(
+        lambda p: {"prompt_to_repeat": p}),
 }
 
 

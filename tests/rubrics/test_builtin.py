@@ -4,7 +4,7 @@ import pytest
 
 from rtt.constraints import INSTRUCTION_IDS, check, describe
 from rtt.rubrics.builtin import (
-    CONFLICTING_IDS, END_PHRASES, FORBIDDEN_POOL, TOPICS, conflicts, generate_prompts, split_prompts,
+    CONFLICTING_IDS, END_PHRASES, FORBIDDEN_POOL, TOPICS, WEIGHTS, conflicts, generate_prompts, split_prompts,
 )
 
 SAMPLE_RESPONSE = (
@@ -37,7 +37,8 @@ def test_every_constraint_checks_on_a_sample_response():
             verdict = check(c["instruction_id"], c["kwargs"], SAMPLE_RESPONSE, prompt=p["prompt"])
             assert isinstance(verdict.passed, bool)
             seen.add(c["instruction_id"])
-    assert seen == set(INSTRUCTION_IDS)
+    assert seen == set(WEIGHTS)  # every kind the generator is meant to draw shows up
+    assert set(WEIGHTS) <= set(INSTRUCTION_IDS)
 
 
 def test_no_conflicting_pairs_and_no_repeated_id():
