@@ -101,12 +101,13 @@ def forbidden_words(response: str, forbidden_words: list[str]) -> Verdict:
 
 
 def keyword_frequency(response: str, keyword: str, frequency: int, relation: str) -> Verdict:
-    """Counts case-insensitive, non-overlapping occurrences of the keyword (also inside words).
+    """Counts case-insensitive, non-overlapping occurrences of the stripped keyword (also inside
+    words; IFEval strips it in build_description).
 
     "less than": passes iff count < frequency; "at least": passes iff count >= frequency.
     Pass and fail: every occurrence (too many for "less than", the too few for "at least").
     """
-    hits = _matches(re.escape(keyword), response, re.IGNORECASE)
+    hits = _matches(re.escape(keyword.strip()), response, re.IGNORECASE)
     passed = len(hits) < frequency if relation == "less than" else len(hits) >= frequency
     return _verdict(passed, hits)
 
@@ -192,10 +193,11 @@ def end_checker(response: str, end_phrase: str) -> Verdict:
 def postscript(response: str, postscript_marker: str) -> Verdict:
     """Passes iff the lower-cased response has the marker followed by the rest of its line.
 
-    "P.P.S" and "P.S." use IFEval's lenient patterns ("p. p. s", "p. s."); any other marker is
-    matched literally, lower-cased. Pass: every postscript, from its marker to the end of its
-    line. Fail: no spans.
+    The marker is stripped first (IFEval strips it in build_description). "P.P.S" and "P.S." use
+    IFEval's lenient patterns ("p. p. s", "p. s."); any other marker is matched literally,
+    lower-cased. Pass: every postscript, from its marker to the end of its line. Fail: no spans.
     """
+    postscript_marker = postscript_marker.strip()
     if postscript_marker == "P.P.S":
         marker = r"p\.\s?p\.\s?s"
     elif postscript_marker == "P.S.":

@@ -37,6 +37,12 @@ CASES = [
      [(4, 7)]),
     ("keywords:frequency", {"keyword": "cat", "frequency": 2, "relation": "at least"}, "cat cat", True,
      [(0, 3), (4, 7)]),
+    # regression: the keyword is stripped, as IFEval's build_description does (found by
+    # test_official_agreement.py); " cat " used to need the spaces around it
+    ("keywords:frequency", {"keyword": " cat\t", "frequency": 2, "relation": "at least"}, "cat cats", True,
+     [(0, 3), (4, 7)]),
+    ("keywords:frequency", {"keyword": "\ncat ", "frequency": 1, "relation": "less than"}, "A Cat.", False,
+     [(2, 5)]),
     # english_lowercase: upper/titlecase characters on fail, whole response if no cased letter
     ("change_case:english_lowercase", {}, "all good, 2 go!", True, []),
     ("change_case:english_lowercase", {}, "Hello World", False, [(0, 1), (6, 7)]),
@@ -68,6 +74,10 @@ CASES = [
     ("detectable_content:postscript", {"postscript_marker": "P.P.S"}, "Hi.\nP.P.S later", True, [(4, 15)]),
     ("detectable_content:postscript", {"postscript_marker": "P.S."}, "Hi. PS bye", False, []),
     ("detectable_content:postscript", {"postscript_marker": "Note:"}, "x\nNOTE: y", True, [(2, 9)]),
+    # regression: the marker is stripped first, as IFEval's build_description does, so a padded
+    # " P.S. " still gets the lenient "P.S." pattern (found by test_official_agreement.py)
+    ("detectable_content:postscript", {"postscript_marker": " P.S. "}, "Hi.\np. s. later", True, [(4, 15)]),
+    ("detectable_content:postscript", {"postscript_marker": "P.P.S\n"}, "Hi. p.p.s x", True, [(4, 11)]),
     # quotation: both quotes on pass, the non-quote ends on fail
     ("startend:quotation", {}, '  "Hello"\n', True, [(2, 3), (8, 9)]),
     ("startend:quotation", {}, ' "Hello', False, [(6, 7)]),
