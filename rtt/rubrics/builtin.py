@@ -1,219 +1,220 @@
 """Built-in prompts whose rubrics are all verifiable (METHOD.md section 8, last line).
 
-A prompt is a short task on a topic ("Write a short note about coffee.") followed by 1..max_constraints
-IFEval-style instructions. Each instruction is one rule-graded rubric item whose text is
-`rtt.constraints.describe(...)`. Prompts stay short and the constraints are mostly ones a tiny
-(135M) model satisfies some of the time, so that a group of responses has reward variance.
+A prompt is a short task on a topic ("Write a short note about coffee.", an email, a review, a
+summary of a made-up situation...) followed by 1..max_constraints instructions, drawn from the
+pool `kinds` names: "ifeval", IFEval's 25 instruction ids; "all", those plus rtt's 19 further
+kinds (`rtt.constraints.extended`: word / sentence / paragraph ranges, phrases, lists, tables,
+JSON keys, XML, headings, character classes). An id whose checker `rtt.constraints` does not
+register is left out of the pool. Each instruction is one rule-graded rubric item whose text is
+`rtt.constraints.describe(...)`. The easy items (no commas, a keyword, a word limit, lowercase,
+an end phrase, a title, a postscript) carry the largest weights (2 to 3), so that a tiny (135M)
+model satisfies some of them some of the time and a group of responses has reward variance; the
+harder IFEval kinds (JSON, two responses, sections, paragraph counts...) weigh 0.25 to 1, rtt's
+further kinds 0.3 to 1 (a word range and an opening phrase 1, a numbered list and forbidden
+phrases 0.8, JSON keys and XML 0.3), so that with kinds="all" the easy items stay the most
+frequent.
 
-Prompt i depends only on (seed, i): `generate_prompts(5, s)` is a prefix of `generate_prompts(10, s)`.
+Prompt i depends only on (seed, i, max_constraints, kinds): `generate_prompts(5, s)` is a prefix
+of `generate_prompts(10, s)`. Prompt ids differ between the two kinds, so the two sets never
+collide in one table.
 
-Conflicting pairs are never drawn together:
+The instruction table (`SPECS`) and the conflict tables that keep combinations compatible are
+in `rtt.rubrics.instructions`.
 
-    instruction id                  instruction id                  why
-    change_case:english_lowercase   change_case:english_capital     opposite cases
-    startend:quotation              startend:end_checker            both claim the last character
-    startend:quotation              detectable_content:postscript   the P.S. would follow the closing quote
-    startend:end_checker            detectable_content:postscript   both claim the last line
-    keywords:forbidden_words        any                             a forbidden word the other
-                                                                    one requires (keyword, end phrase)
+`conflicts(a, b)` is the pairwise test (all three layers on a pair), `compatible(constraints)`
+the whole-set one; the generator only adds an item that keeps the set compatible, and a
+wording's hints only name words the set allows. The tests build, for a sample of prompts, a
+response that passes every item (a witness).
+
+Never an IFEval prompt: the tests compare thousands of generated prompts with IFEval's 541
+evaluation prompts (`rtt.rubrics.near_duplicates`) and assert that none is an exact or near
+duplicate. The words prompts are made of are in `rtt.rubrics.vocabulary`.
 """
 
 from __future__ import annotations
 
 import hashlib
 import random
-import re
+import string
 
 from rtt.constraints import describe
-
-TASKS = (
-    "Write a short note about {topic}.",
-    "Describe {topic} in a few sentences.",
-    "Give three tips about {topic}.",
-    "Explain {topic} to a child.",
-    "Write a product blurb for a book about {topic}.",
-    "Write a short email to a friend about {topic}.",
-    "Write a short poem about {topic}.",
-    "Tell a very short story about {topic}.",
-    "List a few facts about {topic}.",
-    "Write a short diary entry about {topic}.",
-    "Write a social media post about {topic}.",
-    "Why do people like {topic}? Answer briefly.",
+from rtt.rubrics.instructions import (
+    BASE_NEEDS, CONFLICTING_IDS, ID, KWARG_CONFLICTS, POOLS, SPECS, Context, Needs, quoted, text_needs,
+)
+from rtt.rubrics.vocabulary import (
+    AUDIENCES, DAYS, LANGUAGES, NAMES, ORDINALS, PLACES, PRODUCTS, RELATION_WORDS, SITUATIONS, TASKS, TOPIC_NAMES,
+    TOPICS,
 )
 
-# topic -> words a response on it naturally uses (the keyword pool)
-TOPICS = {
-    "the ocean": ("ocean", "waves", "fish"),
-    "coffee": ("coffee", "beans", "morning"),
-    "bicycles": ("bike", "wheels", "ride"),
-    "gardening": ("garden", "plants", "soil"),
-    "the moon": ("moon", "night", "light"),
-    "rainy days": ("rain", "umbrella", "clouds"),
-    "dogs": ("dog", "walk", "play"),
-    "cats": ("cat", "sleep", "purr"),
-    "learning to cook": ("cook", "kitchen", "recipe"),
-    "a city park": ("park", "trees", "bench"),
-    "libraries": ("library", "books", "read"),
-    "the mountains": ("mountain", "snow", "climb"),
-    "baking bread": ("bread", "oven", "flour"),
-    "recycling": ("recycle", "plastic", "waste"),
-    "honey bees": ("bees", "honey", "flowers"),
-    "winter": ("winter", "cold", "ice"),
-    "the night sky": ("stars", "sky", "dark"),
-    "music practice": ("music", "practice", "song"),
-    "trains": ("train", "station", "travel"),
-    "drinking water": ("water", "health", "glass"),
-    "chess": ("chess", "board", "move"),
-    "volcanoes": ("volcano", "lava", "eruption"),
-    "sleep": ("sleep", "bed", "rest"),
-    "friendship": ("friend", "trust", "share"),
-    "the desert": ("desert", "sand", "heat"),
-    "apples": ("apple", "tree", "fruit"),
-    "rivers": ("river", "water", "boat"),
-    "the internet": ("internet", "computer", "online"),
-    "a museum visit": ("museum", "art", "history"),
-    "camping": ("tent", "fire", "forest"),
-}
 
-FORBIDDEN_POOL = ("very", "really", "thing", "stuff", "basically", "actually", "literally", "nice")
-END_PHRASES = (
-    "Is there anything else I can help with?",
-    "Thank you for reading.",
-    "Have a great day!",
-    "Let me know if you have any questions.",
-)
-
-# how often each instruction is drawn, relative; the first group is what a small model
-# satisfies some of the time
-WEIGHTS = {
-    "punctuation:no_comma": 3,
-    "keywords:existence": 3,
-    "length_constraints:number_words": 3,
-    "change_case:english_lowercase": 2,
-    "startend:end_checker": 2,
-    "detectable_format:title": 2,
-    "detectable_content:postscript": 2,
-    "keywords:forbidden_words": 1,
-    "keywords:frequency": 1,
-    "change_case:english_capital": 1,
-    "startend:quotation": 1,
-    "detectable_format:number_bullet_lists": 1,
-}
-
-CONFLICTING_IDS = frozenset({
-    frozenset({"change_case:english_lowercase", "change_case:english_capital"}),
-    frozenset({"startend:quotation", "startend:end_checker"}),
-    frozenset({"startend:quotation", "detectable_content:postscript"}),
-    frozenset({"startend:end_checker", "detectable_content:postscript"}),
-})
-
-# the imperative wording used inside the prompt (the rubric item uses `describe`)
-INSTRUCTIONS = {
-    "punctuation:no_comma": "Do not use any commas.",
-    "keywords:existence": "Include {keywords}.",
-    "keywords:forbidden_words": "Do not use {forbidden_words}.",
-    "keywords:frequency": 'Use the word "{keyword}" {relation} {frequency} times.',
-    "change_case:english_lowercase": "Write everything in lowercase letters, with no capital letters.",
-    "change_case:english_capital": "Write everything in capital letters.",
-    "length_constraints:number_words": "Answer in {relation} {num_words} words.",
-    "detectable_format:title": "Give your answer a title in double angular brackets, like <<my title>>.",
-    "startend:end_checker": 'End your response with the exact phrase "{end_phrase}".',
-    "detectable_content:postscript": "At the end, add a postscript starting with {postscript_marker}",
-    "startend:quotation": "Wrap your whole response in double quotation marks.",
-    "detectable_format:number_bullet_lists": "Use exactly {num_bullets} bullet points, each a line starting with *.",
-}
+# ---------------------------------------------------------------------------------------------
+# Compatibility
 
 
-def _sample_kwargs(instruction_id: str, topic_words: tuple[str, ...], rng: random.Random) -> dict:
-    if instruction_id == "keywords:existence":
-        return {"keywords": rng.sample(topic_words, rng.choice((1, 1, 2)))}
-    if instruction_id == "keywords:forbidden_words":
-        return {"forbidden_words": rng.sample(FORBIDDEN_POOL, rng.choice((1, 2)))}
-    if instruction_id == "keywords:frequency":
-        relation = rng.choice(("less than", "at least"))
-        return {"keyword": rng.choice(topic_words), "frequency": rng.choice((2, 3)), "relation": relation}
-    if instruction_id == "length_constraints:number_words":
-        if rng.random() < 0.8:
-            return {"num_words": rng.choice((40, 60, 80)), "relation": "less than"}
-        return {"num_words": rng.choice((20, 30)), "relation": "at least"}
-    if instruction_id == "startend:end_checker":
-        return {"end_phrase": rng.choice(END_PHRASES)}
-    if instruction_id == "detectable_content:postscript":
-        return {"postscript_marker": "P.S." if rng.random() < 0.8 else "P.P.S"}
-    if instruction_id == "detectable_format:number_bullet_lists":
-        return {"num_bullets": rng.choice((2, 3, 4))}
-    return {}
+def needs(constraint: dict) -> Needs:
+    return SPECS[constraint["instruction_id"]].needs(constraint["kwargs"])
 
 
-def _required_text(constraint: dict) -> str:
-    """Text a constraint asks the response to contain."""
-    kwargs = constraint["kwargs"]
-    return " ".join([*kwargs.get("keywords", ()), kwargs.get("keyword", ""), kwargs.get("end_phrase", "")])
+def _ruled_out(a: dict, b: dict) -> bool:
+    """The pairwise tables: same id, CONFLICTING_IDS, KWARG_CONFLICTS."""
+    ida, idb = a["instruction_id"], b["instruction_id"]
+    if ida == idb or frozenset({ida, idb}) in CONFLICTING_IDS:
+        return True
+    for x, y, rule, _ in KWARG_CONFLICTS:
+        if (ida, idb) == (x, y) and rule(a["kwargs"], b["kwargs"]):
+            return True
+        if (idb, ida) == (x, y) and rule(b["kwargs"], a["kwargs"]):
+            return True
+    return False
+
+
+def _limits_hold(constraints: list[dict], extra: Needs | None = None) -> bool:
+    """Every limiting item fits BASE_NEEDS plus the needs of all the other items (plus `extra`:
+    text a wording asks for)."""
+    all_needs = [needs(c) for c in constraints]
+    for i, c in enumerate(constraints):
+        limit = SPECS[c["instruction_id"]].limit
+        if limit is None:
+            continue
+        others = BASE_NEEDS if extra is None else BASE_NEEDS + extra
+        for j, n in enumerate(all_needs):
+            if j != i:
+                others = others + n
+        if not limit(c["kwargs"], others):
+            return False
+    return True
 
 
 def conflicts(a: dict, b: dict) -> bool:
     """Whether two constraints ({"instruction_id", "kwargs"}) cannot be asked for together."""
-    if a["instruction_id"] == b["instruction_id"]:
-        return True
-    if frozenset({a["instruction_id"], b["instruction_id"]}) in CONFLICTING_IDS:
-        return True
-    for forbidding, other in ((a, b), (b, a)):
-        for word in forbidding["kwargs"].get("forbidden_words", ()):
-            if re.search(rf"\b{re.escape(word)}\b", _required_text(other), re.IGNORECASE):
-                return True
-    return False
+    return _ruled_out(a, b) or not _limits_hold([a, b])
 
 
-def _digest(seed: int, index: int) -> bytes:
-    return hashlib.sha256(f"rtt-builtin:{seed}:{index}".encode()).digest()
+def compatible(constraints: list[dict]) -> bool:
+    """Whether a set of constraints can be asked for together: no pair is ruled out by the
+    tables, and every limiting item fits the needs of all the others (limits only get harder
+    as needs add up, so this implies `not conflicts(a, b)` for every pair)."""
+    return (not any(_ruled_out(a, b) for k, a in enumerate(constraints) for b in constraints[k + 1:])
+            and _limits_hold(constraints))
 
 
-def _words(words: list[str], conjunction: str) -> str:
-    """'the word "a"' or 'the words "a" and "b"'."""
-    return ("the word " if len(words) == 1 else "the words ") + f" {conjunction} ".join(f'"{w}"' for w in words)
+# ---------------------------------------------------------------------------------------------
+# Generation
 
 
-def _instruction(constraint: dict) -> str:
-    kwargs = dict(constraint["kwargs"])
-    if "keywords" in kwargs:
-        kwargs["keywords"] = _words(kwargs["keywords"], "and")
-    if "forbidden_words" in kwargs:
-        kwargs["forbidden_words"] = _words(kwargs["forbidden_words"], "or")
-    return INSTRUCTIONS[constraint["instruction_id"]].format(**kwargs)
+KINDS = ("ifeval", "all")
+"""`kinds`: IFEval's 25 ids only, or those plus rtt's further kinds."""
 
 
-def make_prompt(seed: int, index: int, max_constraints: int = 3) -> dict:
-    """Prompt `index` of the built-in set for `seed`."""
-    digest = _digest(seed, index)
+def _digest(seed: int, index: int, kinds: str) -> bytes:
+    """IFEval-only prompts keep the digest they had before the further kinds existed."""
+    key = f"rtt-builtin:{seed}:{index}" if kinds == "ifeval" else f"rtt-builtin:{kinds}:{seed}:{index}"
+    return hashlib.sha256(key.encode()).digest()
+
+
+LISTED = {"keywords": ("word", "and"), "forbidden_words": ("word", "or"), "phrases": ("phrase", "and"),
+          "keys": ("key", "and"), "characters": ("character", "or")}
+"""kwargs shown in wordings as 'the word "a"', 'the words "a" and "b"': key -> (noun, conjunction)
+(phrases of one word each are words)."""
+
+
+def _listed(key: str, items: list[str] | str) -> str:
+    noun, conjunction = LISTED[key]
+    if noun == "phrase" and not any(" " in item for item in items):
+        noun = "word"
+    return f"the {noun}{'' if len(items) == 1 else 's'} " + quoted(list(items), conjunction)
+
+
+def _instruction(constraint: dict, ctx: Context, rng: random.Random, chosen: list[dict]) -> str:
+    """The constraint's wording; `chosen`, the prompt's constraints, decides what hints may ask for."""
+    spec = SPECS[constraint["instruction_id"]]
+    fields = {"topic": ctx.topic}
+    if spec.hints is not None:
+        fields |= spec.hints(constraint["kwargs"], ctx, rng, lambda text: _limits_hold(chosen, text_needs(text)))
+    for key, value in constraint["kwargs"].items():
+        if key in LISTED:
+            value = _listed(key, value)
+        elif key in ("relation", "let_relation", "capital_relation"):
+            value = RELATION_WORDS[value]
+        elif key == "language":
+            value = LANGUAGES.get(value, value)
+        elif key == "nth_paragraph":
+            fields["nth_ordinal"] = ORDINALS[value - 1]
+        fields[key] = value
+    return rng.choice(spec.wordings).format(**fields)
+
+
+def _fill(template: str, topic: str, rng: random.Random, values: dict | None = None) -> str:
+    """The template with {topic} and whatever other slots it has filled in (a situation shares
+    the task's slots: the same {name} in both)."""
+    values = {"topic": topic} if values is None else values
+    for _, name, _, _ in string.Formatter().parse(template):
+        if name is None or name in values:
+            continue
+        if name == "situation":
+            values[name] = _fill(rng.choice(SITUATIONS), topic, rng, values)
+        elif name == "other":
+            values[name] = rng.choice([t for t in TOPIC_NAMES if t != topic])
+        else:
+            pool = {"name": NAMES, "audience": AUDIENCES, "product": PRODUCTS, "place": PLACES, "day": DAYS}[name]
+            values[name] = rng.choice(pool)
+    text = template.format(**values)
+    return text[0].upper() + text[1:]
+
+
+def _draw(candidates: list[str], rng: random.Random) -> str:
+    instruction_id = rng.choices(candidates, weights=[SPECS[c].weight for c in candidates])[0]
+    candidates.remove(instruction_id)
+    return instruction_id
+
+
+def _check_kinds(kinds: str) -> None:
+    if kinds not in KINDS:
+        raise ValueError(f"kinds must be one of {', '.join(map(repr, KINDS))}, got {kinds!r}")
+
+
+def make_prompt(seed: int, index: int, max_constraints: int = 3, kinds: str = "all") -> dict:
+    """Prompt `index` of the built-in set for `seed`, drawing from the ids of `kinds`."""
+    _check_kinds(kinds)
+    digest = _digest(seed, index, kinds)
     rng = random.Random(int.from_bytes(digest[:8], "big"))
-    topic = rng.choice(sorted(TOPICS))
-    task = rng.choice(TASKS).format(topic=topic)
-    chosen: list[dict] = []
-    candidates = list(WEIGHTS)
+    topic = rng.choice(TOPIC_NAMES)
     wanted = rng.randint(1, max_constraints)
+    candidates = list(POOLS[kinds])
+    first = _draw(candidates, rng)
+    task = _fill(rng.choice(SPECS[first].tasks or TASKS), topic, rng)
+    ctx = Context(topic, TOPICS[topic], task)
+    chosen = [{"instruction_id": first, "kwargs": SPECS[first].sample(ctx, rng)}]
     while len(chosen) < wanted and candidates:
-        instruction_id = rng.choices(candidates, weights=[WEIGHTS[c] for c in candidates])[0]
-        candidates.remove(instruction_id)
-        constraint = {"instruction_id": instruction_id,
-                      "kwargs": _sample_kwargs(instruction_id, TOPICS[topic], rng)}
-        if not any(conflicts(constraint, other) for other in chosen):
-            chosen.append(constraint)
-    instructions = [_instruction(c) for c in chosen]
+        instruction_id = _draw(candidates, rng)
+        if SPECS[instruction_id].tasks or any(
+            frozenset({instruction_id, c["instruction_id"]}) in CONFLICTING_IDS for c in chosen
+        ):
+            continue
+        for _ in range(3):  # kwargs-level clashes: try other kwargs
+            constraint = {"instruction_id": instruction_id, "kwargs": SPECS[instruction_id].sample(ctx, rng)}
+            if not any(_ruled_out(constraint, c) for c in chosen) and _limits_hold([*chosen, constraint]):
+                chosen.append(constraint)
+                break
+    # the request to repeat comes right after the task, so "the request above" is the task
+    ordered = sorted(chosen, key=lambda c: c["instruction_id"] != ID["repeat"])
+    instructions = [_instruction(c, ctx, rng, ordered) for c in ordered]
     return {
         "prompt_id": "builtin-" + digest.hex()[:16],
         "prompt": " ".join([task, *instructions]),
         "task": task,
-        "constraints": [{**c, "text": describe(c["instruction_id"], c["kwargs"])} for c in chosen],
+        "constraints": [{**c, "text": describe(c["instruction_id"], c["kwargs"])} for c in ordered],
     }
 
 
-def generate_prompts(n: int, seed: int, max_constraints: int = 3) -> list[dict]:
+def generate_prompts(n: int, seed: int, max_constraints: int = 3, kinds: str = "all") -> list[dict]:
     """n prompts, each {"prompt_id", "prompt", "task", "constraints": [{"instruction_id",
     "kwargs", "text"}]}, deterministic in seed. max_constraints above what is compatible yields
-    as many as fit."""
+    as many as fit. kinds: "ifeval" (IFEval's 25 ids) or "all" (those plus rtt's further kinds)."""
     if n < 0 or max_constraints < 1:
         raise ValueError(f"need n >= 0 and max_constraints >= 1, got n={n}, max_constraints={max_constraints}")
-    return [make_prompt(seed, i, max_constraints) for i in range(n)]
+    _check_kinds(kinds)
+    return [make_prompt(seed, i, max_constraints, kinds) for i in range(n)]
 
 
 def split_prompts(prompts: list[dict], eval_fraction: float, seed: int) -> tuple[list[dict], list[dict]]:

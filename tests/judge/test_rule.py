@@ -21,3 +21,10 @@ def test_verdict_row_maps_spans_to_token_labels():
     assert row["step"] == 3 and row["judge"] == "rule"
     again = verdict_row("run", 0, 3, "r1", item("punctuation:no_comma"), "a, b", offsets)
     assert again["verdict_id"] == row["verdict_id"]
+
+
+def test_a_checker_that_raises_gives_unknown_with_the_reason():
+    # describe() rejects such an item at import; one that reaches the judge anyway must not stop the stage
+    verdict, spans, reason = judge_item(item("length:words_between", {"min_words": 5, "max_words": 3}), "a b c")
+    assert (verdict, spans) == (0, [])
+    assert reason == "checker error: ValueError: length:words_between: min_words (5) must be <= max_words (3)"
