@@ -446,6 +446,29 @@ def multiple_sections(response: str, section_spliter: str, num_sections: int) ->
     return verdict(len(headers) >= num_sections, headers)
 
 
+def unfenced(response: str, language: str) -> tuple[int, int]:
+    """The stripped response without a leading ```language and a trailing ```, stripped again.
+
+    As IFEval's json_format: the prefixes ```language, ```Language, ```LANGUAGE and ``` are
+    removed in that order, each when present, then one trailing ```.
+    """
+    a, b = stripped_bounds(response)
+    for fence in (f"```{language}", f"```{language.capitalize()}", f"```{language.upper()}", "```"):
+        if response.startswith(fence, a, b):
+            a += len(fence)
+    if response.endswith("```", a, b):
+        b -= 3
+    inner_a, inner_b = stripped_bounds(response[a:b])
+    return a + inner_a, a + inner_b
+
+
+def error_at(a: int, b: int, offset: int) -> list[tuple[int, int]]:
+    """The character at a + offset, kept inside [a, b) (the last one when the text ended early);
+    nothing when the text is empty."""
+    at = min(a + offset, b - 1)
+    return [(at, at + 1)] if a < b else []
+
+
 def json_format(response: str) -> Verdict:
     """Passes iff json.loads accepts the response once stripped, then stripped of a leading
     "```json" / "```Json" / "```JSON" / "```" and a trailing "```" (IFEval's order), then stripped.
@@ -453,19 +476,11 @@ def json_format(response: str) -> Verdict:
     Pass: the JSON text. Fail: the character where parsing failed (the last character when the
     text ended early; nothing when there is no text).
     """
-    a, b = stripped_bounds(response)
-    for fence in ("```json", "```Json", "```JSON", "```"):
-        if response[a:b].startswith(fence):
-            a += len(fence)
-    if response[a:b].endswith("```"):
-        b -= 3
-    inner_a, inner_b = stripped_bounds(response[a:b])
-    a, b = a + inner_a, a + inner_b
+    a, b = unfenced(response, "json")
     try:
         json.loads(response[a:b])
     except json.JSONDecodeError as err:
-        at = min(a + err.pos, b - 1)
-        return verdict(False, [(at, at + 1)] if a < b else [])
+        return verdict(False, error_at(a, b, err.pos))
     except (ValueError, RecursionError):  # a 5000-digit integer, 100k nested brackets
         return verdict(False, [(a, b)])
     return verdict(True, [(a, b)])

@@ -32,7 +32,7 @@ import xml.etree.ElementTree as ElementTree
 from collections import Counter
 from xml.parsers import expat
 
-from rtt.constraints.checkers import bullet_spans
+from rtt.constraints.checkers import bullet_spans, error_at, unfenced
 from rtt.constraints.instruction import Instruction
 from rtt.constraints.sentences import sentence_spans
 from rtt.constraints.spans import Verdict, line_spans, matches, stripped_bounds, verdict
@@ -350,29 +350,6 @@ def markdown_table(response: str, num_rows: int, num_columns: int) -> Verdict:
 
 # ---- structure ----
 
-def _unfenced(response: str, language: str) -> Span:
-    """The stripped response without a leading ```language and a trailing ```, stripped again.
-
-    As IFEval's json_format: the prefixes ```language, ```Language, ```LANGUAGE and ``` are
-    removed in that order, each when present, then one trailing ```.
-    """
-    a, b = stripped_bounds(response)
-    for fence in (f"```{language}", f"```{language.capitalize()}", f"```{language.upper()}", "```"):
-        if response.startswith(fence, a, b):
-            a += len(fence)
-    if response.endswith("```", a, b):
-        b -= 3
-    inner_a, inner_b = stripped_bounds(response[a:b])
-    return a + inner_a, a + inner_b
-
-
-def _error_at(a: int, b: int, offset: int) -> list[Span]:
-    """The character at a + offset, kept inside [a, b) (the last one when the text ended early);
-    nothing when the text is empty."""
-    at = min(a + offset, b - 1)
-    return [(at, at + 1)] if a < b else []
-
-
 def json_keys(response: str, keys: list[str]) -> Verdict:
     """Passes iff the response, stripped and unfenced as IFEval's json_format does (```json /
     ```Json / ```JSON / ``` before, ``` after), parses with json.loads as an object that has
@@ -382,11 +359,11 @@ def json_keys(response: str, keys: list[str]) -> Verdict:
     text ended early; nothing when there is no text); the whole JSON text when it parses but is
     not an object, lacks a key, or cannot be converted (a too long integer, too deep nesting).
     """
-    a, b = _unfenced(response, "json")
+    a, b = unfenced(response, "json")
     try:
         value = json.loads(response[a:b])
     except json.JSONDecodeError as err:
-        return verdict(False, _error_at(a, b, err.pos))
+        return verdict(False, error_at(a, b, err.pos))
     except (ValueError, RecursionError):
         return verdict(False, [(a, b)])
     return verdict(isinstance(value, dict) and all(key in value for key in keys), [(a, b)])
@@ -435,12 +412,12 @@ def xml_root(response: str, root: str) -> Verdict:
     itself); the root element's start tag, "<" to ">", when the document is well-formed but
     the root is another element.
     """
-    a, b = _unfenced(response, "xml")
+    a, b = unfenced(response, "xml")
     text = response[a:b]
     try:
         element = ElementTree.fromstring(text)
     except ElementTree.ParseError as err:
-        return verdict(False, _error_at(a, b, _xml_offset(text, *err.position)))
+        return verdict(False, error_at(a, b, _xml_offset(text, *err.position)))
     except UnicodeEncodeError as err:  # a lone surrogate: expat only reads UTF-8
         return verdict(False, [(a + err.start, a + err.end)])
     if root in (element.tag, element.tag.rpartition("}")[2]):

@@ -27,7 +27,9 @@ SEED = 0
 class _Detector(Detector):
     """langdetect's Detector with its probability vector held in a numpy array."""
 
-    arrays: dict[str, np.ndarray] = {}  # n-gram -> its [55] language probabilities, filled lazily
+    # n-gram -> its [L=55] language probabilities, filled as n-grams are met (at most the
+    # profiles' 87,598 n-grams, ~40 MB; a training run meets a small fraction of them)
+    arrays: dict[str, np.ndarray] = {}
 
     def _init_probability(self):
         if self.prior_map is not None:
