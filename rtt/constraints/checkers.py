@@ -33,7 +33,7 @@ import re
 from rtt.constraints.language import detect_language
 from rtt.constraints.sentences import sentence_spans, word_tokens
 from rtt.constraints.spans import (
-    Verdict, line_spans, lower_origin, matches, stripped_bounds, to_original, verdict,
+    Verdict, line_spans, lower_origin, matches, stripped_bounds, to_original, verdict, whole_or,
 )
 
 # IFEval's ISO 639-1 codes (instructions_util.LANGUAGE_CODES) and their names
@@ -329,11 +329,6 @@ def _pieces(text: str, dividers: list[tuple[int, int]]) -> list[tuple[int, int]]
     return list(zip(starts, ends))
 
 
-def _whole_or(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """spans, or the stripped text when there are none."""
-    return spans or [stripped_bounds(text)]
-
-
 def number_paragraphs(response: str, num_paragraphs: int) -> Verdict:
     """Paragraphs are the pieces between markdown dividers (IFEval's split on r"\\s?\\*\\*\\*\\s?").
 
@@ -350,7 +345,7 @@ def number_paragraphs(response: str, num_paragraphs: int) -> Verdict:
     if inner:
         return verdict(False, [stars[j] for i in inner for j in (i - 1, i)])
     passed = len(pieces) - len(blank) == num_paragraphs
-    return verdict(passed, stars if passed else _whole_or(response, stars))
+    return verdict(passed, stars if passed else whole_or(response, stars))
 
 
 def _first_word(text: str, start: int, end: int) -> tuple[str, tuple[int, int]]:
@@ -389,14 +384,14 @@ def nth_paragraph_first_word(
     pieces = _pieces(response, dividers)
     count = sum(1 for a, b in pieces if response[a:b].strip())
     if not 1 <= nth_paragraph <= min(count, num_paragraphs):
-        return verdict(False, _whole_or(response, dividers))
+        return verdict(False, whole_or(response, dividers))
     start, end = pieces[nth_paragraph - 1]
     if not response[start:end].strip():
-        return verdict(False, _whole_or(response, dividers))
+        return verdict(False, whole_or(response, dividers))
     word, word_span = _first_word(response, start, end)
     if count == num_paragraphs and word == first_word.lower():
         return verdict(True, [word_span])
-    spans = [] if count == num_paragraphs else _whole_or(response, dividers)
+    spans = [] if count == num_paragraphs else whole_or(response, dividers)
     return verdict(False, spans + ([] if word == first_word.lower() else [word_span]))
 
 
@@ -503,7 +498,7 @@ def two_responses(response: str) -> Verdict:
         return verdict(False, [dividers[j] for i in inner for j in (i - 1, i)])
     kept = [(a, b) for i, (a, b) in enumerate(pieces) if i not in blank]
     if len(kept) != 2:
-        return verdict(False, _whole_or(response, dividers))
+        return verdict(False, whole_or(response, dividers))
     texts = [response[a:b] for a, b in kept]
     if texts[0].strip() == texts[1].strip():
         return verdict(False, [(a + s, a + e) for (a, _), (s, e) in zip(kept, map(stripped_bounds, texts))])

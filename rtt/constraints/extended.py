@@ -35,7 +35,7 @@ from xml.parsers import expat
 from rtt.constraints.checkers import bullet_spans, error_at, unfenced
 from rtt.constraints.instruction import Instruction
 from rtt.constraints.sentences import sentence_spans
-from rtt.constraints.spans import Verdict, line_spans, matches, stripped_bounds, verdict
+from rtt.constraints.spans import Verdict, line_spans, matches, stripped_bounds, verdict, whole_or
 
 Span = tuple[int, int]
 
@@ -85,11 +85,6 @@ def _in_range(items: list[Span], low: int, high: int) -> Verdict:
     if len(items) > high:
         return verdict(False, items[high:])
     return verdict(len(items) >= low, [] if len(items) >= low else items)
-
-
-def _whole_or(text: str, spans: list[Span]) -> list[Span]:
-    """spans, or the stripped text when there are none."""
-    return spans or [stripped_bounds(text)]
 
 
 # ---- length ----
@@ -265,7 +260,7 @@ def numbered_items(response: str, num_items: int) -> Verdict:
         items.append(((m.start(1), m.start() + len(m.group().rstrip())), int(m.group(1))))
     spans = [span for span, _ in items]
     if len(items) != num_items:
-        return verdict(False, _whole_or(response, spans))
+        return verdict(False, whole_or(response, spans))
     misnumbered = [span for position, (span, number) in enumerate(items, 1) if number != position]
     return verdict(not misnumbered, misnumbered or spans)
 
@@ -283,7 +278,7 @@ def bullets_between(response: str, min_bullets: int, max_bullets: int) -> Verdic
     if len(bullets) > max_bullets:
         return verdict(False, bullets[max_bullets:])
     if len(bullets) < min_bullets:
-        return verdict(False, _whole_or(response, bullets))
+        return verdict(False, whole_or(response, bullets))
     return verdict(True, bullets)
 
 
@@ -338,7 +333,7 @@ def markdown_table(response: str, num_rows: int, num_columns: int) -> Verdict:
     blocks = _pipe_blocks(response)
     tables = [rows for rows in blocks if len(rows) >= 2 and _is_separator(response[slice(*rows[1])])]
     if not tables:
-        return verdict(False, _whole_or(response, [row for rows in blocks for row in rows[:2]]))
+        return verdict(False, whole_or(response, [row for rows in blocks for row in rows[:2]]))
     spans = []
     for rows in tables:
         misshapen = [(a, b) for a, b in rows if len(_cells(response[a:b])) != num_columns]

@@ -62,3 +62,8 @@ def line_spans(text: str) -> list[tuple[int, int]]:
         start = end + 1
     spans.append((start, len(text)))
     return spans
+
+
+def whole_or(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """spans, or the stripped text when there are none."""
+    return spans or [stripped_bounds(text)]
