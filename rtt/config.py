@@ -158,8 +158,9 @@ class GRPOConfig(Section):
     """How response and token advantages combine (METHOD.md section 5)."""
     token_weight: float = 0.5
     """lambda: weight of the token advantage. 0 is plain GRPO on the response reward."""
-    relevance: Literal["discriminator", "uniform", "random", "gold"] = "discriminator"
-    """Source of token relevance: the trained discriminator, or an ablation."""
+    relevance: Literal["discriminator", "uniform", "random", "lexical", "gold"] = "discriminator"
+    """Source of token relevance: the trained discriminator, or a baseline: `uniform`, `random`,
+    `lexical` (tokens overlapping the item's words) or `gold` (the rule checkers' spans)."""
     eps_low: float = 0.2
     """Lower PPO clip range."""
     eps_high: float = 0.27

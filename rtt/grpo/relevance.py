@@ -1,8 +1,9 @@
 """Token relevance `[N, K, T]` for a GRPO batch, from the discriminator or an ablation.
 
 Sources (config `grpo.relevance`): `discriminator` (the trained model), `uniform` (all ones on
-valid tokens: A_tok is 0 under intra_sample), `random` (U(0,1)), `gold` (the rule checkers'
-evidence spans as 0/1 labels: an upper bound for the discriminator). Invalid (item or token
+valid tokens: A_tok is 0 under intra_sample), `random` (U(0,1)), `lexical` (tokens overlapping
+the item's quoted strings or content words, `rtt.discriminator.lexical`), `gold` (the rule
+checkers' evidence spans as 0/1 labels: an upper bound for the discriminator). Invalid (item or token
 padding) positions are 0.
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import torch
 
+from rtt.discriminator.lexical import lexical_relevance
 from rtt.discriminator.score import score_relevance
 
 
@@ -31,6 +33,8 @@ def relevance(source: str, *, gold: torch.Tensor, item_texts: list[list[str]], r
         return valid.float()
     if source == "random":
         return torch.rand((n, k, t), generator=generator) * valid
+    if source == "lexical":
+        return lexical_relevance(tokenizer, item_texts, responses, k, t) * valid
     if source == "discriminator":
         scores = score_relevance(discriminator, tokenizer, instruction, item_texts, responses, batch_size)  # [N, K', T']
         out = torch.zeros((n, k, t))
