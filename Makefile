@@ -32,6 +32,7 @@ bench: install
 	$(BIN)/python bench/bench_advantages.py
 	$(BIN)/python bench/bench_grpo_step.py
 	$(BIN)/python bench/bench_checks.py
+	$(BIN)/python bench/bench_discriminator.py
 
 clean:
 	rm -rf $(VENV) data/tables data/runs data/models mlflow/mlflow.db mlflow/artifacts
