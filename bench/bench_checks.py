@@ -35,6 +35,7 @@ from pathlib import Path
 
 from rtt.constraints import check
 from rtt.constraints.language import detect_language
+from rtt.constraints import official as official_package
 from rtt.constraints import sentences
 from rtt.constraints.sentences import install_punkt_tab
 from rtt.rubrics.builtin import generate_prompts
@@ -105,24 +106,22 @@ def time_checks(cases, repeats: int) -> tuple[float, dict[str, float]]:
     return runs[len(runs) // 2]
 
 
-def _load_by_path(name: str, path: Path, package_dir: Path | None = None):
-    spec = importlib.util.spec_from_file_location(
-        name, path, submodule_search_locations=[str(package_dir)] if package_dir else None)
+def _load_corpus():
+    """tests/constraints/corpus.py (tests/ is not a package), loaded by path."""
+    spec = importlib.util.spec_from_file_location("_bench_corpus", ROOT / "tests" / "constraints" / "corpus.py")
     module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
+    sys.modules[spec.name] = module
     spec.loader.exec_module(module)
     return module
 
 
 def corpus_result(repeats: int) -> dict | None:
-    found = importlib.util.find_spec("eval_framework")
-    if found is None:
+    if official_package.package_dir() is None:
         return None
     import langdetect
 
-    corpus = _load_by_path("_bench_corpus", ROOT / "tests" / "constraints" / "corpus.py")
-    folder = Path(list(found.submodule_search_locations)[0]) / "tasks" / "ifeval"
-    official = _load_by_path("_official_ifeval", folder / "__init__.py", folder)
+    corpus = _load_corpus()
+    official = official_package.load_checker()
     langdetect.DetectorFactory.seed = 0
     cases = corpus.build_corpus(seed=0)
     ours_seconds, per_id = time_checks([(c.response, c.instruction_id, c.kwargs) for c in cases], repeats)

@@ -38,11 +38,12 @@ import random
 import string
 
 from rtt.constraints import describe
+from rtt.constraints.checkers import LANGUAGES as LANGUAGE_NAMES
 from rtt.rubrics.instructions import (
     BASE_NEEDS, CONFLICTING_IDS, ID, KWARG_CONFLICTS, POOLS, SPECS, Context, Needs, quoted, text_needs,
 )
 from rtt.rubrics.vocabulary import (
-    AUDIENCES, DAYS, LANGUAGES, NAMES, ORDINALS, PLACES, PRODUCTS, RELATION_WORDS, SITUATIONS, TASKS, TOPIC_NAMES,
+    AUDIENCES, DAYS, NAMES, ORDINALS, PLACES, PRODUCTS, RELATION_WORDS, SITUATIONS, TASKS, TOPIC_NAMES,
     TOPICS,
 )
 
@@ -137,7 +138,7 @@ def _instruction(constraint: dict, ctx: Context, rng: random.Random, chosen: lis
         elif key in ("relation", "let_relation", "capital_relation"):
             value = RELATION_WORDS[value]
         elif key == "language":
-            value = LANGUAGES.get(value, value)
+            value = LANGUAGE_NAMES[value]
         elif key == "nth_paragraph":
             fields["nth_ordinal"] = ORDINALS[value - 1]
         fields[key] = value

