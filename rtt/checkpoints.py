@@ -3,6 +3,7 @@
     <data_dir>/runs/<run_id>/policy/round_<r>/          policy after round r's GRPO stage
     <data_dir>/runs/<run_id>/discriminator/round_<r>/   discriminator trained in round r
     <data_dir>/runs/<run_id>/grpo_state/round_<r>/      resumable state of an unfinished GRPO stage
+    <data_dir>/runs/<run_id>/disc_state/round_<r>/      resumable state of an unfinished discriminator stage
     <data_dir>/runs/<run_id>/config.json                 the resolved config
 """
 
@@ -29,6 +30,10 @@ def discriminator_dir(store: Store, run_id: str, round_: int) -> Path:
 
 def grpo_state_dir(store: Store, run_id: str, round_: int) -> Path:
     return store.run_dir(run_id) / "grpo_state" / f"round_{round_}"
+
+
+def disc_state_dir(store: Store, run_id: str, round_: int) -> Path:
+    return store.run_dir(run_id) / "disc_state" / f"round_{round_}"
 
 
 def base_policy(cfg: Config) -> str:

@@ -95,10 +95,17 @@ class DiscriminatorConfig(Section):
     backbone: str = "policy"
     """Backbone of the relevance model: `policy` (the starting policy's weights and tokenizer) or
     a path/hub id of a causal LM that shares the policy's tokenizer."""
+    device: str = "policy"
+    """Where the discriminator trains and scores: `policy` (the policy's `model.device`) or any
+    torch device, e.g. `cuda:1` to keep it off the policy's GPU."""
     instruction: str = "Identify which tokens in the response are relevant to the criteria."
     """Fixed instruction placed before the item text."""
     epochs: int = 2
     """Passes over the training pairs (early stopping may end sooner)."""
+    train_layers: int = 0
+    """Train the head, the final norm and only the top this many transformer layers; the
+    embeddings and lower layers stay frozen (each step is cheaper: no backward pass through
+    them, no optimizer state for them). 0: train every weight."""
     max_steps: int = 0
     """Stop after this many optimizer steps (0 = no limit)."""
     batch_size: int = 8
@@ -117,8 +124,15 @@ class DiscriminatorConfig(Section):
     """Early stopping: evaluations without held-out loss improvement before stopping."""
     pos_weight: float = 1.0
     """Weight of positive tokens in the BCE loss (relevant tokens are rare)."""
-    score_batch_size: int = 32
-    """(response, item) pairs per forward pass when scoring."""
+    pack_length: int = 1024
+    """Tokens per packed row: (response, item) inputs are concatenated into rows of at most this
+    many tokens, at training and scoring time, with attention kept inside each input, so no
+    compute goes to padding. 0: one input per row, right-padded."""
+    score_batch_size: int = 8
+    """Packed rows per forward pass when scoring and evaluating."""
+    save_every: int = 0
+    """Save a resumable training state every this many optimizer steps (it is also saved after
+    every held-out evaluation); a re-run of the stage continues from it. 0: only at evaluations."""
 
 
 class GRPOConfig(Section):

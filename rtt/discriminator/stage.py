@@ -2,17 +2,20 @@
 
 Labels come from the verdicts' evidence spans, already mapped onto the policy's token ids
 (`verdicts.token_labels`). Only known verdicts are used. The held-out split is by prompt.
+Training checkpoints to `disc_state/round_<r>/`; re-running an interrupted stage resumes there.
 """
 
 from __future__ import annotations
 
-from rtt.checkpoints import base_policy, discriminator_dir, save_pretrained_atomic, starting_policy
+import shutil
+
+from rtt.checkpoints import base_policy, disc_state_dir, discriminator_dir, save_pretrained_atomic, starting_policy
 from rtt.config import Config
 from rtt.data.schemas import SCHEMAS
 from rtt.data.store import Store
-from rtt.discriminator.model import init_discriminator, load_discriminator
+from rtt.discriminator.model import discriminator_device, init_discriminator, load_discriminator
 from rtt.discriminator.train import Pair, split_by_prompt, train_discriminator
-from rtt.models import load_tokenizer, resolve_device
+from rtt.models import load_tokenizer
 from rtt.rubrics.items import load_rubrics
 from rtt.tracking import Tracker
 
@@ -43,23 +46,29 @@ def run_discriminator(cfg: Config, store: Store, tracker: Tracker, run_id: str, 
     pairs = training_pairs(store, run_id, round_)
     if not pairs:
         raise FileNotFoundError(f"discriminator: no judged rollouts for run {run_id} round {round_}: run rollouts and judge first")
-    device = resolve_device(cfg.model.device)
+    device = discriminator_device(cfg)
     tokenizer = load_tokenizer(starting_policy(cfg, store, run_id, round_))
     model = initial_model(cfg, store, run_id, round_, device)
     train, heldout = split_by_prompt(pairs, cfg.discriminator.eval_fraction, cfg.seed)
 
-    def on_eval(rows: list[dict]) -> None:
-        history.extend({**{c: row.get(c) for c in COLUMNS}, "run_id": run_id, "round": round_} for row in rows)
-        store.write("disc_metrics", history, run_id, f"round{round_}")
-        overall = next(r for r in rows if r["kind"] == "all")
+    def on_eval(history: list[dict]) -> None:
+        store.write("disc_metrics", [{**{c: row.get(c) for c in COLUMNS}, "run_id": run_id, "round": round_}
+                                     for row in history], run_id, f"round{round_}")
+        overall = next(r for r in reversed(history) if r["kind"] == "all")
         tracker.log_metrics({f"disc_{k}": overall[k] for k in ("loss", "precision", "recall", "f1", "auroc", "ece")},
                             step=overall["opt_step"])
 
-    history: list[dict] = []
-    train_discriminator(model, tokenizer, train, heldout, cfg.discriminator, device, seed=cfg.seed, on_eval=on_eval)
+    def on_step(opt_step: int, loss: float) -> None:
+        tracker.log_metrics({"disc_train_loss": loss}, step=opt_step)
+
+    state_dir = disc_state_dir(store, run_id, round_)
+    history = train_discriminator(model, tokenizer, train, heldout, cfg.discriminator, device, seed=cfg.seed,
+                                  on_eval=on_eval, on_step=on_step, state_dir=state_dir)
     out = save_pretrained_atomic(model, tokenizer, discriminator_dir(store, run_id, round_))
+    shutil.rmtree(state_dir, ignore_errors=True)
     tracker.set_tags({"discriminator_checkpoint": str(out)})
-    final = next((r for r in reversed(history) if r["kind"] == "all"), {})  # none without held-out prompts
+    overall = [r for r in history if r["kind"] == "all"]
+    final = min(overall, key=lambda r: r["loss"], default={})  # the kept weights; none without held-out prompts
     positives = sum(sum(p.labels) for p in pairs)
     tokens = sum(len(p.labels) for p in pairs)
     return {"pairs_train": len(train), "pairs_heldout": len(heldout), "positive_token_frac": round(positives / max(tokens, 1), 3),

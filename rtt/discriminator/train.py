@@ -4,23 +4,32 @@ METHOD.md section 7. Loss: binary cross-entropy with logits over the labelled re
 (the instruction/item prefix and the padding carry no loss), positives weighted by `pos_weight`,
 averaged over the labelled tokens of an optimizer step (so gradient accumulation equals one big
 batch). AdamW, linear warm-up then cosine decay, gradient clipping at 1.0, bf16 autocast on CUDA.
+With `train_layers` only the head, the final norm and the top layers are trained (`freeze_lower_layers`).
 
 Batches are built by length: each epoch the pairs are shuffled, sorted by length (ties stay in
-shuffled order), cut into micro-batches and the micro-batches shuffled, all from `seed`. Rows are
-right-padded. Inputs longer than `max_input_tokens(model)` (2048) are cut from the response end;
-the cut tokens get no loss.
+shuffled order), cut into micro-batches and the micro-batches shuffled, all from `seed`. A
+micro-batch's inputs are packed into rows of at most `pack_length` tokens, exactly as for scoring
+(`model.bin_pack`). Inputs longer than `max_input_tokens(model)` (2048) are cut from the response
+end; the cut tokens get no loss.
 
 After every epoch (and at the end when `max_steps` stops a run mid-epoch) the held-out pairs are
 evaluated: loss and `token_metrics`, overall and per item kind. Early stopping: training stops once
 the held-out loss has not improved for `patience` evaluations (0 disables it), and the weights of
 the best evaluation are restored at the end.
+
+Checkpoint and resume: given a `state_dir`, the whole training state (weights, optimizer,
+scheduler, RNG, position in the epoch's batch plan, best weights, evaluation history) is written
+there atomically every `save_every` optimizer steps and after every evaluation. A later call with
+the same `state_dir` continues from it and ends with the same weights as an uninterrupted run.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 import random
+from pathlib import Path
 from dataclasses import dataclass
 
 import numpy as np
@@ -30,7 +39,10 @@ from tqdm.auto import tqdm
 
 from rtt.config import DiscriminatorConfig
 from rtt.discriminator.metrics import token_metrics
-from rtt.discriminator.model import build_input, forward_logits, max_input_tokens, right_pad
+from rtt.checkpoints import atomic_dir
+from rtt.discriminator.model import (
+    bin_pack, build_input, forward_logits, freeze_lower_layers, max_input_tokens, packed_inputs,
+)
 
 GRAD_CLIP = 1.0
 
@@ -96,15 +108,22 @@ def length_batches(lengths: list[int], batch_size: int, rng: random.Random) -> l
     return batches
 
 
-def collate(rows: list[Encoded], pad_id: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-    """(ids, attention mask, labels, loss mask), all [n, L]; the loss mask marks labelled tokens."""
-    ids, mask = right_pad([r.ids for r in rows], pad_id)  # [n, L]
-    labels = torch.zeros(ids.shape, dtype=torch.float32)  # [n, L]
-    loss_mask = torch.zeros(ids.shape, dtype=torch.bool)  # [n, L]
-    for i, r in enumerate(rows):
-        labels[i, r.start : r.start + len(r.labels)] = torch.tensor(r.labels, dtype=torch.float32)
-        loss_mask[i, r.start : r.start + len(r.labels)] = True
-    return ids, mask, labels, loss_mask
+def packed_bins(rows: list[Encoded], pack_length: int) -> list[list[Encoded]]:
+    return [[rows[j] for j in members] for members in bin_pack([len(r.ids) for r in rows], pack_length)]
+
+
+def collate(bins: list[list[Encoded]], pad_id: int):
+    """(ids, position ids, labels, loss mask), all [B, L]: each bin packed into one row, as for
+    scoring; the loss mask marks labelled tokens (row-major order: bin by bin, input by input)."""
+    ids, positions, starts = packed_inputs([[r.ids for r in rows] for rows in bins], pad_id)  # [B, L]
+    labels = torch.zeros(ids.shape, dtype=torch.float32)  # [B, L]
+    loss_mask = torch.zeros(ids.shape, dtype=torch.bool)  # [B, L]
+    for b, (rows, columns) in enumerate(zip(bins, starts)):
+        for r, column in zip(rows, columns):
+            first = column + r.start
+            labels[b, first : first + len(r.labels)] = torch.tensor(r.labels, dtype=torch.float32)
+            loss_mask[b, first : first + len(r.labels)] = True
+    return ids, positions, labels, loss_mask
 
 
 def token_bce(logits: torch.Tensor, labels: torch.Tensor, pos_weight: float) -> torch.Tensor:
@@ -119,19 +138,19 @@ def evaluate(model, tokenizer, pairs: list[Pair], cfg: DiscriminatorConfig, devi
     limit = max_input_tokens(model)
     rows = [encode(tokenizer, cfg.instruction, p, limit) for p in pairs]
     rows = [r for r in rows if r.labels]
-    rows.sort(key=lambda r: len(r.ids))
     was_training = model.training
     model.eval()
     probs, labels, kinds, losses = [], [], [], []
-    for b in range(0, len(rows), cfg.score_batch_size):
-        batch = rows[b : b + cfg.score_batch_size]
-        ids, mask, y, loss_mask = collate(batch, model.config.pad_token_id)
-        logits = forward_logits(model, ids, mask).cpu()  # [n, L]
-        bce = token_bce(logits, y, cfg.pos_weight)  # [n, L]
+    bins = packed_bins(rows, cfg.pack_length)
+    for b in range(0, len(bins), cfg.score_batch_size):
+        chunk = bins[b : b + cfg.score_batch_size]
+        ids, positions, y, loss_mask = collate(chunk, model.config.pad_token_id)
+        logits = forward_logits(model, ids, positions).cpu()  # [B, L]
+        bce = token_bce(logits, y, cfg.pos_weight)  # [B, L]
         probs.append(torch.sigmoid(logits)[loss_mask].numpy())
         labels.append(y[loss_mask].numpy().astype(np.int64))
         losses.append(bce[loss_mask].numpy())
-        kinds.extend(r.kind for r in batch for _ in r.labels)  # row-major, like the boolean mask
+        kinds.extend(r.kind for members in chunk for r in members for _ in r.labels)  # row-major, like the mask
     model.train(was_training)
     token_losses = np.concatenate(losses) if losses else np.zeros(0)
     return Evaluation(
@@ -154,6 +173,23 @@ def metric_rows(evaluation: Evaluation, epoch: float, opt_step: int, split: str 
     return rows
 
 
+def fingerprint(cfg: DiscriminatorConfig, rows: list[Encoded], seed: int) -> str:
+    """What a saved training state must match to be resumed: settings, seed and training data."""
+    settings = cfg.model_dump(exclude={"save_every", "score_batch_size"})  # these leave the trajectory alone
+    digest = hashlib.sha256(json.dumps([settings, seed], sort_keys=True).encode())
+    for r in rows:
+        digest.update(json.dumps([r.ids, r.labels]).encode())
+    return digest.hexdigest()
+
+
+def save_state(state_dir: Path, model, optimizer, scheduler, progress: dict, best_state: dict | None) -> None:
+    """The resumable training state, written atomically (a crash mid-write keeps the previous one)."""
+    with atomic_dir(state_dir) as tmp:
+        torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
+                    "torch_rng": torch.get_rng_state(), "best_state": best_state}, tmp / "state.pt")
+        (tmp / "progress.json").write_text(json.dumps(progress))
+
+
 def train_discriminator(
     model,
     tokenizer,
@@ -163,14 +199,21 @@ def train_discriminator(
     device,
     seed: int = 0,
     on_eval=None,
+    on_step=None,
+    state_dir: str | Path | None = None,
 ) -> list[dict]:
-    """Train in place; returns every held-out evaluation's metric rows (also passed to on_eval)."""
+    """Train in place; returns every held-out evaluation's metric rows.
+
+    on_eval(history) is called after each evaluation with all rows so far (those of a resumed run
+    included); on_step(opt_step, loss) after each optimizer step. With `state_dir`, training
+    checkpoints there and resumes from it (see module docstring); the caller removes the folder once
+    it has saved the trained model.
+    """
     from transformers import get_cosine_schedule_with_warmup
 
     device = torch.device(device)
     model.to(device)
     torch.manual_seed(seed)
-    rng = random.Random(seed)
     rows = [encode(tokenizer, cfg.instruction, p, max_input_tokens(model)) for p in train]
     rows = [r for r in rows if r.labels]
     lengths = [len(r.ids) for r in rows]
@@ -182,59 +225,86 @@ def train_discriminator(
     if total_steps == 0:
         return []
 
-    optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    freeze_lower_layers(model, cfg.train_layers)
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(trainable, lr=cfg.lr, weight_decay=cfg.weight_decay)
     scheduler = get_cosine_schedule_with_warmup(optimizer, round(cfg.warmup_ratio * total_steps), total_steps)
-    history: list[dict] = []
-    best_loss, best_state, stale = math.inf, None, 0
+    key = fingerprint(cfg, rows, seed)
+    progress = {"fingerprint": key, "opt_step": 0, "epoch": 0, "micro": 0, "best_loss": math.inf, "stale": 0,
+                "history": []}
+    best_state = None
+    state_dir = Path(state_dir) if state_dir is not None else None
+    if state_dir is not None and (state_dir / "progress.json").exists():
+        saved = json.loads((state_dir / "progress.json").read_text())
+        if saved["fingerprint"] != key:
+            raise ValueError(f"{state_dir}: a saved discriminator training state for other settings or data; "
+                             "delete the folder to start over")
+        state = torch.load(state_dir / "state.pt", weights_only=True)
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        scheduler.load_state_dict(state["scheduler"])
+        torch.set_rng_state(state["torch_rng"])
+        best_state, progress = state["best_state"], saved
 
-    def run_eval(epoch: float, opt_step: int) -> bool:
-        """Evaluate, log, track the best weights; True when early stopping says stop."""
-        nonlocal best_loss, best_state, stale
+    def checkpoint() -> None:
+        if state_dir is not None:
+            save_state(state_dir, model, optimizer, scheduler, progress, best_state)
+
+    def run_eval(epoch: float) -> bool:
+        """Evaluate, track the best weights; True when early stopping says stop."""
+        nonlocal best_state
         if not heldout:
             return False
         evaluation = evaluate(model, tokenizer, heldout, cfg, device)
-        eval_rows = metric_rows(evaluation, epoch, opt_step)
-        history.extend(eval_rows)
-        if on_eval is not None:
-            on_eval(eval_rows)
-        if evaluation.loss < best_loss:
-            best_loss, stale = evaluation.loss, 0
+        progress["history"].extend(metric_rows(evaluation, epoch, progress["opt_step"]))
+        if evaluation.loss < progress["best_loss"]:
+            progress["best_loss"], progress["stale"] = evaluation.loss, 0
             best_state = {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
         else:
-            stale += 1
-        return cfg.patience > 0 and stale >= cfg.patience
+            progress["stale"] += 1
+        if on_eval is not None:
+            on_eval(progress["history"])
+        return cfg.patience > 0 and progress["stale"] >= cfg.patience
 
+    rng = random.Random(seed)
+    plans = [length_batches(lengths, cfg.batch_size, rng) for _ in range(cfg.epochs)]  # fixed by seed: resumable
     model.train()
-    opt_step, stop = 0, False
-    bar = tqdm(total=total_steps, desc="discriminator", unit="step")
-    for epoch in range(cfg.epochs):
-        batches = length_batches(lengths, cfg.batch_size, rng)
-        for s in range(0, len(batches), cfg.grad_accum):
-            step_batches = [[rows[i] for i in batch] for batch in batches[s : s + cfg.grad_accum]]
-            n_labelled = sum(len(r.labels) for batch in step_batches for r in batch)
-            step_loss = 0.0
-            for batch in step_batches:
-                ids, mask, y, loss_mask = collate(batch, model.config.pad_token_id)
-                logits = forward_logits(model, ids, mask)  # [n, L]
-                bce = token_bce(logits, y, cfg.pos_weight)  # [n, L]
-                loss = bce[loss_mask.to(device)].sum() / n_labelled
-                loss.backward()
-                step_loss += loss.item()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), GRAD_CLIP)
-            optimizer.step()
-            scheduler.step()
-            optimizer.zero_grad(set_to_none=True)
-            opt_step += 1
-            bar.update(1)
-            bar.set_postfix(loss=f"{step_loss:.4f}", epoch=epoch)
-            if opt_step >= total_steps:
-                break
-        done = (s + len(step_batches)) / len(batches)  # fraction of this epoch's micro-batches run
-        stop = run_eval(epoch + done, opt_step)
-        if stop or opt_step >= total_steps:
-            break
+    bar = tqdm(total=total_steps, initial=progress["opt_step"], desc="discriminator", unit="step")
+    stop = progress.get("stopped", False)
+    while not stop and progress["epoch"] < cfg.epochs and progress["opt_step"] < total_steps:
+        batches = plans[progress["epoch"]]
+        step_batches = [[rows[i] for i in batch] for batch in batches[progress["micro"] : progress["micro"] + cfg.grad_accum]]
+        n_labelled = sum(len(r.labels) for batch in step_batches for r in batch)
+        step_loss = 0.0
+        for batch in step_batches:
+            ids, positions, y, loss_mask = collate(packed_bins(batch, cfg.pack_length), model.config.pad_token_id)
+            logits = forward_logits(model, ids, positions)  # [B, L]
+            bce = token_bce(logits, y, cfg.pos_weight)  # [B, L]
+            loss = bce[loss_mask.to(device)].sum() / n_labelled
+            loss.backward()
+            step_loss += loss.item()
+        torch.nn.utils.clip_grad_norm_(trainable, GRAD_CLIP)
+        optimizer.step()
+        scheduler.step()
+        optimizer.zero_grad(set_to_none=True)
+        progress["opt_step"] += 1
+        progress["micro"] += len(step_batches)
+        bar.update(1)
+        bar.set_postfix(loss=f"{step_loss:.4f}", epoch=progress["epoch"])
+        if on_step is not None:
+            on_step(progress["opt_step"], step_loss)
+        epoch_done = progress["micro"] >= len(batches)
+        if epoch_done or progress["opt_step"] >= total_steps:
+            stop = run_eval(progress["epoch"] + progress["micro"] / len(batches))
+            progress["stopped"] = stop
+            if epoch_done:
+                progress["epoch"], progress["micro"] = progress["epoch"] + 1, 0
+            checkpoint()
+        elif cfg.save_every and progress["opt_step"] % cfg.save_every == 0:
+            checkpoint()
     bar.close()
     if best_state is not None:
         model.load_state_dict(best_state)
+    model.requires_grad_(True)
     model.eval()
-    return history
+    return progress["history"]

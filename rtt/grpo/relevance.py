@@ -22,7 +22,7 @@ def valid_mask(n_items: list[int], lengths: list[int], k: int, t: int) -> torch.
 
 
 def relevance(source: str, *, gold: torch.Tensor, item_texts: list[list[str]], responses: list[list[int]],
-              discriminator=None, tokenizer=None, instruction: str = "", batch_size: int = 32,
+              discriminator=None, tokenizer=None, instruction: str = "", batch_size: int = 8, pack_length: int = 1024,
               generator: torch.Generator | None = None) -> torch.Tensor:
     """`gold` is `[N, K, T]` 0/1 labels; it also fixes the output shape."""
     n, k, t = gold.shape
@@ -36,7 +36,8 @@ def relevance(source: str, *, gold: torch.Tensor, item_texts: list[list[str]], r
     if source == "lexical":
         return lexical_relevance(tokenizer, item_texts, responses, k, t) * valid
     if source == "discriminator":
-        scores = score_relevance(discriminator, tokenizer, instruction, item_texts, responses, batch_size)  # [N, K', T']
+        scores = score_relevance(discriminator, tokenizer, instruction, item_texts, responses, batch_size,
+                                 pack_length)  # [N, K', T']
         out = torch.zeros((n, k, t))
         out[:, :scores.shape[1], :scores.shape[2]] = scores
         return out * valid

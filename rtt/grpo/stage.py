@@ -19,7 +19,7 @@ from rtt.checkpoints import (atomic_dir, discriminator_dir, grpo_state_dir, poli
                              starting_policy)
 from rtt.config import Config
 from rtt.data.store import Store
-from rtt.discriminator.model import load_discriminator
+from rtt.discriminator.model import discriminator_device, load_discriminator
 from rtt.grpo.advantages import combine_advantages, response_advantages, response_rewards, token_advantages
 from rtt.grpo.logprobs import pack
 from rtt.grpo.relevance import relevance
@@ -112,7 +112,8 @@ def grpo_step(cfg: Config, run_id: str, round_: int, step: int, policy_name: str
     if g.token_weight != 0:
         rel = relevance(g.relevance, gold=gold, item_texts=[[i.text for i in its] for its in items], responses=responses,
                         discriminator=discriminator, tokenizer=tokenizer, instruction=cfg.discriminator.instruction,
-                        batch_size=cfg.discriminator.score_batch_size, generator=generator)  # [N, K, T]
+                        batch_size=cfg.discriminator.score_batch_size, pack_length=cfg.discriminator.pack_length,
+                        generator=generator)  # [N, K, T]
     clock.lap("score")
 
     batch = pack([s.prompt_token_ids for s in samples], responses, tokenizer.pad_token_id)
@@ -167,7 +168,7 @@ def run_grpo(cfg: Config, store: Store, tracker: Tracker, run_id: str, round_: i
     ref_model = load_causal_lm(policy_name, device, cfg.model.dtype).eval() if g.beta > 0 else None
     discriminator = None
     if g.relevance == "discriminator" and g.token_weight != 0:
-        discriminator = load_discriminator(str(discriminator_dir(store, run_id, round_)), device)
+        discriminator = load_discriminator(str(discriminator_dir(store, run_id, round_)), discriminator_device(cfg))
     trainer = PolicyTrainer(model, g, device, ref_model, seed=cfg.seed + round_)
     generator = torch.Generator().manual_seed(cfg.seed + round_)
     first = load_state(state_dir, trainer, generator) if resuming else 0

@@ -1,8 +1,10 @@
 import pytest
 import torch
+from hypothesis import given
+from hypothesis import strategies as st
 
 from rtt.checkpoints import save_pretrained_atomic
-from rtt.discriminator.model import build_input, init_discriminator, load_discriminator
+from rtt.discriminator.model import bin_pack, build_input, init_discriminator, load_discriminator, packed_inputs
 from rtt.discriminator.score import score_relevance
 from rtt.models import build_tiny_model, load_tokenizer
 
@@ -83,3 +85,39 @@ def test_init_sets_pad_id_missing_from_backbone_config(tiny, tmp_path):
     (backbone / "config.json").write_text(json.dumps(config))
     model = init_discriminator(str(backbone), "cpu")
     assert model.config.pad_token_id == load_tokenizer(tiny).pad_token_id
+
+
+def test_bin_pack_hand_worked():
+    # first-fit decreasing into 10 tokens: 7 opens bin 0, 6 opens bin 1, 4 fits bin 1 (6+4), 3 fits bin 0
+    # (7+3), 12 is too long for any bin and gets one of its own, placed first (longest first)
+    assert bin_pack([4, 7, 3, 12, 6], 10) == [[3], [1, 2], [4, 0]]
+    assert bin_pack([4, 7, 3], 0) == [[1], [0], [2]]  # no packing: one row per bin, longest first
+    assert bin_pack([], 10) == []
+
+
+@given(st.lists(st.integers(1, 50), max_size=40), st.integers(1, 60))
+def test_bin_pack_places_every_row_once_within_capacity(lengths, capacity):
+    bins = bin_pack(lengths, capacity)
+    assert sorted(i for b in bins for i in b) == list(range(len(lengths)))
+    for b in bins:
+        assert sum(lengths[i] for i in b) <= capacity or len(b) == 1
+    # first fit: a bin was opened only because its first row fitted in no earlier bin, and bins only
+    # fill up, so no two bins could have been one
+    fill = [sum(lengths[i] for i in b) for b in bins]
+    for later in range(1, len(bins)):
+        assert all(fill[b] + lengths[bins[later][0]] > capacity for b in range(later))
+
+
+def test_packed_inputs_hand_worked():
+    ids, positions, starts = packed_inputs([[[5, 6, 7], [8, 9]], [[4]]], pad_id=0)
+    assert ids.tolist() == [[5, 6, 7, 8, 9], [4, 0, 0, 0, 0]]
+    assert positions.tolist() == [[0, 1, 2, 0, 1], [0, 0, 1, 2, 3]]  # restart per input and at the padding
+    assert starts == [[0, 3], [0]]
+
+
+def test_discriminator_device_follows_the_policy_unless_set():
+    from rtt.config import load_config
+    from rtt.discriminator.model import discriminator_device
+
+    assert discriminator_device(load_config("smoke", ["model.device=cpu"])) == torch.device("cpu")
+    assert discriminator_device(load_config("smoke", ["model.device=cpu", "discriminator.device=meta"])) == torch.device("meta")

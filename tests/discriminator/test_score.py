@@ -3,7 +3,7 @@ import random
 import pytest
 import torch
 
-from rtt.discriminator.model import init_discriminator
+from rtt.discriminator.model import bin_pack, build_input, init_discriminator
 from rtt.discriminator.score import score_relevance
 from rtt.models import build_tiny_model, load_tokenizer
 
@@ -45,12 +45,18 @@ def test_shape_range_and_padding(setup):
                 assert torch.all(row[len(responses[i]) :] == 0)
 
 
-def test_batching_does_not_change_scores(setup):
+@pytest.mark.parametrize(("batch_size", "pack_length"), [(4, 0), (1, 140), (2, 250), (3, 4096)])
+def test_packing_and_batching_do_not_change_scores(setup, batch_size, pack_length):
+    # the 7 inputs are 60-76 tokens: 0 gives one padded input per row, 140 and 250 rows of one to
+    # three inputs, 4096 one row with all of them
     model, tokenizer, items, responses = setup
-    scores = score_relevance(model, tokenizer, INSTRUCTION, items, responses, batch_size=4)
+    lengths = [len(build_input(tokenizer, INSTRUCTION, item, r)[0]) for its, r in zip(items, responses) for item in its]
+    sizes = {len(b) for b in bin_pack(lengths, pack_length)}
+    assert sizes == {0: {1}, 140: {1, 2}, 250: {1, 3}, 4096: {7}}[pack_length]
+    scores = score_relevance(model, tokenizer, INSTRUCTION, items, responses, batch_size, pack_length)
     for i, (row_items, response) in enumerate(zip(items, responses)):
         for k, item in enumerate(row_items):
-            alone = score_relevance(model, tokenizer, INSTRUCTION, [[item]], [response], batch_size=1)
+            alone = score_relevance(model, tokenizer, INSTRUCTION, [[item]], [response], batch_size=1, pack_length=0)
             assert torch.allclose(scores[i, k, : len(response)], alone[0, 0], atol=1e-5)
 
 

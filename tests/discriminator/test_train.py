@@ -1,3 +1,4 @@
+import json
 import math
 import random
 
@@ -85,10 +86,13 @@ def test_training_lowers_heldout_loss(tiny):
     before = {k: v.clone() for k, v in model.state_dict().items()}
     initial = evaluate(model, tokenizer, heldout, cfg, "cpu")
 
-    seen = []
-    history = train_discriminator(model, tokenizer, train, heldout, cfg, "cpu", seed=0, on_eval=seen.append)
+    seen, steps = [], []
+    history = train_discriminator(model, tokenizer, train, heldout, cfg, "cpu", seed=0,
+                                  on_eval=lambda rows: seen.append(list(rows)),
+                                  on_step=lambda step, loss: steps.append((step, loss)))
 
-    assert [row for rows in seen for row in rows] == history
+    assert seen[-1] == history and all(history[: len(rows)] == rows for rows in seen)  # all rows so far each time
+    assert [s for s, _ in steps] == list(range(1, len(steps) + 1)) and all(math.isfinite(x) for _, x in steps)
     overall = [r for r in history if r["kind"] == "all"]
     assert 1 <= len(overall) <= cfg.epochs
     assert {r["kind"] for r in history} == {"all", "color", "noun"}
@@ -139,3 +143,72 @@ def test_early_stopping_after_patience_evaluations(tiny):
     model = init_discriminator(tiny, "cpu")
     history = train_discriminator(model, tokenizer, train, heldout, cfg, "cpu")
     assert [r["epoch"] for r in history if r["kind"] == "all"] == [1.0, 2.0]
+
+
+class Crash(Exception):
+    pass
+
+
+def test_resume_after_a_crash_ends_with_the_uninterrupted_weights(tiny, tmp_path):
+    tokenizer = load_tokenizer(tiny)
+    train, heldout = split_by_prompt(toy_pairs(tokenizer, n_prompts=8), 0.25, seed=2)
+    cfg = DiscriminatorConfig(epochs=3, batch_size=4, lr=1e-3, save_every=2, patience=0)
+    assert len(train) == 18  # 5 micro-batches, so 5 optimizer steps per epoch
+
+    def fresh():
+        torch.manual_seed(0)
+        return init_discriminator(tiny, "cpu")
+
+    straight = fresh()
+    expected = train_discriminator(straight, tokenizer, train, heldout, cfg, "cpu", seed=1)
+
+    def crash_at_step_8(step, loss):
+        if step == 8:
+            raise Crash
+
+    state = tmp_path / "state"
+    with pytest.raises(Crash):
+        train_discriminator(fresh(), tokenizer, train, heldout, cfg, "cpu", seed=1, on_step=crash_at_step_8,
+                            state_dir=state)
+    saved = json.loads((state / "progress.json").read_text())
+    assert (saved["opt_step"], saved["epoch"], saved["micro"]) == (6, 1, 1)  # saved mid-epoch, at step 6
+    assert len(saved["history"]) == 3  # epoch 0's evaluation: all, color, noun
+
+    resumed, steps = fresh(), []
+    history = train_discriminator(resumed, tokenizer, train, heldout, cfg, "cpu", seed=1, state_dir=state,
+                                  on_step=lambda step, loss: steps.append(step))
+    assert steps == list(range(7, 16))
+    assert history == expected
+    for name, weight in straight.state_dict().items():
+        assert torch.allclose(weight, resumed.state_dict()[name], atol=1e-6), name
+
+
+def test_resume_refuses_a_state_saved_for_other_settings(tiny, tmp_path):
+    tokenizer = load_tokenizer(tiny)
+    train, heldout = split_by_prompt(toy_pairs(tokenizer, n_prompts=4), 0.25, seed=0)
+    cfg = DiscriminatorConfig(epochs=1, batch_size=4, lr=1e-3, save_every=1)
+
+    def crash_at_step_2(step, loss):
+        if step == 2:
+            raise Crash
+
+    with pytest.raises(Crash):
+        train_discriminator(init_discriminator(tiny, "cpu"), tokenizer, train, heldout, cfg, "cpu",
+                            on_step=crash_at_step_2, state_dir=tmp_path / "s")
+    assert json.loads((tmp_path / "s" / "progress.json").read_text())["opt_step"] == 1
+    with pytest.raises(ValueError, match="other settings or data"):
+        train_discriminator(init_discriminator(tiny, "cpu"), tokenizer, train, heldout, cfg.model_copy(update={"lr": 1e-4}),
+                            "cpu", state_dir=tmp_path / "s")
+
+
+def test_train_layers_updates_only_the_top_layers_and_the_head(tiny):
+    tokenizer = load_tokenizer(tiny)
+    train, heldout = split_by_prompt(toy_pairs(tokenizer, n_prompts=4), 0.25, seed=0)
+    torch.manual_seed(0)
+    model = init_discriminator(tiny, "cpu")
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    train_discriminator(model, tokenizer, train, heldout, DiscriminatorConfig(epochs=1, lr=1e-2, train_layers=1), "cpu")
+    changed = {k for k, v in model.state_dict().items() if not torch.equal(before[k], v)}
+    top = [k for k in before if k.startswith("model.layers.1.")]  # the tiny model has layers 0 and 1
+    assert changed == {*top, "model.norm.weight", "score.weight", "score.bias"}
+    assert all(p.requires_grad for p in model.parameters())  # frozen only while training

@@ -54,6 +54,7 @@ def test_rounds_chain_checkpoints(smoke_run):
     for round_ in (0, 1):
         assert (run / "policy" / f"round_{round_}" / "model.safetensors").exists()
         assert (run / "discriminator" / f"round_{round_}" / "model.safetensors").exists()
+    assert not (run / "disc_state").exists() or not any((run / "disc_state").iterdir())  # removed once saved
     policies = query(Store(root / "data"), "SELECT DISTINCT round, policy FROM rollouts ORDER BY round").to_pylist()
     assert policies[-1]["policy"].endswith("policy/round_0")  # round 1 samples from round 0's policy
 
@@ -70,6 +71,8 @@ def test_mlflow_has_one_parent_with_nested_stage_runs(smoke_run):
     assert all(c.info.status == "FINISHED" and c.data.params["grpo.token_norm"] == "intra_sample" for c in children)
     grpo = next(c for c in children if c.info.run_name == "grpo-r0")
     assert "reward_mean" in grpo.data.metrics
+    disc = next(c for c in children if c.info.run_name == "discriminator-r0")
+    assert {"disc_train_loss", "disc_loss", "disc_f1", "disc_auroc"} <= set(disc.data.metrics)
 
 
 def test_rerunning_a_stage_replaces_its_rows(smoke_run):
