@@ -33,6 +33,7 @@ bench: install
 	$(BIN)/python bench/bench_grpo_step.py
 	$(BIN)/python bench/bench_checks.py
 	$(BIN)/python bench/bench_discriminator.py
+	$(BIN)/python bench/bench_judge.py
 
 clean:
 	rm -rf $(VENV) data/tables data/runs data/models mlflow/mlflow.db mlflow/artifacts

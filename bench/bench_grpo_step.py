@@ -31,6 +31,7 @@ from rtt.config import load_config
 from rtt.discriminator.model import init_discriminator
 from rtt.grpo.stage import grpo_step
 from rtt.grpo.trainer import PolicyTrainer
+from rtt.judge.verdicts import Judge
 from rtt.models import load_causal_lm, load_tokenizer, resolve_policy
 from rtt.rubrics.builtin import generate_prompts
 from rtt.rubrics.items import RubricItem
@@ -81,7 +82,7 @@ def main() -> None:
             trainer = PolicyTrainer(model, variant.grpo, device)
             start = time.perf_counter()
             tables = grpo_step(variant, "bench", 0, 0, policy, model, tokenizer, trainer, prompts, rubrics, discriminator,
-                               torch.Generator().manual_seed(0))
+                               torch.Generator().manual_seed(0), Judge(variant.judge))
             row = tables["train_steps"][0]
             times[name].append({p: row[p] for p in PHASES})
             print(f"repeat {repeat} {name:18s} " + " ".join(f"{p[2:]} {row[p]:6.2f}" for p in PHASES)

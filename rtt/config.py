@@ -35,13 +35,48 @@ class ModelConfig(Section):
     """`auto` (cuda if available, else cpu), `cpu`, or `cuda[:i]`."""
 
 
+class LLMConfig(Section):
+    """An OpenAI-compatible chat completions endpoint (`vllm serve`, a hosted API, a local server)."""
+
+    base_url: str = "http://127.0.0.1:8000/v1"
+    """The API root, up to and including `/v1` (the client posts to `<base_url>/chat/completions`)."""
+    model: str = ""
+    """The model name the endpoint serves (required before any call is made)."""
+    api_key_env: str | None = None
+    """Name of the environment variable holding the API key (sent as a Bearer token). The key
+    itself is never stored in a config, a table or MLflow. None: no key."""
+    max_concurrency: int = 16
+    """Requests in flight at once."""
+    requests_per_minute: float = 0.0
+    """Start at most this many requests per minute (0: no limit)."""
+    timeout_s: float = 60.0
+    """Per-request timeout (connect, read and write)."""
+    max_retries: int = 5
+    """Retries of a request after a 429, a 5xx, a timeout, a dropped connection or a malformed
+    body, with exponential backoff and jitter (or the server's Retry-After)."""
+    backoff_s: float = 1.0
+    """First retry delay; it doubles with each retry, with jitter, up to `max_backoff_s`."""
+    max_backoff_s: float = 30.0
+    """Longest wait between two attempts, Retry-After included."""
+    temperature: float = 0.0
+    """Sampling temperature of the judged/written answer."""
+    max_tokens: int = 1024
+    """Longest answer, in tokens."""
+    cache: bool = True
+    """Keep every successful answer in `<data_dir>/cache/llm.sqlite`, keyed by the request
+    (model, messages, sampling settings): re-running a stage costs no calls."""
+
+
 class RubricsConfig(Section):
-    source: Literal["builtin", "ifeval_jsonl", "verl_parquet"] = "builtin"
+    source: Literal["builtin", "ifeval_jsonl", "verl_parquet", "rar", "rubrichub", "healthbench", "prompts"] = "builtin"
     """Where prompts and rubrics come from. `builtin`: procedurally generated prompts with
     verifiable (rule-graded) items. `ifeval_jsonl`: an IFEval-format JSONL file (google/IFEval's
     input_data.jsonl or its Hugging Face copy). `verl_parquet`: a verl-layout Parquet file whose
-    reward_model.ground_truth holds IFEval's instruction_id_list and kwargs. Imported items are
-    rule-graded; the formats are described in `rtt/rubrics/importers.py`."""
+    reward_model.ground_truth holds IFEval's instruction_id_list and kwargs: those items are
+    rule-graded (`rtt/rubrics/importers.py`). `rar`, `rubrichub`, `healthbench`: LLM-graded rubrics
+    (RaR's weighted categories, RubricHub's criterion/points, HealthBench's physician rubrics),
+    pitfalls included (`rtt/rubrics/rubric_importers.py`). `prompts`: plain prompts whose rubrics
+    the LLM writer writes (needs `rubrics.write`)."""
     path: str | None = None
     """The dataset file, required unless `source` is `builtin` (where it is ignored). A relative
     path is relative to the working directory."""
@@ -61,6 +96,21 @@ class RubricsConfig(Section):
     kinds: Literal["ifeval", "all"] = "all"
     """`builtin`: which checkers the generator draws from: IFEval's 25 instruction ids only
     (`ifeval`), or those plus rtt's further kinds (`all`; lengths, phrases, lists, tables...)."""
+    write: bool = False
+    """Ask the writer LLM (`rubrics.llm`) for binary criteria with weights 1-3 for every prompt,
+    from the prompt alone; they are graded by the LLM judge, next to any verifiable items."""
+    refine_rounds: int = 0
+    """Rounds of the "chasing the tail" refinement of written rubrics (METHOD.md section 8; the
+    paper uses 4): grade a pool of candidate responses, show the writer the top two, let it
+    rewrite the rubric to separate them. Each round that changes a rubric stores a new version."""
+    candidates: int = 8
+    """Candidate responses per prompt in the refinement pool, sampled from the writer LLM."""
+    candidate_temperature: float = 1.0
+    """Sampling temperature of the candidates (diversity)."""
+    max_written_items: int = 8
+    """Most criteria the writer may give one prompt."""
+    llm: LLMConfig = LLMConfig()
+    """The rubric writer's endpoint (candidates are sampled from it too)."""
 
     @model_validator(mode="after")
     def _check(self) -> "RubricsConfig":
@@ -68,6 +118,12 @@ class RubricsConfig(Section):
             raise ValueError(f"rubrics.n_prompts must be >= 0, got {self.n_prompts}")
         if self.source != "builtin" and not self.path:
             raise ValueError(f"rubrics.path (the dataset file) is required when rubrics.source is {self.source!r}")
+        if self.source == "prompts" and not self.write:
+            raise ValueError("rubrics.source=prompts has no rubrics: set rubrics.write=true to have the LLM write them")
+        if self.refine_rounds and not self.write:
+            raise ValueError("rubrics.refine_rounds refines written rubrics: set rubrics.write=true")
+        if self.refine_rounds < 0 or self.candidates < 2 or self.max_written_items < 1:
+            raise ValueError("rubrics: refine_rounds must be >= 0, candidates >= 2 and max_written_items >= 1")
         return self
 
 
@@ -87,8 +143,18 @@ class RolloutsConfig(Section):
 
 
 class JudgeConfig(Section):
-    mode: Literal["rule"] = "rule"
-    """`rule`: rule checkers only (items without a checker get an unknown verdict)."""
+    mode: Literal["rule", "llm", "auto"] = "auto"
+    """`rule`: rule checkers only (items without one get an unknown verdict). `llm`: every item
+    goes to the LLM judge, the verifiable ones too (to measure the LLM judge against the rules).
+    `auto`: the rule checker where an item has one, the LLM judge otherwise."""
+    batch_items: bool = False
+    """False: one YES/NO call per (response, item) (the RTT setup). True: all LLM-graded items of
+    a response in one call answered as JSON (as in Chasing the Tail)."""
+    quotes: bool = False
+    """Also ask the LLM judge to quote the parts of the response that decided each item; located
+    quotes become discriminator labels (quotes not found are dropped and counted)."""
+    llm: LLMConfig = LLMConfig()
+    """The LLM judge's endpoint."""
 
 
 class DiscriminatorConfig(Section):

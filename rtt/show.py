@@ -1,7 +1,8 @@
 """Rollouts with their tokens shaded by relevance, one block per rubric item.
 
 `rtt show ROLLOUT_ID` prints ANSI colours in a terminal; `render_html` writes a self-contained page
-(the GRPO stage logs one per round to MLflow). Relevance comes from `token_scores` (what the GRPO
+(the GRPO stage logs one per round to MLflow); `render_labels_html` sets the discriminator's
+predictions beside the gold labels (the discriminator stage logs one per round). Relevance comes from `token_scores` (what the GRPO
 step used) and, when absent, from the judge's gold token labels. Green: a satisfied item, red: a
 violated one; the stronger the shade, the more relevant the token. Hover a token for its value.
 """
@@ -80,6 +81,27 @@ def html_token(piece: str, score: float, satisfied: bool) -> str:
     return f'<span title="{score:.3f}" style="background:rgba({rgb},{score:.3f})">{text}</span>'
 
 
+STYLE = ("body{font-family:sans-serif;max-width:60em;margin:auto}.tokens{font-family:monospace;line-height:1.7}"
+         "section{border-top:1px solid #ccc;margin-top:1em}.satisfied{color:#166534}.violated{color:#991b1b}")
+
+
+def page(title: str, body: str) -> str:
+    return (f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+            f"<style>{STYLE}</style></head><body><h1>{html.escape(title)}</h1>{body}</body></html>")
+
+
+def render_labels_html(title: str, examples: list[tuple[str, str, list[str], list[int], list[float]]]) -> str:
+    """One section per (kind, item text, token pieces, gold labels, predicted relevance): the gold
+    labels shaded on one line, the prediction on the next (hover a token for its value)."""
+    blocks = []
+    for kind, item, pieces, gold, predicted in examples:
+        lines = "".join(f'<p><small>{name}</small><br><span class="tokens">'
+                        f'{"".join(html_token(p, float(s), True) for p, s in zip(pieces, scores))}</span></p>'
+                        for name, scores in (("gold labels", gold), ("discriminator", predicted)))
+        blocks.append(f"<section><h3>{html.escape(item)} <small>({html.escape(kind)})</small></h3>{lines}</section>")
+    return page(title, "".join(blocks))
+
+
 def render_html(store: Store, rollout_ids: list[str], title: str = "rtt: token relevance") -> str:
     blocks = []
     for rollout_id in rollout_ids:
@@ -91,7 +113,4 @@ def render_html(store: Store, rollout_ids: list[str], title: str = "rtt: token r
             for i in view.items
         )
         blocks.append(f"<section><h2>{html.escape(header(view))}</h2>{items}</section>")
-    style = ("body{font-family:sans-serif;max-width:60em;margin:auto}.tokens{font-family:monospace;line-height:1.7}"
-             "section{border-top:1px solid #ccc;margin-top:1em}.satisfied{color:#166534}.violated{color:#991b1b}")
-    return (f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
-            f"<style>{style}</style></head><body><h1>{html.escape(title)}</h1>{''.join(blocks)}</body></html>")
+    return page(title, "".join(blocks))

@@ -5,7 +5,7 @@ from rtt.cli import main
 
 def write_prompts(store):
     store.write("prompts", [{"run_id": "r1", "prompt_id": f"p{i}", "split": "train", "source": "builtin", "task": "t",
-                             "prompt": f"q{i}"} for i in range(3)], "r1", "prompts")
+                             "prompt": f"q{i}", "messages": None} for i in range(3)], "r1", "prompts")
 
 
 def test_sql_prints_table_csv_and_json(store, capsys):

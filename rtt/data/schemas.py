@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 SPAN = pa.struct([("start", pa.int32()), ("end", pa.int32())])
 
@@ -23,7 +23,8 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("split", pa.string()),          # train | eval
         ("source", pa.string()),         # builtin | <dataset name>
         ("task", pa.string()),
-        ("prompt", pa.string()),
+        ("prompt", pa.string()),         # the (last) user message
+        ("messages", pa.string()),       # JSON [{role, content}]: the whole conversation ending with `prompt`; null = `prompt` alone
     ]),
     # One row per rubric item.
     "rubrics": pa.schema([
@@ -33,10 +34,16 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("item_index", pa.int32()),
         ("version", pa.int32()),         # rubric version (refinement rounds write new versions)
         ("text", pa.string()),           # the natural-language criterion
-        ("weight", pa.float32()),
+        ("weight", pa.float32()),        # > 0: how much the item counts in the weighted reward
         ("kind", pa.string()),           # rule | llm
         ("checker", pa.string()),        # rule checker id, null for LLM-graded items
         ("checker_kwargs", pa.string()),  # JSON object
+        ("pitfall", pa.bool_()),         # the criterion names a fault: meeting it is a violation (verdict -1)
+        ("category", pa.string()),       # the source's category (RaR: essential | important | optional | pitfall), or null
+        ("points", pa.float32()),        # the source's own points as given (negative for faults), or null
+        ("author", pa.string()),         # builtin | import:<format> | llm:<model>
+        ("parent_version", pa.int32()),  # the version this one rewrote (tail refinement); null for version 0
+        ("trigger", pa.string()),        # JSON: what made this version (the two candidates it had to separate), or null
     ]),
     # One row per sampled response; reward and advantages are filled for GRPO-step rollouts.
     "rollouts": pa.schema([
@@ -71,6 +78,7 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("reason", pa.string()),         # why unknown, or the judge's raw answer
         ("spans", pa.list_(SPAN)),       # evidence: character offsets into the rollout text
         ("token_labels", pa.list_(pa.int8())),  # 1 where a response token overlaps an evidence span
+        ("quotes_dropped", pa.int32()),  # LLM judge quotes not found in the response (left out of spans)
     ]),
     # Token relevance per (rollout, item), as used by the GRPO step.
     "token_scores": pa.schema([
@@ -137,6 +145,21 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("metric", pa.string()),
         ("value", pa.float64()),
         ("n", pa.int32()),
+    ]),
+    # One row per LLM request a stage made (or answered from the cache): cost and latency.
+    "llm_calls": pa.schema([
+        ("run_id", pa.string()),
+        ("stage", pa.string()),          # judge | grpo | rubrics
+        ("round", pa.int32()),
+        ("step", pa.int32()),
+        ("request_key", pa.string()),    # the cache key (sha256 of model, messages, settings)
+        ("model", pa.string()),
+        ("cached", pa.bool_()),
+        ("attempts", pa.int32()),        # HTTP attempts (0 when cached)
+        ("latency_s", pa.float32()),     # of the successful attempt
+        ("prompt_tokens", pa.int32()),
+        ("completion_tokens", pa.int32()),
+        ("error", pa.string()),          # why there is no answer, null when there is one
     ]),
     # Every generation made for an evaluation, so anyone can read or re-grade it.
     "generations": pa.schema([

@@ -14,7 +14,13 @@ from __future__ import annotations
 import torch
 from tqdm.auto import tqdm
 
-from rtt.discriminator.model import build_input, bin_pack, forward_logits, max_input_tokens, packed_inputs
+from rtt.discriminator.model import (
+    bin_pack,
+    build_input,
+    forward_logits,
+    max_input_tokens,
+    packed_inputs,
+)
 
 
 @torch.no_grad()

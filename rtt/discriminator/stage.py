@@ -1,33 +1,52 @@
 """Discriminator stage: train the token relevance model on the round's judged rollouts.
 
 Labels come from the verdicts' evidence spans, already mapped onto the policy's token ids
-(`verdicts.token_labels`). Only known verdicts are used. The held-out split is by prompt.
+(`verdicts.token_labels`): the rule checkers' spans, and the LLM judge's located quotes when
+`judge.quotes` is on. Only known verdicts are used. The held-out split is by prompt.
 Training checkpoints to `disc_state/round_<r>/`; re-running an interrupted stage resumes there.
+The stage logs `discriminator_round<r>.html` to MLflow: held-out pairs, one per item kind first,
+with the gold labels and the trained model's relevance shaded token by token.
 """
 
 from __future__ import annotations
 
 import shutil
 
-from rtt.checkpoints import base_policy, disc_state_dir, discriminator_dir, save_pretrained_atomic, starting_policy
+from rtt.checkpoints import (
+    base_policy,
+    disc_state_dir,
+    discriminator_dir,
+    save_pretrained_atomic,
+    starting_policy,
+)
 from rtt.config import Config
 from rtt.data.schemas import SCHEMAS
 from rtt.data.store import Store
-from rtt.discriminator.model import discriminator_device, init_discriminator, load_discriminator
+from rtt.detokenize import decode_with_offsets
+from rtt.discriminator.model import (
+    discriminator_device,
+    init_discriminator,
+    load_discriminator,
+)
+from rtt.discriminator.score import score_relevance
 from rtt.discriminator.train import Pair, split_by_prompt, train_discriminator
 from rtt.models import load_tokenizer
 from rtt.rubrics.items import load_rubrics
+from rtt.show import render_labels_html
 from rtt.tracking import Tracker
 
 COLUMNS = SCHEMAS["disc_metrics"].names
 
 
-def training_pairs(store: Store, run_id: str, round_: int) -> list[Pair]:
+def training_pairs(store: Store, run_id: str, round_: int, llm_labels: bool = False) -> list[Pair]:
+    """The labelled (response, item) pairs of a round: known rule verdicts, and known LLM verdicts
+    when the LLM judge was asked for quotes (`llm_labels`; without quotes an LLM verdict has no
+    evidence, and its all-zero labels would teach the model that nothing was relevant)."""
     rollouts = {r["rollout_id"]: r for r in store.rows("rollouts", run_id, f"round{round_}")}
     items = {i.item_id: i for its in load_rubrics(store, run_id).values() for i in its}
     pairs = []
     for v in store.rows("verdicts", run_id, f"round{round_}"):
-        if v["verdict"] == 0 or v["rollout_id"] not in rollouts:
+        if v["verdict"] == 0 or v["rollout_id"] not in rollouts or (v["judge"] != "rule" and not llm_labels):
             continue
         item = items[v["item_id"]]
         pairs.append(Pair(v["prompt_id"], item.label, item.text, rollouts[v["rollout_id"]]["token_ids"], v["token_labels"]))
@@ -42,10 +61,29 @@ def initial_model(cfg: Config, store: Store, run_id: str, round_: int, device):
     return init_discriminator(base_policy(cfg) if cfg.discriminator.backbone == "policy" else cfg.discriminator.backbone, device)
 
 
+def label_examples(model, tokenizer, cfg: Config, pairs: list[Pair], n: int = 12) -> list[tuple]:
+    """Up to n pairs, one per item kind first, as (kind, item, token pieces, gold, predicted)."""
+    first_of_kind = {}
+    for i, p in enumerate(pairs):
+        first_of_kind.setdefault(p.kind, i)
+    firsts = set(first_of_kind.values())
+    order = sorted(range(len(pairs)), key=lambda i: i not in firsts)  # stable: one per kind, then the rest
+    chosen = [pairs[i] for i in order[:n]]
+    scores = score_relevance(model, tokenizer, cfg.discriminator.instruction, [[p.item_text] for p in chosen],
+                             [p.response_ids for p in chosen], cfg.discriminator.score_batch_size,
+                             cfg.discriminator.pack_length)  # [n, 1, T]
+    examples = []
+    for p, row in zip(chosen, scores):
+        text, offsets = decode_with_offsets(tokenizer, p.response_ids)
+        examples.append((p.kind, p.item_text, [text[s:e] for s, e in offsets], p.labels, row[0, : len(p.labels)].tolist()))
+    return examples
+
+
 def run_discriminator(cfg: Config, store: Store, tracker: Tracker, run_id: str, round_: int) -> dict:
-    pairs = training_pairs(store, run_id, round_)
+    pairs = training_pairs(store, run_id, round_, llm_labels=cfg.judge.quotes)
     if not pairs:
-        raise FileNotFoundError(f"discriminator: no judged rollouts for run {run_id} round {round_}: run rollouts and judge first")
+        raise FileNotFoundError(f"discriminator: no labelled (response, item) pairs for run {run_id} round {round_}: run "
+                                "rollouts and judge first; LLM verdicts carry labels only with judge.quotes=true")
     device = discriminator_device(cfg)
     tokenizer = load_tokenizer(starting_policy(cfg, store, run_id, round_))
     model = initial_model(cfg, store, run_id, round_, device)
@@ -67,6 +105,10 @@ def run_discriminator(cfg: Config, store: Store, tracker: Tracker, run_id: str, 
     out = save_pretrained_atomic(model, tokenizer, discriminator_dir(store, run_id, round_))
     shutil.rmtree(state_dir, ignore_errors=True)
     tracker.set_tags({"discriminator_checkpoint": str(out)})
+    page = store.run_dir(run_id) / f"discriminator_round{round_}.html"
+    page.write_text(render_labels_html(f"Discriminator vs gold labels: run {run_id}, round {round_}, held-out prompts",
+                                       label_examples(model, tokenizer, cfg, heldout or train)))
+    tracker.log_artifact(page)
     overall = [r for r in history if r["kind"] == "all"]
     final = min(overall, key=lambda r: r["loss"], default={})  # the kept weights; none without held-out prompts
     positives = sum(sum(p.labels) for p in pairs)

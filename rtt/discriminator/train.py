@@ -29,19 +29,24 @@ import hashlib
 import json
 import math
 import random
-from pathlib import Path
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
+from rtt.checkpoints import atomic_dir
 from rtt.config import DiscriminatorConfig
 from rtt.discriminator.metrics import token_metrics
-from rtt.checkpoints import atomic_dir
 from rtt.discriminator.model import (
-    bin_pack, build_input, forward_logits, freeze_lower_layers, max_input_tokens, packed_inputs,
+    bin_pack,
+    build_input,
+    forward_logits,
+    freeze_lower_layers,
+    max_input_tokens,
+    packed_inputs,
 )
 
 GRAD_CLIP = 1.0
@@ -190,6 +195,46 @@ def save_state(state_dir: Path, model, optimizer, scheduler, progress: dict, bes
         (tmp / "progress.json").write_text(json.dumps(progress))
 
 
+def load_state(state_dir: Path | None, key: str, model, optimizer, scheduler) -> tuple[dict, dict | None]:
+    """(progress, best weights): restored from `state_dir` when it holds a state saved under the
+    same fingerprint `key` (another one is an error), else those of a fresh start."""
+    progress = {"fingerprint": key, "opt_step": 0, "epoch": 0, "micro": 0, "best_loss": math.inf, "stale": 0,
+                "stopped": False, "history": []}
+    if state_dir is None or not (state_dir / "progress.json").exists():
+        return progress, None
+    saved = json.loads((state_dir / "progress.json").read_text())
+    if saved["fingerprint"] != key:
+        raise ValueError(f"{state_dir}: a saved discriminator training state for other settings or data; "
+                         "delete the folder to start over")
+    state = torch.load(state_dir / "state.pt", weights_only=True)
+    model.load_state_dict(state["model"])
+    optimizer.load_state_dict(state["optimizer"])
+    scheduler.load_state_dict(state["scheduler"])
+    torch.set_rng_state(state["torch_rng"])
+    return saved, state["best_state"]
+
+
+def optimizer_step(model, step_batches: list[list[Encoded]], cfg: DiscriminatorConfig, trainable, optimizer,
+                   scheduler) -> float:
+    """One optimizer step over `grad_accum` micro-batches; the loss is the mean BCE over all their
+    labelled tokens, as if they were one batch. Returns that loss."""
+    device = next(model.parameters()).device
+    n_labelled = sum(len(r.labels) for batch in step_batches for r in batch)
+    step_loss = 0.0
+    for batch in step_batches:
+        ids, positions, y, loss_mask = collate(packed_bins(batch, cfg.pack_length), model.config.pad_token_id)
+        logits = forward_logits(model, ids, positions)  # [B, L]
+        bce = token_bce(logits, y, cfg.pos_weight)  # [B, L]
+        loss = bce[loss_mask.to(device)].sum() / n_labelled
+        loss.backward()
+        step_loss += loss.item()
+    torch.nn.utils.clip_grad_norm_(trainable, GRAD_CLIP)
+    optimizer.step()
+    scheduler.step()
+    optimizer.zero_grad(set_to_none=True)
+    return step_loss
+
+
 def train_discriminator(
     model,
     tokenizer,
@@ -229,22 +274,8 @@ def train_discriminator(
     trainable = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(trainable, lr=cfg.lr, weight_decay=cfg.weight_decay)
     scheduler = get_cosine_schedule_with_warmup(optimizer, round(cfg.warmup_ratio * total_steps), total_steps)
-    key = fingerprint(cfg, rows, seed)
-    progress = {"fingerprint": key, "opt_step": 0, "epoch": 0, "micro": 0, "best_loss": math.inf, "stale": 0,
-                "history": []}
-    best_state = None
     state_dir = Path(state_dir) if state_dir is not None else None
-    if state_dir is not None and (state_dir / "progress.json").exists():
-        saved = json.loads((state_dir / "progress.json").read_text())
-        if saved["fingerprint"] != key:
-            raise ValueError(f"{state_dir}: a saved discriminator training state for other settings or data; "
-                             "delete the folder to start over")
-        state = torch.load(state_dir / "state.pt", weights_only=True)
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        scheduler.load_state_dict(state["scheduler"])
-        torch.set_rng_state(state["torch_rng"])
-        best_state, progress = state["best_state"], saved
+    progress, best_state = load_state(state_dir, fingerprint(cfg, rows, seed), model, optimizer, scheduler)
 
     def checkpoint() -> None:
         if state_dir is not None:
@@ -270,23 +301,11 @@ def train_discriminator(
     plans = [length_batches(lengths, cfg.batch_size, rng) for _ in range(cfg.epochs)]  # fixed by seed: resumable
     model.train()
     bar = tqdm(total=total_steps, initial=progress["opt_step"], desc="discriminator", unit="step")
-    stop = progress.get("stopped", False)
+    stop = progress["stopped"]
     while not stop and progress["epoch"] < cfg.epochs and progress["opt_step"] < total_steps:
         batches = plans[progress["epoch"]]
         step_batches = [[rows[i] for i in batch] for batch in batches[progress["micro"] : progress["micro"] + cfg.grad_accum]]
-        n_labelled = sum(len(r.labels) for batch in step_batches for r in batch)
-        step_loss = 0.0
-        for batch in step_batches:
-            ids, positions, y, loss_mask = collate(packed_bins(batch, cfg.pack_length), model.config.pad_token_id)
-            logits = forward_logits(model, ids, positions)  # [B, L]
-            bce = token_bce(logits, y, cfg.pos_weight)  # [B, L]
-            loss = bce[loss_mask.to(device)].sum() / n_labelled
-            loss.backward()
-            step_loss += loss.item()
-        torch.nn.utils.clip_grad_norm_(trainable, GRAD_CLIP)
-        optimizer.step()
-        scheduler.step()
-        optimizer.zero_grad(set_to_none=True)
+        step_loss = optimizer_step(model, step_batches, cfg, trainable, optimizer, scheduler)
         progress["opt_step"] += 1
         progress["micro"] += len(step_batches)
         bar.update(1)

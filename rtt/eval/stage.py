@@ -2,20 +2,27 @@
 
 Round -1 evaluates the starting policy, round r the policy that round r produced. Metrics:
 prompt-level accuracy (all items satisfied), item-level accuracy, and item accuracy per checker.
+Items are graded by the training judge (`judge.mode`); an unknown verdict counts as not satisfied.
 Every generation is stored in `generations` so it can be read or re-graded with SQL.
 """
 
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 from rtt.checkpoints import evaluated_policy
 from rtt.config import Config
 from rtt.data.store import Store
-from rtt.judge.rule import judge_item
+from rtt.judge.verdicts import Case, Judge, call_rows
 from rtt.models import load_causal_lm, load_tokenizer, resolve_device
 from rtt.rollout.sampler import sample
-from rtt.rubrics.items import load_prompts, load_rubrics
+from rtt.rubrics.items import (
+    conversation,
+    conversation_text,
+    load_prompts,
+    load_rubrics,
+)
 from rtt.tracking import Tracker
 
 BENCHMARK = "heldout_rubrics"
@@ -44,12 +51,15 @@ def run_eval(cfg: Config, store: Store, tracker: Tracker, run_id: str, round_: i
         prompts = prompts[:cfg.eval.max_prompts]
     rubrics = load_rubrics(store, run_id)
     start = time.perf_counter()
-    samples = sample(model, tokenizer, [p["prompt"] for p in prompts], 1, cfg.eval.max_new_tokens,
+    samples = sample(model, tokenizer, [conversation(p) for p in prompts], 1, cfg.eval.max_new_tokens,
                      batch_size=cfg.eval.batch_size, greedy=True, desc=f"eval r{round_}")
+    cases = [Case(f"eval-{prompts[s.prompt_index]['prompt_id']}", conversation_text(prompts[s.prompt_index]), s.text,
+                  s.offsets, rubrics[prompts[s.prompt_index]["prompt_id"]]) for s in samples]
+    verdicts, answers = Judge(cfg.judge, Path(cfg.data_dir) / "cache", cfg.seed).judge(run_id, round_, -1, cases, f"eval r{round_} judge")
     graded, generations = [], []
-    for s in samples:
+    for s, case, rows in zip(samples, cases, verdicts):
         prompt = prompts[s.prompt_index]
-        results = [(item.label, judge_item(item, s.text, prompt["prompt"])[0] > 0) for item in rubrics[prompt["prompt_id"]]]
+        results = [(item.label, row["verdict"] > 0) for item, row in zip(case.items, rows)]  # unknown counts as not met
         graded.append(results)
         generations.append({
             "run_id": run_id, "round": round_, "checkpoint": checkpoint, "benchmark": BENCHMARK,
@@ -61,6 +71,8 @@ def run_eval(cfg: Config, store: Store, tracker: Tracker, run_id: str, round_: i
                            "metric": name, "value": value, "n": n} for name, (value, n) in metrics.items()],
                 run_id, f"round{round_}")
     store.write("generations", generations, run_id, f"round{round_}")
+    if answers:
+        store.write("llm_calls", call_rows(run_id, "eval", round_, -1, cfg.judge.llm.model, answers), run_id, f"eval_round{round_}")
     tracker.log_metrics({f"eval_{k.replace('/', '_')}": v for k, (v, _) in metrics.items()}, step=round_ + 1)
     return {"checkpoint": checkpoint, "prompts": len(prompts), "seconds": round(time.perf_counter() - start, 1),
             **{k: round(v, 4) for k, (v, _) in metrics.items() if "/" not in k}}

@@ -12,23 +12,40 @@ from __future__ import annotations
 import logging
 import shutil
 import time
+from pathlib import Path
 
 import torch
 
-from rtt.checkpoints import (atomic_dir, discriminator_dir, grpo_state_dir, policy_dir, save_pretrained_atomic,
-                             starting_policy)
+from rtt.checkpoints import (
+    atomic_dir,
+    discriminator_dir,
+    grpo_state_dir,
+    policy_dir,
+    save_pretrained_atomic,
+    starting_policy,
+)
 from rtt.config import Config
 from rtt.data.store import Store
 from rtt.discriminator.model import discriminator_device, load_discriminator
-from rtt.grpo.advantages import combine_advantages, response_advantages, response_rewards, token_advantages
+from rtt.grpo.advantages import (
+    combine_advantages,
+    response_advantages,
+    response_rewards,
+    token_advantages,
+)
 from rtt.grpo.logprobs import pack
 from rtt.grpo.relevance import relevance
 from rtt.grpo.trainer import PolicyTrainer
-from rtt.judge.rule import verdict_row
+from rtt.judge.verdicts import Case, Judge, call_rows
 from rtt.models import load_causal_lm, load_tokenizer, resolve_device
 from rtt.rollout.sampler import sample
 from rtt.rollout.stage import pick_prompts, rollout_rows
-from rtt.rubrics.items import load_prompts, load_rubrics
+from rtt.rubrics.items import (
+    conversation,
+    conversation_text,
+    load_prompts,
+    load_rubrics,
+)
 from rtt.show import render_html
 from rtt.tracking import Tracker
 
@@ -61,17 +78,20 @@ def dense(rows: list[list], k: int, t: int | None, fill=0) -> torch.Tensor:
     return out
 
 
-def judge_samples(run_id: str, round_: int, step: int, prompts: list[dict], rubrics: dict, samples, rollouts: list[dict]):
-    """Verdict rows per sample, and the dense verdicts [N, K], item weights [N, K], gold labels [N, K, T]."""
+def judge_samples(judge: Judge, run_id: str, round_: int, step: int, prompts: list[dict], rubrics: dict, samples,
+                  rollouts: list[dict]):
+    """Verdict rows per sample, the LLM answers, and the dense verdicts [N, K], item weights [N, K],
+    gold labels [N, K, T]."""
     items = [rubrics.get(prompts[s.prompt_index]["prompt_id"], []) for s in samples]
-    rows = [[verdict_row(run_id, round_, step, r["rollout_id"], item, s.text, s.offsets, prompts[s.prompt_index]["prompt"])
-             for item in its] for r, s, its in zip(rollouts, samples, items)]
+    cases = [Case(r["rollout_id"], conversation_text(prompts[s.prompt_index]), s.text, s.offsets, its)
+             for r, s, its in zip(rollouts, samples, items)]
+    rows, answers = judge.judge(run_id, round_, step, cases, desc=f"grpo r{round_} s{step} judge")
     k = max(max(map(len, items)), 1)
     t = max(max(len(s.token_ids) for s in samples), 1)
     verdicts = dense([[row["verdict"] for row in rs] for rs in rows], k, None)  # [N, K]
     weights = dense([[item.weight for item in its] for its in items], k, None)  # [N, K]
     gold = dense([[row["token_labels"] for row in rs] for rs in rows], k, t)  # [N, K, T]
-    return items, rows, verdicts, weights, gold
+    return items, rows, answers, verdicts, weights, gold
 
 
 def step_metrics(rewards, verdicts, adv_res, adv_tok, mask, stats: dict, times: dict, group_size: int) -> dict:
@@ -94,17 +114,18 @@ def step_metrics(rewards, verdicts, adv_res, adv_tok, mask, stats: dict, times: 
 
 
 def grpo_step(cfg: Config, run_id: str, round_: int, step: int, policy_name: str, model, tokenizer, trainer,
-              prompts: list[dict], rubrics: dict, discriminator, generator: torch.Generator) -> dict[str, list]:
+              prompts: list[dict], rubrics: dict, discriminator, generator: torch.Generator, judge: Judge) -> dict[str, list]:
     """One RTT-GRPO step; returns the rows it produced, by table."""
     g = cfg.grpo
     clock = Clock()
-    samples = sample(model, tokenizer, [p["prompt"] for p in prompts], g.group_size, g.max_new_tokens, g.temperature,
+    samples = sample(model, tokenizer, [conversation(p) for p in prompts], g.group_size, g.max_new_tokens, g.temperature,
                      g.top_p, batch_size=len(prompts) * g.group_size, seed=cfg.seed + 1_000_003 * (round_ + 1) + step,
                      desc=f"grpo r{round_} s{step} sample")
     rollouts = rollout_rows(run_id, round_, step, policy_name, prompts, samples)
     clock.lap("sample")
 
-    items, verdict_rows, v, weights, gold = judge_samples(run_id, round_, step, prompts, rubrics, samples, rollouts)
+    items, verdict_rows, answers, v, weights, gold = judge_samples(judge, run_id, round_, step, prompts, rubrics, samples,
+                                                                   rollouts)
     clock.lap("judge")
 
     responses = [s.token_ids for s in samples]
@@ -137,7 +158,7 @@ def grpo_step(cfg: Config, run_id: str, round_: int, step: int, policy_name: str
     metrics = step_metrics(rewards, v, adv_res, adv_tok, mask, stats, clock.times, g.group_size)
     step_row = {"run_id": run_id, "round": round_, "step": step, "global_step": trainer.global_step, **metrics}
     return {"rollouts": rollouts, "verdicts": [r for rows in verdict_rows for r in rows], "token_scores": scores,
-            "train_steps": [step_row]}
+            "train_steps": [step_row], "llm_calls": call_rows(run_id, "grpo", round_, step, cfg.judge.llm.model, answers)}
 
 
 def save_state(state_dir, model, tokenizer, trainer: PolicyTrainer, generator: torch.Generator, next_step: int) -> None:
@@ -176,10 +197,11 @@ def run_grpo(cfg: Config, store: Store, tracker: Tracker, run_id: str, round_: i
         log.info("grpo round %d: resuming at step %d from %s", round_, first, state_dir)
     prompts = load_prompts(store, run_id, "train")
     rubrics = load_rubrics(store, run_id)
+    judge = Judge(cfg.judge, Path(cfg.data_dir) / "cache", cfg.seed)
     for step in range(first, g.steps):
         batch_prompts = pick_prompts(prompts, g.prompts_per_step, (round_ * g.steps + step) * g.prompts_per_step)
         tables = grpo_step(cfg, run_id, round_, step, policy_name, model, tokenizer, trainer, batch_prompts, rubrics,
-                           discriminator, generator)
+                           discriminator, generator, judge)
         for table, rows in tables.items():
             if rows:
                 store.write(table, rows, run_id, f"round{round_}_step{step}")

@@ -22,13 +22,19 @@ def judge_item(item: RubricItem, response: str, prompt: str | None = None) -> tu
     return (1 if result.passed else -1), list(result.spans), ""
 
 
-def verdict_row(run_id: str, round_: int, step: int, rollout_id: str, item: RubricItem,
-                text: str, offsets: list[tuple[int, int]], prompt: str | None = None) -> dict:
-    verdict, spans, reason = judge_item(item, text, prompt)
+def verdict_record(run_id: str, round_: int, step: int, rollout_id: str, item: RubricItem, verdict: int, judge: str,
+                   reason: str, spans: list[tuple[int, int]], offsets: list[tuple[int, int]], quotes_dropped: int = 0) -> dict:
+    """A `verdicts` row; the evidence spans are also mapped onto the response tokens."""
     return {
         "run_id": run_id, "verdict_id": stable_id(rollout_id, item.item_id), "rollout_id": rollout_id,
         "item_id": item.item_id, "prompt_id": item.prompt_id, "round": round_, "step": step,
-        "verdict": verdict, "judge": "rule", "reason": reason,
+        "verdict": verdict, "judge": judge, "reason": reason,
         "spans": [{"start": s, "end": e} for s, e in spans],
-        "token_labels": spans_to_token_labels(offsets, spans),
+        "token_labels": spans_to_token_labels(offsets, spans), "quotes_dropped": quotes_dropped,
     }
+
+
+def verdict_row(run_id: str, round_: int, step: int, rollout_id: str, item: RubricItem,
+                text: str, offsets: list[tuple[int, int]], prompt: str | None = None) -> dict:
+    verdict, spans, reason = judge_item(item, text, prompt)
+    return verdict_record(run_id, round_, step, rollout_id, item, verdict, "rule", reason, spans, offsets)

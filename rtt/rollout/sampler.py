@@ -29,8 +29,10 @@ class Sample:
     finished: bool
 
 
-def prompt_token_ids(tokenizer, prompt: str) -> list[int]:
-    text = tokenizer.apply_chat_template([{"role": "user", "content": prompt}], add_generation_prompt=True, tokenize=False)
+def prompt_token_ids(tokenizer, prompt: str | list[dict]) -> list[int]:
+    """The chat-templated ids of a user message, or of a whole conversation (a list of messages)."""
+    messages = [{"role": "user", "content": prompt}] if isinstance(prompt, str) else prompt
+    text = tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
     return tokenizer(text, add_special_tokens=False)["input_ids"]
 
 
@@ -48,7 +50,7 @@ def left_pad(rows: list[list[int]], pad_id: int) -> tuple[torch.Tensor, torch.Te
 def sample(
     model,
     tokenizer,
-    prompts: list[str],
+    prompts: list[str | list[dict]],
     n: int,
     max_new_tokens: int,
     temperature: float = 1.0,

@@ -9,7 +9,7 @@ from rtt.config import Config
 from rtt.data.store import Store, stable_id
 from rtt.models import load_causal_lm, load_tokenizer, resolve_device
 from rtt.rollout.sampler import Sample, sample
-from rtt.rubrics.items import load_prompts
+from rtt.rubrics.items import conversation, load_prompts
 from rtt.tracking import Tracker
 
 
@@ -40,7 +40,7 @@ def run_rollouts(cfg: Config, store: Store, tracker: Tracker, run_id: str, round
     model = load_causal_lm(policy, device, cfg.model.dtype)
     prompts = pick_prompts(load_prompts(store, run_id, "train"), c.n_prompts, round_ * c.n_prompts)
     start = time.perf_counter()
-    samples = sample(model, tokenizer, [p["prompt"] for p in prompts], c.group_size, c.max_new_tokens,
+    samples = sample(model, tokenizer, [conversation(p) for p in prompts], c.group_size, c.max_new_tokens,
                      c.temperature, c.top_p, c.batch_size, seed=cfg.seed + 1000 * round_, desc=f"rollouts r{round_}")
     seconds = time.perf_counter() - start
     rows = rollout_rows(run_id, round_, -1, policy, prompts, samples)

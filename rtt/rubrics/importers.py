@@ -249,13 +249,18 @@ def read_ifeval_jsonl(path: str | os.PathLike, unknown_ids: UnknownIds = "error"
 
 # --- verl Parquet ------------------------------------------------------------------------------
 
-def _parquet_rows(path) -> list[dict]:
+def read_parquet(path) -> pa.Table:
+    """The Parquet file as a table, or DatasetError naming the file."""
     try:
-        table = pq.read_table(path)
+        return pq.read_table(path)
     except FileNotFoundError:
         raise DatasetError(path, None, None, "file not found") from None
     except (OSError, pa.ArrowException) as err:
         raise DatasetError(path, None, None, f"cannot read as Parquet: {err}") from None
+
+
+def _parquet_rows(path) -> list[dict]:
+    table = read_parquet(path)
     missing = [c for c in VERL_COLUMNS if c not in table.column_names]
     if missing:
         raise DatasetError(path, None, None, f"missing columns {missing} (has {table.column_names}); "

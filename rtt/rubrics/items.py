@@ -18,11 +18,26 @@ class RubricItem:
     kind: str  # rule | llm
     checker: str | None
     kwargs: dict
+    pitfall: bool = False
+    """The criterion names a fault: a judge finding it met gives verdict -1 (violated)."""
 
     @property
     def label(self) -> str:
         """A short kind label for per-kind metrics: the checker id, or `llm`."""
         return self.checker or "llm"
+
+
+def conversation(prompt: dict) -> list[dict]:
+    """The chat messages of a `prompts` row: its stored conversation, or its one user message."""
+    return json.loads(prompt["messages"]) if prompt.get("messages") else [{"role": "user", "content": prompt["prompt"]}]
+
+
+def conversation_text(prompt: dict) -> str:
+    """The request as a judge reads it: the user message, or the whole conversation turn by turn."""
+    messages = conversation(prompt)
+    if len(messages) == 1:
+        return messages[0]["content"]
+    return "\n\n".join(f"[{m['role']}]\n{m['content']}" for m in messages)
 
 
 def load_prompts(store: Store, run_id: str, split: str | None = None) -> list[dict]:
@@ -45,6 +60,6 @@ def load_rubrics(store: Store, run_id: str) -> dict[str, list[RubricItem]]:
         rubrics.setdefault(row["prompt_id"], []).append(RubricItem(
             item_id=row["item_id"], prompt_id=row["prompt_id"], index=row["item_index"], text=row["text"],
             weight=row["weight"], kind=row["kind"], checker=row["checker"],
-            kwargs=json.loads(row["checker_kwargs"] or "{}"),
+            kwargs=json.loads(row["checker_kwargs"] or "{}"), pitfall=bool(row["pitfall"]),
         ))
     return rubrics

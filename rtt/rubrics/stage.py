@@ -1,19 +1,30 @@
 """Rubrics stage: write the run's prompts (train/eval split) and one rubric row per item.
 
-Prompts come from the built-in generator or are imported from a dataset file
-(`rubrics.source`, see `rtt.rubrics.importers`). A file is read and validated whole before
+Prompts come from the built-in generator or are imported from a dataset file (`rubrics.source`):
+verifiable constraints (`rtt.rubrics.importers`) or LLM-graded rubrics with weights and pitfalls
+(`rtt.rubrics.rubric_importers`: RaR, RubricHub, HealthBench). A file is read and validated whole before
 anything is written, so a bad file leaves the store untouched.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+from pathlib import Path
 
 from rtt.config import Config, RubricsConfig
 from rtt.data.store import Store, stable_id
+from rtt.judge.verdicts import Judge, call_rows
+from rtt.llm.cache import AnswerCache
+from rtt.llm.client import ChatClient
 from rtt.rubrics.builtin import generate_prompts, split_prompts
 from rtt.rubrics.importers import read_ifeval_jsonl, read_verl_parquet
+from rtt.rubrics.items import RubricItem, conversation, conversation_text, load_rubrics
+from rtt.rubrics.rubric_importers import READERS as RUBRIC_READERS
+from rtt.rubrics.writer import RubricWriter, trigger_json
 from rtt.tracking import Tracker
+
+log = logging.getLogger(__name__)
 
 READERS = {"ifeval_jsonl": read_ifeval_jsonl, "verl_parquet": read_verl_parquet}
 
@@ -23,11 +34,21 @@ def source_prompts(rubrics: RubricsConfig, seed: int) -> tuple[list[dict], dict]
     if rubrics.source == "builtin":
         return generate_prompts(rubrics.n_prompts, seed=seed, max_constraints=rubrics.max_items,
                                 kinds=rubrics.kinds), {}
+    if rubrics.source in RUBRIC_READERS:
+        imported = RUBRIC_READERS[rubrics.source](rubrics.path, rubrics.n_prompts)
+        items = [i for p in imported for i in p["items"]]
+        return list(imported), {"dataset": rubrics.path, "items": len(items), "pitfalls": sum(i["pitfall"] for i in items)}
     imported = READERS[rubrics.source](rubrics.path, rubrics.unknown_ids)
     report = {"dataset": rubrics.path, "prompts_in_file": len(imported), "skipped_items": imported.skipped_items,
               "skipped_prompts": imported.skipped_prompts, "skipped_ids": imported.skipped_ids,
               "system_messages_dropped": imported.system_dropped}
     return list(imported[: rubrics.n_prompts] if rubrics.n_prompts else imported), report
+
+
+def rule_item(constraint: dict) -> dict:
+    """A verifiable constraint (builtin, IFEval, verl) as a rubric item."""
+    return {"text": constraint["text"], "weight": 1.0, "kind": "rule", "checker": constraint["instruction_id"],
+            "kwargs": constraint["kwargs"], "pitfall": False, "category": None, "points": None}
 
 
 def split(prompts: list[dict], eval_fraction: float, seed: int) -> tuple[list[dict], list[dict], str]:
@@ -37,25 +58,89 @@ def split(prompts: list[dict], eval_fraction: float, seed: int) -> tuple[list[di
     return *split_prompts(prompts, eval_fraction, seed=seed), "eval_fraction"
 
 
+def prompt_row(run_id: str, p: dict, split_name: str) -> dict:
+    messages = p.get("messages")
+    return {"run_id": run_id, "prompt_id": p["prompt_id"], "split": split_name, "source": p.get("source", "builtin"),
+            "task": p["task"], "prompt": p["prompt"],
+            "messages": json.dumps(messages) if messages and len(messages) > 1 else None}
+
+
+def item_row(run_id: str, prompt_id: str, index: int, version: int, item: dict, author: str,
+             parent_version: int | None = None, trigger: str | None = None) -> dict:
+    return {"run_id": run_id, "item_id": stable_id(run_id, prompt_id, index, version), "prompt_id": prompt_id,
+            "item_index": index, "version": version, "text": item["text"], "weight": float(item["weight"]),
+            "kind": item["kind"], "checker": item["checker"], "checker_kwargs": json.dumps(item["kwargs"], sort_keys=True),
+            "pitfall": item["pitfall"], "category": item["category"], "points": item["points"], "author": author,
+            "parent_version": parent_version, "trigger": trigger}
+
+
+def written_rows(cfg: Config, run_id: str, prompts: list[dict], fixed: dict[str, list[dict]], source_author: str,
+                 tracker: Tracker) -> tuple[list[dict], list[dict], dict]:
+    """(rubric rows of every version, llm_calls rows, summary) of the LLM-written rubrics."""
+    data = Path(cfg.data_dir) / "cache"
+    cache = AnswerCache(data / "llm.sqlite") if cfg.rubrics.llm.cache else None
+    r = cfg.rubrics
+    judge = Judge(cfg.judge, data, cfg.seed)
+    writer = RubricWriter(ChatClient(r.llm, cache, cfg.seed), judge, r.max_written_items, r.candidates,
+                          r.candidate_temperature)
+    requests = {p["prompt_id"]: conversation_text(p) for p in prompts}
+    drafts = writer.draft(requests)
+    history = {pid: [d] for pid, d in drafts.items() if d.criteria}
+    if r.refine_rounds:
+        rules = {pid: [RubricItem(f"{pid}-f{i}", pid, i, it["text"], float(it["weight"]), it["kind"], it["checker"],
+                                  it["kwargs"], it["pitfall"]) for i, it in enumerate(fixed[pid])] for pid in requests}
+        pools = writer.candidates({p["prompt_id"]: conversation(p) for p in prompts if p["prompt_id"] in history})
+        for round_ in range(r.refine_rounds):
+            drafts = writer.refine(run_id, requests, rules, drafts, pools, round_)
+            for pid, d in drafts.items():
+                if d.criteria and d.version > history[pid][-1].version:
+                    history[pid].append(d)
+            tracker.log_metrics({"rubric_versions": sum(len(h) for h in history.values())}, step=round_ + 1)
+    author = f"llm:{r.llm.model}"
+    rows = []
+    for pid, versions in history.items():
+        for d in versions:
+            its = [(item, source_author) for item in fixed[pid]]
+            its += [({"text": c["text"], "weight": c["weight"], "kind": "llm", "checker": None, "kwargs": {}, "pitfall": False,
+                      "category": None, "points": None}, author) for c in d.criteria]
+            rows += [item_row(run_id, pid, i, d.version, item, who, d.parent_version, trigger_json(d))
+                     for i, (item, who) in enumerate(its)]
+    calls = (call_rows(run_id, "rubrics", -1, -1, r.llm.model, writer.answers)
+             + call_rows(run_id, "rubrics", -1, -1, cfg.judge.llm.model, writer.judge_answers))
+    failures = [f for d in drafts.values() for f in d.failures]
+    summary = {"written": len(history), "write_failures": len(failures), "refined": sum(len(h) > 1 for h in history.values()),
+               "rubric_versions": sum(len(h) for h in history.values())}
+    for failure in failures[:5]:
+        log.warning("rubric writer: %s", failure)
+    return rows, calls, summary
+
+
 def run_rubrics(cfg: Config, store: Store, tracker: Tracker, run_id: str) -> dict:
     prompts_in, report = source_prompts(cfg.rubrics, cfg.seed)
     train, heldout, split_from = split(prompts_in, cfg.rubrics.eval_fraction, cfg.seed)
-    prompts, items = [], []
-    for split_name, group in (("train", train), ("eval", heldout)):
-        for p in group:
-            prompts.append({"run_id": run_id, "prompt_id": p["prompt_id"], "split": split_name,
-                            "source": p.get("source", "builtin"), "task": p["task"], "prompt": p["prompt"]})
-            for index, c in enumerate(p["constraints"]):
-                items.append({
-                    "run_id": run_id, "item_id": stable_id(run_id, p["prompt_id"], index, 0),
-                    "prompt_id": p["prompt_id"], "item_index": index, "version": 0, "text": c["text"],
-                    "weight": 1.0, "kind": "rule", "checker": c["instruction_id"],
-                    "checker_kwargs": json.dumps(c["kwargs"], sort_keys=True),
-                })
+    prompts = [prompt_row(run_id, p, name) for name, group in (("train", train), ("eval", heldout)) for p in group]
+    fixed = {p["prompt_id"]: p["items"] if "items" in p else [rule_item(c) for c in p["constraints"]] for p in prompts_in}
+    source_author = "builtin" if cfg.rubrics.source == "builtin" else f"import:{cfg.rubrics.source}"
+    extra: dict = {}
+    if cfg.rubrics.write:
+        rows, calls, extra = written_rows(cfg, run_id, prompts, fixed, source_author, tracker)
+        without = [p for p in prompts if p["prompt_id"] not in {r["prompt_id"] for r in rows} and not fixed[p["prompt_id"]]]
+        if without:  # nothing written and nothing given: these prompts cannot be graded
+            prompts = [p for p in prompts if p not in without]
+            extra["dropped_prompts"] = len(without)
+        rows += [item_row(run_id, pid, i, 0, item, source_author) for pid, its in fixed.items()
+                 if its and pid not in {r["prompt_id"] for r in rows} for i, item in enumerate(its)]
+        if calls:
+            store.write("llm_calls", calls, run_id, "rubrics")
+    else:
+        rows = [item_row(run_id, pid, i, 0, item, source_author) for pid, its in fixed.items() for i, item in enumerate(its)]
     store.write("prompts", prompts, run_id, "prompts")
-    store.write("rubrics", items, run_id, "v0")
-    summary = {"source": cfg.rubrics.source, "prompts_train": len(train), "prompts_eval": len(heldout),
-               "items": len(items), "items_per_prompt": round(len(items) / max(len(prompts), 1), 2)}
+    store.write("rubrics", rows, run_id, "rubrics")
+    latest = load_rubrics(store, run_id)
+    n_items = sum(map(len, latest.values()))
+    summary = {"source": cfg.rubrics.source, "prompts_train": sum(p["split"] == "train" for p in prompts),
+               "prompts_eval": sum(p["split"] == "eval" for p in prompts), "items": n_items,
+               "items_per_prompt": round(n_items / max(len(prompts), 1), 2), **extra}
     if report:
         summary |= {"split_from": split_from, **report}
     tracker.log_metrics({k: v for k, v in summary.items() if isinstance(v, (int, float))})

@@ -8,7 +8,7 @@ from rtt.data.store import SchemaError, stable_id
 
 def prompt_rows(run_id, n, text="hello"):
     return [{"run_id": run_id, "prompt_id": f"p{i}", "split": "train", "source": "builtin", "task": "t",
-             "prompt": f"{text} {i}"} for i in range(n)]
+             "prompt": f"{text} {i}", "messages": None} for i in range(n)]
 
 
 def test_round_trip_with_list_columns(store):

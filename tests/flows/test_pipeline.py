@@ -109,6 +109,18 @@ def test_each_round_logs_a_relevance_page(smoke_run):
         assert any(a.path.startswith("relevance_round") for a in client.list_artifacts(run.info.run_id))
 
 
+def test_each_discriminator_stage_logs_its_labels_page(smoke_run):
+    root, _, _ = smoke_run
+    client = MlflowClient(tracking_uri(str(root / "mlflow"))[0])
+    runs = client.search_runs([client.get_experiment_by_name("rtt").experiment_id], "tags.`rtt.stage` = 'discriminator'")
+    assert len(runs) == 2
+    for run in runs:
+        assert any(a.path.startswith("discriminator_round") for a in client.list_artifacts(run.info.run_id))
+    page = (root / "data" / "runs" / "smoke-1" / "discriminator_round0.html").read_text()
+    assert 1 <= page.count("<section>") <= 12
+    assert page.count("<small>gold labels</small>") == page.count("<section>") == page.count("<small>discriminator</small>")
+
+
 def test_every_flow_becomes_a_deployment():
     from flows.deploy import deployments
 

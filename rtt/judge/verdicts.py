@@ -1,0 +1,118 @@
+"""Verdicts for a batch of responses: each (response, item) pair to the rule checker or the LLM judge.
+
+`judge.mode`: `rule` (checkers only; an item without one is unknown), `llm` (every item to the
+LLM, the verifiable ones too), `auto` (the checker where there is one, else the LLM). All LLM
+requests of a batch go out together, concurrently (`rtt.llm.client`). Every pair gets exactly one
+verdict row: a failed request or an answer that is not clearly YES/NO gives verdict 0 (unknown)
+with the reason and the raw answer in `reason`. With `judge.quotes`, the quotes the LLM gives are
+located in the response (`rtt.judge.quotes`) and become the row's spans and token labels; quotes
+not found are counted in `quotes_dropped`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from rtt.config import JudgeConfig
+from rtt.judge.llm import (
+    batch_messages,
+    item_messages,
+    parse_batch,
+    parse_item,
+    verdict_of,
+)
+from rtt.judge.quotes import locate_quotes
+from rtt.judge.rule import verdict_record, verdict_row
+from rtt.llm.cache import AnswerCache
+from rtt.llm.client import Answer, ChatClient
+from rtt.rubrics.items import RubricItem
+
+RAW_CHARS = 2000
+
+
+@dataclass
+class Case:
+    """One response to judge on its items."""
+
+    rollout_id: str
+    prompt: str
+    text: str
+    offsets: list[tuple[int, int]]
+    """Character span of each response token in `text` (`rtt.detokenize`)."""
+    items: list[RubricItem]
+
+
+@dataclass
+class Question:
+    """One LLM request: the case it is about and which of its items it grades."""
+
+    case: int
+    items: list[int]
+    body: dict
+
+
+class Judge:
+    """Grades cases with the configured mode; the LLM client is made on first use, so a run that
+    never needs the LLM needs no endpoint."""
+
+    def __init__(self, cfg: JudgeConfig, cache_dir: str | Path | None = None, seed: int = 0):
+        self.cfg, self.cache_dir, self.seed = cfg, cache_dir, seed
+        self._client: ChatClient | None = None
+
+    @property
+    def client(self) -> ChatClient:
+        if self._client is None:
+            cache = AnswerCache(Path(self.cache_dir) / "llm.sqlite") if self.cfg.llm.cache and self.cache_dir else None
+            self._client = ChatClient(self.cfg.llm, cache, self.seed)
+        return self._client
+
+    def uses_llm(self, item: RubricItem) -> bool:
+        return self.cfg.mode == "llm" or (self.cfg.mode == "auto" and item.checker is None)
+
+    def questions(self, cases: list[Case]) -> list[Question]:
+        out = []
+        for c, case in enumerate(cases):
+            llm_items = [k for k, item in enumerate(case.items) if self.uses_llm(item)]
+            if self.cfg.batch_items and llm_items:
+                messages = batch_messages(case.prompt, case.text, [case.items[k] for k in llm_items], self.cfg.quotes)
+                out.append(Question(c, llm_items, self.client.request(messages)))
+            elif not self.cfg.batch_items:
+                out += [Question(c, [k], self.client.request(item_messages(case.prompt, case.text, case.items[k], self.cfg.quotes)))
+                        for k in llm_items]
+        return out
+
+    def judge(self, run_id: str, round_: int, step: int, cases: list[Case], desc: str = "judge") -> tuple[list[list[dict]], list[Answer]]:
+        """(verdict rows per case, in item order; the LLM answers, one per request made)."""
+        rows: list[list[dict | None]] = [[None] * len(case.items) for case in cases]
+        for c, case in enumerate(cases):
+            for k, item in enumerate(case.items):
+                if not self.uses_llm(item):
+                    rows[c][k] = verdict_row(run_id, round_, step, case.rollout_id, item, case.text, case.offsets, case.prompt)
+        questions = self.questions(cases)
+        answers = self.client.complete_all([q.body for q in questions], desc) if questions else []
+        judge_name = f"llm:{self.cfg.llm.model}"
+        for q, answer in zip(questions, answers):
+            case = cases[q.case]
+            if answer.content is None:
+                parsed = [(None, [])] * len(q.items)
+                reason = f"request failed: {answer.error}"
+            else:
+                parsed = (parse_batch(answer.content, len(q.items)) if self.cfg.batch_items
+                          else [parse_item(answer.content, self.cfg.quotes)])
+                reason = answer.content[:RAW_CHARS]
+            for k, (met, quotes) in zip(q.items, parsed):
+                item = case.items[k]
+                verdict = verdict_of(met, item)
+                located = locate_quotes(case.text, quotes)
+                why = reason if verdict != 0 or answer.content is None else f"no clear YES/NO for this item: {reason}"
+                rows[q.case][k] = verdict_record(run_id, round_, step, case.rollout_id, item, verdict, judge_name, why,
+                                                 located.spans if verdict != 0 else [], case.offsets, located.dropped)
+        return rows, answers
+
+
+def call_rows(run_id: str, stage: str, round_: int, step: int, model: str, answers: list[Answer]) -> list[dict]:
+    """`llm_calls` rows for a stage's answers."""
+    return [{"run_id": run_id, "stage": stage, "round": round_, "step": step, "request_key": a.key, "model": model,
+             "cached": a.cached, "attempts": a.attempts, "latency_s": a.latency_s, "prompt_tokens": a.prompt_tokens,
+             "completion_tokens": a.completion_tokens, "error": a.error} for a in answers]
