@@ -1,4 +1,4 @@
-"""Async client for any OpenAI-compatible `/v1/chat/completions` endpoint, built to survive real APIs.
+"""Async client (aiohttp) for any OpenAI-compatible `/v1/chat/completions` endpoint, built to survive real APIs.
 
 - At most `max_concurrency` requests in flight, and at most `requests_per_minute` started per minute.
 - Every attempt has a timeout. 429s, 5xx answers, timeouts, dropped connections and malformed
@@ -20,12 +20,13 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import email.utils
+import json
 import os
 import random
 import time
 from dataclasses import dataclass
 
-import httpx
+import aiohttp
 from tqdm.auto import tqdm
 
 from rtt.config import LLMConfig
@@ -75,13 +76,13 @@ def retry_after_seconds(value: str | None) -> float | None:
         return None
 
 
-def parse_completion(response: httpx.Response) -> tuple[str, int, int]:
-    """(content, prompt tokens, completion tokens) of a 200 answer, or Retryable/Fatal."""
+def parse_completion(text: str) -> tuple[str, int, int]:
+    """(content, prompt tokens, completion tokens) of a 200 answer's body, or Retryable/Fatal."""
     try:
-        body = response.json()
+        body = json.loads(text)
         message = body["choices"][0]["message"]
     except (ValueError, KeyError, IndexError, TypeError) as err:
-        raise Retryable(f"malformed body: {type(err).__name__}: {response.text[:200]!r}") from None
+        raise Retryable(f"malformed body: {type(err).__name__}: {text[:200]!r}") from None
     content = message.get("content")
     if content is None:
         raise Fatal(f"no content (refusal: {message.get('refusal')!r})")
@@ -89,12 +90,12 @@ def parse_completion(response: httpx.Response) -> tuple[str, int, int]:
     return content, int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0)
 
 
-def raise_for_status(response: httpx.Response) -> None:
-    if response.status_code == 200:
+def raise_for_status(status: int, retry_after: str | None, text: str) -> None:
+    if status == 200:
         return
-    reason = f"HTTP {response.status_code}: {response.text[:200]}"
-    if response.status_code == 429 or response.status_code >= 500:
-        raise Retryable(reason, retry_after_seconds(response.headers.get("retry-after")))
+    reason = f"HTTP {status}: {text[:200]}"
+    if status == 429 or status >= 500:
+        raise Retryable(reason, retry_after_seconds(retry_after))
     raise Fatal(reason)
 
 
@@ -142,46 +143,52 @@ class ChatClient:
         delay = min(self.cfg.backoff_s * 2 ** (attempt - 1), self.cfg.max_backoff_s)
         return delay / 2 + self.rng.uniform(0, delay / 2)
 
-    async def attempt(self, http: httpx.AsyncClient, body: dict) -> tuple[str, int, int]:
+    async def attempt(self, http: aiohttp.ClientSession, body: dict) -> tuple[str, int, int]:
         try:
-            response = await http.post(f"{self.cfg.base_url.rstrip('/')}/chat/completions", json=body, headers=self.headers)
-        except httpx.TimeoutException as err:
-            raise Retryable(f"timeout after {self.cfg.timeout_s} s ({type(err).__name__})") from None
-        except httpx.TransportError as err:
+            async with http.post(f"{self.cfg.base_url.rstrip('/')}/chat/completions", json=body, headers=self.headers) as response:
+                status, retry_after = response.status, response.headers.get("Retry-After")
+                text = await response.text(errors="replace")
+        except asyncio.TimeoutError:
+            raise Retryable(f"timeout after {self.cfg.timeout_s} s") from None
+        except aiohttp.ClientError as err:
             raise Retryable(f"connection: {type(err).__name__}: {err}") from None
-        raise_for_status(response)
-        return parse_completion(response)
+        raise_for_status(status, retry_after, text)
+        return parse_completion(text)
 
-    async def complete(self, http: httpx.AsyncClient, body: dict, slots: asyncio.Semaphore, limiter: RateLimiter) -> Answer:
+    async def complete(self, http: aiohttp.ClientSession, body: dict, slots: asyncio.Semaphore, limiter: RateLimiter) -> Answer:
         key = request_key(body)
         if self.cache is not None and (hit := self.cache.get(key)) is not None:
             return Answer(hit[0], None, key, cached=True, prompt_tokens=hit[1], completion_tokens=hit[2])
-        error = ""
-        for attempt in range(1, self.cfg.max_retries + 2):
-            await limiter.wait()
-            start = time.perf_counter()
-            try:
-                async with slots:
+        async with slots:  # held across retries and their waits: see `complete_all_async`
+            error = ""
+            for attempt in range(1, self.cfg.max_retries + 2):
+                await limiter.wait()
+                start = time.perf_counter()
+                try:
                     content, prompt_tokens, completion_tokens = await self.attempt(http, body)
-            except Fatal as err:
-                return Answer(None, str(err), key, attempts=attempt)
-            except Retryable as err:
-                error = str(err)
-                if attempt <= self.cfg.max_retries:
-                    await asyncio.sleep(self.backoff(attempt, err.retry_after))
-                continue
-            if self.cache is not None:
-                self.cache.put(key, self.cfg.model, content, prompt_tokens, completion_tokens)
-            return Answer(content, None, key, attempts=attempt, latency_s=time.perf_counter() - start,
-                          prompt_tokens=prompt_tokens, completion_tokens=completion_tokens)
+                except Fatal as err:
+                    return Answer(None, str(err), key, attempts=attempt)
+                except Retryable as err:
+                    error = str(err)
+                    if attempt <= self.cfg.max_retries:
+                        await asyncio.sleep(self.backoff(attempt, err.retry_after))
+                    continue
+                if self.cache is not None:
+                    self.cache.put(key, self.cfg.model, content, prompt_tokens, completion_tokens)
+                return Answer(content, None, key, attempts=attempt, latency_s=time.perf_counter() - start,
+                              prompt_tokens=prompt_tokens, completion_tokens=completion_tokens)
         return Answer(None, f"gave up after {self.cfg.max_retries + 1} attempts: {error}", key,
                       attempts=self.cfg.max_retries + 1)
 
     async def complete_all_async(self, bodies: list[dict], desc: str = "llm") -> list[Answer]:
+        """A request holds one of `max_concurrency` slots from its first attempt to its answer,
+        backoff waits included: a retry never races a fresh request for the slot its timed-out
+        attempt left, so the server never sees more than the limit (and a server answering 429s
+        sees fewer requests, not more)."""
         slots = asyncio.Semaphore(self.cfg.max_concurrency)
         limiter = RateLimiter(self.cfg.requests_per_minute)
-        limits = httpx.Limits(max_connections=self.cfg.max_concurrency, max_keepalive_connections=self.cfg.max_concurrency)
-        async with httpx.AsyncClient(timeout=httpx.Timeout(self.cfg.timeout_s), limits=limits) as http:
+        connector = aiohttp.TCPConnector(limit=self.cfg.max_concurrency)
+        async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=self.cfg.timeout_s)) as http:
             tasks = [asyncio.ensure_future(self.complete(http, body, slots, limiter)) for body in bodies]
             with tqdm(total=len(tasks), desc=desc, unit="call", leave=False) as bar:
                 for done in asyncio.as_completed(tasks):

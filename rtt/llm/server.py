@@ -275,21 +275,18 @@ class _Handler(BaseHTTPRequestHandler):
         finally:
             stats.leave()
 
-    def client_gone(self) -> bool:
-        """Whether the client closed its end (it gave up, e.g. on a timeout): the socket reads EOF."""
-        try:
-            readable, _, _ = select.select([self.connection], [], [], 0)
-            return bool(readable) and self.connection.recv(1, socket.MSG_PEEK) == b""
-        except OSError:
-            return True
-
     def wait(self, seconds: float) -> bool:
-        """Sleep `seconds` (less when the server stops); True, ending the request unanswered, when
-        the client hangs up meanwhile, so `in_flight` counts only requests a client still awaits."""
+        """Sleep `seconds`, waking at once if the client hangs up (it gave up, e.g. on a timeout: the
+        socket reads EOF) or the server stops; True then, and the request ends unanswered, so
+        `in_flight` counts only requests a client still awaits."""
         deadline = time.monotonic() + seconds
         while (left := deadline - time.monotonic()) > 0:
-            self.owner.sleep(min(left, 0.005))
-            if self.owner._stopping.is_set() or self.client_gone():
+            try:
+                readable, _, _ = select.select([self.connection], [], [], min(left, 0.1))
+                gone = bool(readable) and self.connection.recv(1, socket.MSG_PEEK) == b""
+            except OSError:
+                gone = True
+            if gone or self.owner._stopping.is_set():
                 self.close_connection = True
                 return True
         return False
@@ -427,11 +424,6 @@ class LocalServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
-
-    def sleep(self, seconds: float) -> None:
-        """Sleep in a handler; returns early when the server is stopping."""
-        if seconds > 0:
-            self._stopping.wait(seconds)
 
     @property
     def port(self) -> int:
