@@ -53,3 +53,16 @@ def test_healthbench_rubrics_are_judged_by_the_llm_with_every_call_recorded(tmp_
     again = run_stage("judge", "smoke", args, RUN, 0)
     assert endpoint.requests == before and again["llm_cached"] == expected  # the cache answers every call
     assert again["pass_rate"] == judged["pass_rate"]
+
+    # the online loop and the evaluation grade with the same judge (no discriminator: LLM verdicts
+    # without quotes carry no token labels, so this run uses uniform relevance)
+    with pytest.raises(FileNotFoundError, match="judge.quotes=true"):
+        run_stage("discriminator", "smoke", args, RUN, 0)
+    online = [*args, "grpo.relevance=uniform", "grpo.steps=1"]
+    run_stage("grpo", "smoke", online, RUN, 0)
+    run_stage("eval", "smoke", online, RUN, 0)
+    stages = query(store, "SELECT stage, count(*) AS n FROM llm_calls GROUP BY stage ORDER BY stage").to_pylist()
+    assert [s["stage"] for s in stages] == ["eval", "grpo", "judge"]
+    steps = query(store, "SELECT judge FROM verdicts WHERE step = 0").to_pylist()
+    assert {s["judge"] for s in steps} == {"llm:local-judge"}
+    assert len(steps) == stages[1]["n"]  # one call per (response, item) of the step
