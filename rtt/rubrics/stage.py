@@ -124,12 +124,13 @@ def run_rubrics(cfg: Config, store: Store, tracker: Tracker, run_id: str) -> dic
     extra: dict = {}
     if cfg.rubrics.write:
         rows, calls, extra = written_rows(cfg, run_id, prompts, fixed, source_author, tracker)
-        without = [p for p in prompts if p["prompt_id"] not in {r["prompt_id"] for r in rows} and not fixed[p["prompt_id"]]]
+        written = {r["prompt_id"] for r in rows}
+        without = [p for p in prompts if p["prompt_id"] not in written and not fixed[p["prompt_id"]]]
         if without:  # nothing written and nothing given: these prompts cannot be graded
             prompts = [p for p in prompts if p not in without]
             extra["dropped_prompts"] = len(without)
         rows += [item_row(run_id, pid, i, 0, item, source_author) for pid, its in fixed.items()
-                 if its and pid not in {r["prompt_id"] for r in rows} for i, item in enumerate(its)]
+                 if pid not in written for i, item in enumerate(its)]
         if calls:
             store.write("llm_calls", calls, run_id, "rubrics")
     else:
