@@ -3,6 +3,7 @@
     rtt run pipeline|STAGE --config NAME|PATH --set key=value ... [--run-id ID] [--round R]
     rtt sql "SELECT ..." [--format table|csv|json]
     rtt show ROLLOUT_ID [--html PATH]
+    rtt report RUN_ID [RUN_ID ...] [--html PATH]
     rtt serve [--cron "0 3 * * *"]
     rtt ui
 
@@ -149,6 +150,32 @@ def cmd_constraints(args) -> int:
     return 0
 
 
+def cmd_report(args) -> int:
+    """Runs side by side (printed), and the HTML page of their curves (written and logged to MLflow)."""
+    from pathlib import Path
+
+    from rtt.data.store import Store
+    from rtt.report import load_report, render_report, side_by_side
+    from rtt.tracking import Tracker
+
+    store = Store(args.data_dir)
+    try:
+        report = load_report(store, args.run_ids)
+    except ValueError as err:
+        print(err, file=sys.stderr)
+        return 2
+    columns, rows = side_by_side(report)
+    print(format_table(columns, rows))
+    out = Path(args.html or Path(args.data_dir) / "reports" / f"report-{'-'.join(args.run_ids)}.html")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(render_report(report))
+    print(f"wrote {out}")
+    tracker = Tracker.open(args.tracking_uri, args.experiment, "report", tags={"rtt.report_runs": ",".join(args.run_ids)})
+    tracker.log_artifact(out)
+    tracker.finish()
+    return 0
+
+
 def cmd_serve(args) -> int:
     from flows.deploy import serve
 
@@ -190,6 +217,14 @@ def parser() -> argparse.ArgumentParser:
     constraints.add_argument("--kwargs", default="{}", help='its kwargs as JSON, e.g. \'{"num_words": 50, "relation": "less than"}\'')
     constraints.add_argument("--response", default=None, help="a response to grade; prints the verdict and its spans")
     constraints.set_defaults(fn=cmd_constraints)
+
+    report = sub.add_parser("report", help="runs side by side, and an HTML page of their learning curves")
+    report.add_argument("run_ids", nargs="+", metavar="RUN_ID")
+    report.add_argument("--data-dir", default="data")
+    report.add_argument("--html", default=None, metavar="PATH", help="where to write the page (default data/reports/)")
+    report.add_argument("--tracking-uri", default="mlflow", help="MLflow store the page is logged to")
+    report.add_argument("--experiment", default="rtt")
+    report.set_defaults(fn=cmd_report)
 
     serve = sub.add_parser("serve", help="serve the flows as Prefect deployments (for the UI and schedules)")
     serve.add_argument("--config", default="demo")

@@ -263,6 +263,13 @@ class EvalConfig(Section):
     """Longest greedy response, in tokens."""
     batch_size: int = 16
     """Prompts generated together."""
+    ifeval: bool = False
+    """Also evaluate on IFEval: its 541 prompts, greedy, graded by the official checker (strict
+    and loose, prompt- and instruction-level, per instruction id)."""
+    ifeval_max_prompts: int = 0
+    """IFEval prompts to use, from the start of the file (0 = all 541)."""
+    ifeval_max_new_tokens: int = 512
+    """Longest greedy IFEval response, in tokens."""
 
 
 class Config(Section):

@@ -168,6 +168,7 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("checkpoint", pa.string()),
         ("benchmark", pa.string()),
         ("prompt_id", pa.string()),
+        ("prompt_key", pa.int64()),      # IFEval's `key` (ifeval rows); null for held-out rubric prompts
         ("response", pa.string()),
         ("num_tokens", pa.int32()),
         ("items_passed", pa.int32()),

@@ -3,7 +3,9 @@
 Round -1 evaluates the starting policy, round r the policy that round r produced. Metrics:
 prompt-level accuracy (all items satisfied), item-level accuracy, and item accuracy per checker.
 Items are graded by the training judge (`judge.mode`); an unknown verdict counts as not satisfied.
-Every generation is stored in `generations` so it can be read or re-graded with SQL.
+With `eval.ifeval`, the checkpoint also answers IFEval's 541 prompts, graded by the official
+checker (`rtt.eval.ifeval`); those rows have benchmark `ifeval`. Every generation is stored in
+`generations` (IFEval's `key` in `prompt_key`) so it can be read or re-graded with SQL.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from pathlib import Path
 from rtt.checkpoints import evaluated_policy
 from rtt.config import Config
 from rtt.data.store import Store
+from rtt.eval.ifeval import BENCHMARK as IFEVAL
+from rtt.eval.ifeval import grade, ifeval_metrics, load_ifeval
 from rtt.judge.verdicts import Case, Judge, call_rows
 from rtt.models import load_causal_lm, load_tokenizer, resolve_device
 from rtt.rollout.sampler import sample
@@ -63,16 +67,35 @@ def run_eval(cfg: Config, store: Store, tracker: Tracker, run_id: str, round_: i
         graded.append(results)
         generations.append({
             "run_id": run_id, "round": round_, "checkpoint": checkpoint, "benchmark": BENCHMARK,
-            "prompt_id": prompt["prompt_id"], "response": s.text, "num_tokens": len(s.token_ids),
+            "prompt_id": prompt["prompt_id"], "prompt_key": None, "response": s.text, "num_tokens": len(s.token_ids),
             "items_passed": sum(p for _, p in results), "items_total": len(results),
         })
-    metrics = accuracy_metrics(graded)
-    store.write("evals", [{"run_id": run_id, "round": round_, "checkpoint": checkpoint, "benchmark": BENCHMARK,
-                           "metric": name, "value": value, "n": n} for name, (value, n) in metrics.items()],
-                run_id, f"round{round_}")
-    store.write("generations", generations, run_id, f"round{round_}")
+    metrics = {BENCHMARK: accuracy_metrics(graded)}
     if answers:
         store.write("llm_calls", call_rows(run_id, "eval", round_, -1, cfg.judge.llm.model, answers), run_id, f"eval_round{round_}")
-    tracker.log_metrics({f"eval_{k.replace('/', '_')}": v for k, (v, _) in metrics.items()}, step=round_ + 1)
+    if cfg.eval.ifeval:
+        metrics[IFEVAL], ifeval_generations = run_ifeval(cfg, model, tokenizer, run_id, round_, checkpoint)
+        generations += ifeval_generations
+    store.write("evals", [{"run_id": run_id, "round": round_, "checkpoint": checkpoint, "benchmark": benchmark,
+                           "metric": name, "value": value, "n": n}
+                          for benchmark, values in metrics.items() for name, (value, n) in values.items()],
+                run_id, f"round{round_}")
+    store.write("generations", generations, run_id, f"round{round_}")
+    tracker.log_metrics({f"{'eval' if b == BENCHMARK else b}_{k.replace('/', '_')}": v
+                         for b, values in metrics.items() for k, (v, _) in values.items()}, step=round_ + 1)
     return {"checkpoint": checkpoint, "prompts": len(prompts), "seconds": round(time.perf_counter() - start, 1),
-            **{k: round(v, 4) for k, (v, _) in metrics.items() if "/" not in k}}
+            **{k: round(v, 4) for k, (v, _) in metrics[BENCHMARK].items() if "/" not in k},
+            **{f"{IFEVAL}_{k}": round(v, 4) for k, (v, _) in metrics.get(IFEVAL, {}).items() if "/" not in k}}
+
+
+def run_ifeval(cfg: Config, model, tokenizer, run_id: str, round_: int, checkpoint: str) -> tuple[dict, list[dict]]:
+    """IFEval metrics and generations of one checkpoint (rtt.eval.ifeval)."""
+    examples = load_ifeval(cfg.eval.ifeval_max_prompts)
+    samples = sample(model, tokenizer, [e["prompt"] for e in examples], 1, cfg.eval.ifeval_max_new_tokens,
+                     batch_size=cfg.eval.batch_size, greedy=True, desc=f"ifeval r{round_}")
+    graded = grade(examples, [s.text for s in samples])
+    generations = [{"run_id": run_id, "round": round_, "checkpoint": checkpoint, "benchmark": IFEVAL,
+                    "prompt_id": f"ifeval-{e['key']}", "prompt_key": e["key"], "response": s.text,
+                    "num_tokens": len(s.token_ids), "items_passed": sum(g["strict"]), "items_total": len(g["strict"])}
+                   for e, s, g in zip(examples, samples, graded)]
+    return ifeval_metrics(graded), generations
