@@ -270,6 +270,12 @@ class EvalConfig(Section):
     """IFEval prompts to use, from the start of the file (0 = all 541)."""
     ifeval_max_new_tokens: int = 512
     """Longest greedy IFEval response, in tokens."""
+    second_judge: bool = False
+    """Also grade the held-out answers with a second LLM judge (`eval.second_judge_llm`), every
+    item, the verifiable ones too (benchmark `heldout_rubrics_judge2`): reward hacking specific to
+    the training judge shows as a gap between the two."""
+    second_judge_llm: LLMConfig = LLMConfig()
+    """The second judge's endpoint (another model than the training judge's)."""
 
 
 class Config(Section):

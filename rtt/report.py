@@ -18,6 +18,7 @@ from rtt.data.catalog import query
 from rtt.data.store import Store
 
 HEADLINE = [("heldout_rubrics", "prompt_accuracy"), ("heldout_rubrics", "item_accuracy"),
+            ("heldout_rubrics_judge2", "prompt_accuracy"), ("heldout_rubrics_judge2", "item_accuracy"),
             ("ifeval", "prompt_strict"), ("ifeval", "instruction_strict"),
             ("ifeval", "prompt_loose"), ("ifeval", "instruction_loose")]
 CURVES = [("reward_mean", "reward (configured mode)"), ("item_pass_rate", "item pass rate")]

@@ -3,6 +3,7 @@
 Round -1 evaluates the starting policy, round r the policy that round r produced. Metrics:
 prompt-level accuracy (all items satisfied), item-level accuracy, and item accuracy per checker.
 Items are graded by the training judge (`judge.mode`); an unknown verdict counts as not satisfied.
+With `eval.second_judge`, a second LLM judge grades the same answers (`heldout_rubrics_judge2`).
 With `eval.ifeval`, the checkpoint also answers IFEval's 541 prompts, graded by the official
 checker (`rtt.eval.ifeval`); those rows have benchmark `ifeval`. Every generation is stored in
 `generations` (IFEval's `key` in `prompt_key`) so it can be read or re-graded with SQL.
@@ -14,7 +15,7 @@ import time
 from pathlib import Path
 
 from rtt.checkpoints import evaluated_policy
-from rtt.config import Config
+from rtt.config import Config, JudgeConfig
 from rtt.data.store import Store
 from rtt.eval.ifeval import BENCHMARK as IFEVAL
 from rtt.eval.ifeval import grade, ifeval_metrics, load_ifeval
@@ -30,6 +31,7 @@ from rtt.rubrics.items import (
 from rtt.tracking import Tracker
 
 BENCHMARK = "heldout_rubrics"
+SECOND_JUDGE = "heldout_rubrics_judge2"
 
 
 def accuracy_metrics(graded: list[list[tuple[str, bool]]]) -> dict[str, tuple[float, int]]:
@@ -71,8 +73,16 @@ def run_eval(cfg: Config, store: Store, tracker: Tracker, run_id: str, round_: i
             "items_passed": sum(p for _, p in results), "items_total": len(results),
         })
     metrics = {BENCHMARK: accuracy_metrics(graded)}
-    if answers:
-        store.write("llm_calls", call_rows(run_id, "eval", round_, -1, cfg.judge.llm.model, answers), run_id, f"eval_round{round_}")
+    calls = call_rows(run_id, "eval", round_, -1, cfg.judge.llm.model, answers)
+    if cfg.eval.second_judge:
+        second = JudgeConfig(mode="llm", batch_items=cfg.judge.batch_items, llm=cfg.eval.second_judge_llm)
+        verdicts2, answers2 = Judge(second, Path(cfg.data_dir) / "cache", cfg.seed).judge(run_id, round_, -1, cases,
+                                                                                       f"eval r{round_} second judge")
+        metrics[SECOND_JUDGE] = accuracy_metrics([[(item.label, row["verdict"] > 0) for item, row in zip(case.items, rows)]
+                                                  for case, rows in zip(cases, verdicts2)])
+        calls += call_rows(run_id, "eval", round_, -1, cfg.eval.second_judge_llm.model, answers2)
+    if calls:
+        store.write("llm_calls", calls, run_id, f"eval_round{round_}")
     if cfg.eval.ifeval:
         metrics[IFEVAL], ifeval_generations = run_ifeval(cfg, model, tokenizer, run_id, round_, checkpoint)
         generations += ifeval_generations
@@ -85,7 +95,7 @@ def run_eval(cfg: Config, store: Store, tracker: Tracker, run_id: str, round_: i
                          for b, values in metrics.items() for k, (v, _) in values.items()}, step=round_ + 1)
     return {"checkpoint": checkpoint, "prompts": len(prompts), "seconds": round(time.perf_counter() - start, 1),
             **{k: round(v, 4) for k, (v, _) in metrics[BENCHMARK].items() if "/" not in k},
-            **{f"{IFEVAL}_{k}": round(v, 4) for k, (v, _) in metrics.get(IFEVAL, {}).items() if "/" not in k}}
+            **{f"{b}_{k}": round(v, 4) for b in (IFEVAL, SECOND_JUDGE) for k, (v, _) in metrics.get(b, {}).items() if "/" not in k}}
 
 
 def run_ifeval(cfg: Config, model, tokenizer, run_id: str, round_: int, checkpoint: str) -> tuple[dict, list[dict]]:
