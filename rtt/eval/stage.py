@@ -58,7 +58,7 @@ def run_eval(cfg: Config, store: Store, tracker: Tracker, run_id: str, round_: i
     rubrics = load_rubrics(store, run_id)
     start = time.perf_counter()
     samples = sample(model, tokenizer, [conversation(p) for p in prompts], 1, cfg.eval.max_new_tokens,
-                     batch_size=cfg.eval.batch_size, greedy=True, desc=f"eval r{round_}")
+                     batch_size=cfg.eval.batch_size, greedy=True, desc=f"eval r{round_}", logprobs=False)
     cases = [Case(f"eval-{prompts[s.prompt_index]['prompt_id']}", conversation_text(prompts[s.prompt_index]), s.text,
                   s.offsets, rubrics[prompts[s.prompt_index]["prompt_id"]]) for s in samples]
     verdicts, answers = Judge(cfg.judge, Path(cfg.data_dir) / "cache", cfg.seed).judge(run_id, round_, -1, cases, f"eval r{round_} judge")
@@ -102,7 +102,7 @@ def run_ifeval(cfg: Config, model, tokenizer, run_id: str, round_: int, checkpoi
     """IFEval metrics and generations of one checkpoint (rtt.eval.ifeval)."""
     examples = load_ifeval(cfg.eval.ifeval_max_prompts)
     samples = sample(model, tokenizer, [e["prompt"] for e in examples], 1, cfg.eval.ifeval_max_new_tokens,
-                     batch_size=cfg.eval.batch_size, greedy=True, desc=f"ifeval r{round_}")
+                     batch_size=cfg.eval.batch_size, greedy=True, desc=f"ifeval r{round_}", logprobs=False)
     graded = grade(examples, [s.text for s in samples])
     generations = [{"run_id": run_id, "round": round_, "checkpoint": checkpoint, "benchmark": IFEVAL,
                     "prompt_id": f"ifeval-{e['key']}", "prompt_key": e["key"], "response": s.text,

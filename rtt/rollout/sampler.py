@@ -59,8 +59,11 @@ def sample(
     seed: int = 0,
     greedy: bool = False,
     desc: str = "sampling",
+    logprobs: bool = True,
 ) -> list[Sample]:
-    """`n` responses per prompt, ordered prompt-major (the G samples of a prompt are consecutive)."""
+    """`n` responses per prompt, ordered prompt-major (the G samples of a prompt are consecutive).
+    logprobs=False (evaluation) keeps no per-step logits: `generate` would otherwise hold
+    [steps, n, vocab] floats (3.2 GB for 32 x 512 tokens of SmolLM2), and Sample.logprobs is empty."""
     model.eval()
     device = next(model.parameters()).device
     eos = tokenizer.eos_token_id
@@ -84,14 +87,14 @@ def sample(
             pad_token_id=tokenizer.pad_token_id,
             eos_token_id=eos,
             return_dict_in_generate=True,
-            output_logits=True,
+            output_logits=logprobs,
         )
         generated = out.sequences[:, ids.shape[1]:]  # [n, T_gen]
         scale = 1.0 if greedy else temperature
         logp = torch.stack([  # one step at a time: never materializes [n, T_gen, V]
             torch.log_softmax(step.float() / scale, dim=-1).gather(-1, generated[:, t, None]).squeeze(-1)  # [n]
             for t, step in enumerate(out.logits)
-        ], dim=1).cpu()  # [n, T_gen]
+        ], dim=1).cpu() if logprobs else torch.zeros(generated.shape[0], 0)  # [n, T_gen] or [n, 0]
         generated = generated.cpu()
         for row, (p, s) in enumerate(chunk):
             tokens = generated[row].tolist()
