@@ -47,6 +47,11 @@ def accuracy_metrics(graded: list[list[tuple[str, bool]]]) -> dict[str, tuple[fl
     return out
 
 
+def item_results(cases: list[Case], verdicts: list[list[dict]]) -> list[list[tuple[str, bool]]]:
+    """Per case, (item kind, satisfied) per item; an unknown verdict counts as not satisfied."""
+    return [[(item.label, row["verdict"] > 0) for item, row in zip(case.items, rows)] for case, rows in zip(cases, verdicts)]
+
+
 def run_eval(cfg: Config, store: Store, tracker: Tracker, run_id: str, round_: int) -> dict:
     checkpoint = evaluated_policy(cfg, store, run_id, round_)
     device = resolve_device(cfg.model.device)
@@ -62,24 +67,18 @@ def run_eval(cfg: Config, store: Store, tracker: Tracker, run_id: str, round_: i
     cases = [Case(f"eval-{prompts[s.prompt_index]['prompt_id']}", conversation_text(prompts[s.prompt_index]), s.text,
                   s.offsets, rubrics[prompts[s.prompt_index]["prompt_id"]]) for s in samples]
     verdicts, answers = Judge(cfg.judge, Path(cfg.data_dir) / "cache", cfg.seed).judge(run_id, round_, -1, cases, f"eval r{round_} judge")
-    graded, generations = [], []
-    for s, case, rows in zip(samples, cases, verdicts):
-        prompt = prompts[s.prompt_index]
-        results = [(item.label, row["verdict"] > 0) for item, row in zip(case.items, rows)]  # unknown counts as not met
-        graded.append(results)
-        generations.append({
-            "run_id": run_id, "round": round_, "checkpoint": checkpoint, "benchmark": BENCHMARK,
-            "prompt_id": prompt["prompt_id"], "prompt_key": None, "response": s.text, "num_tokens": len(s.token_ids),
-            "items_passed": sum(p for _, p in results), "items_total": len(results),
-        })
+    graded = item_results(cases, verdicts)
+    generations = [{"run_id": run_id, "round": round_, "checkpoint": checkpoint, "benchmark": BENCHMARK,
+                    "prompt_id": prompts[s.prompt_index]["prompt_id"], "prompt_key": None, "response": s.text,
+                    "num_tokens": len(s.token_ids), "items_passed": sum(p for _, p in results), "items_total": len(results)}
+                   for s, results in zip(samples, graded)]
     metrics = {BENCHMARK: accuracy_metrics(graded)}
     calls = call_rows(run_id, "eval", round_, -1, cfg.judge.llm.model, answers)
     if cfg.eval.second_judge:
         second = JudgeConfig(mode="llm", batch_items=cfg.judge.batch_items, llm=cfg.eval.second_judge_llm)
         verdicts2, answers2 = Judge(second, Path(cfg.data_dir) / "cache", cfg.seed).judge(run_id, round_, -1, cases,
                                                                                        f"eval r{round_} second judge")
-        metrics[SECOND_JUDGE] = accuracy_metrics([[(item.label, row["verdict"] > 0) for item, row in zip(case.items, rows)]
-                                                  for case, rows in zip(cases, verdicts2)])
+        metrics[SECOND_JUDGE] = accuracy_metrics(item_results(cases, verdicts2))
         calls += call_rows(run_id, "eval", round_, -1, cfg.eval.second_judge_llm.model, answers2)
     if calls:
         store.write("llm_calls", calls, run_id, f"eval_round{round_}")
