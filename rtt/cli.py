@@ -155,7 +155,7 @@ def cmd_report(args) -> int:
     from pathlib import Path
 
     from rtt.data.store import Store
-    from rtt.report import load_report, render_report, side_by_side
+    from rtt.report import load_report, render_report, setting_differences, side_by_side
     from rtt.tracking import Tracker
 
     store = Store(args.data_dir)
@@ -164,8 +164,10 @@ def cmd_report(args) -> int:
     except ValueError as err:
         print(err, file=sys.stderr)
         return 2
-    columns, rows = side_by_side(report)
-    print(format_table(columns, rows))
+    print(format_table(*side_by_side(report)))
+    columns, rows = setting_differences(report)
+    if rows:
+        print("\nsettings that differ:\n" + format_table(columns, rows))
     out = Path(args.html or Path(args.data_dir) / "reports" / f"report-{'-'.join(args.run_ids)}.html")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(render_report(report))

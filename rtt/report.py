@@ -1,7 +1,9 @@
 """`rtt report RUN_ID [RUN_ID ...]`: runs side by side, and a page of their learning curves.
 
 From the `evals` table (every checkpoint each run evaluated: round -1 is the starting policy) and
-`train_steps` (every GRPO step): a text table of the headline metrics per checkpoint, and a
+`train_steps` (every GRPO step): a text table of the headline metrics per checkpoint, the settings
+in which the runs differ (from each run's saved `runs/<id>/config.json`: what makes a run the
+baseline of another, e.g. `grpo.token_weight`), and a
 self-contained HTML page with the curves (reward and item pass rate by GRPO step; held-out and
 IFEval accuracy by round, drawn with matplotlib) and the per-kind breakdown (item accuracy per
 checker, IFEval accuracy per instruction id). The CLI also logs the page to MLflow.
@@ -12,6 +14,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+import json
 from dataclasses import dataclass
 
 from rtt.data.catalog import query
@@ -31,6 +34,8 @@ class Report:
     """(run_id, round, benchmark, metric, value, n) rows, sorted."""
     steps: list[dict]
     """(run_id, round, step, global_step, reward_mean, item_pass_rate) rows, sorted."""
+    settings: dict[str, dict]
+    """run_id -> its resolved config flattened to dotted keys ({} where the run saved none)."""
 
     def checkpoints(self) -> list[tuple[str, int]]:
         return sorted({(r["run_id"], r["round"]) for r in self.evals}, key=lambda c: (self.run_ids.index(c[0]), c[1]))
@@ -53,7 +58,33 @@ def load_report(store: Store, run_ids: list[str]) -> Report:
         raise ValueError(f"no evaluations for run(s) {missing} in {store.root}: run the eval stage (rtt run eval)")
     steps = query(store, f"SELECT run_id, round, step, global_step, reward_mean, item_pass_rate FROM train_steps "
                          f"WHERE run_id IN ({quoted(run_ids)}) ORDER BY run_id, round, step").to_pylist()
-    return Report(run_ids, evals, steps)
+    return Report(run_ids, evals, steps, {r: saved_settings(store, r) for r in run_ids})
+
+
+def flatten(tree: dict, prefix: str = "") -> dict:
+    out = {}
+    for key, value in tree.items():
+        if isinstance(value, dict):
+            out |= flatten(value, f"{prefix}{key}.")
+        else:
+            out[f"{prefix}{key}"] = value
+    return out
+
+
+def saved_settings(store: Store, run_id: str) -> dict:
+    path = store.run_dir(run_id) / "config.json"
+    return flatten(json.loads(path.read_text())) if path.exists() else {}
+
+
+def setting_differences(report: Report) -> tuple[list[str], list[dict]]:
+    """(columns, rows): one row per setting whose value is not the same in every run, one column per run."""
+    keys = sorted({k for settings in report.settings.values() for k in settings})
+    missing = object()
+    rows = [{"setting": k, **{r: report.settings[r].get(k, missing) for r in report.run_ids}} for k in keys]
+    rows = [row for row in rows if len({json.dumps(row[r], default=str) for r in report.run_ids}) > 1]
+    for row in rows:
+        row.update({r: None if row[r] is missing else json.dumps(row[r]) for r in report.run_ids})
+    return ["setting", *report.run_ids], rows
 
 
 def label(run_id: str, round_: int) -> str:
@@ -122,5 +153,6 @@ def render_report(report: Report) -> str:
              "td,th{border:1px solid #ccc;padding:2px 6px;text-align:right}th{background:#f3f3f3}img{max-width:100%}")
     return (f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title><style>{style}</style>"
             f"</head><body><h1>{html.escape(title)}</h1><h2>Headline</h2>{html_table(*side_by_side(report))}"
+            f"<h2>Settings that differ</h2>{html_table(*setting_differences(report))}"
             f"<h2>Learning curves</h2><img alt='learning curves' src='data:image/png;base64,{figure_png(report)}'>"
             f"<h2>Per kind</h2>{html_table(*breakdown(report))}</body></html>")

@@ -5,7 +5,8 @@ from mlflow.tracking import MlflowClient
 
 from rtt.cli import main
 from rtt.data.schemas import SCHEMAS
-from rtt.report import breakdown, load_report, render_report, side_by_side
+from rtt.config import load_config, save_config
+from rtt.report import breakdown, load_report, render_report, setting_differences, side_by_side
 from rtt.tracking import tracking_uri
 
 
@@ -41,6 +42,23 @@ def test_side_by_side_and_breakdown(store):
     assert page.startswith("<!doctype html>") and "data:image/png;base64," in page and "punctuation:no_comma" in page
 
 
+def test_settings_that_differ_name_the_baseline(store):
+    write_run(store, "rtt", [0.3, 0.4])
+    write_run(store, "grpo", [0.3, 0.35])
+    write_run(store, "unsaved", [0.3])
+    save_config(load_config("demo", ["grpo.token_weight=0.5"]), store.run_dir("rtt") / "config.json")
+    save_config(load_config("demo", ["grpo.token_weight=0", "grpo.relevance=uniform"]), store.run_dir("grpo") / "config.json")
+    report = load_report(store, ["rtt", "grpo"])
+    columns, rows = setting_differences(report)
+    assert columns == ["setting", "rtt", "grpo"]
+    assert rows == [{"setting": "grpo.relevance", "rtt": '"discriminator"', "grpo": '"uniform"'},
+                    {"setting": "grpo.token_weight", "rtt": "0.5", "grpo": "0.0"}]
+    assert "grpo.token_weight" in render_report(report)
+    with_unsaved = setting_differences(load_report(store, ["rtt", "unsaved"]))[1]
+    assert {r["setting"] for r in with_unsaved} >= {"grpo.token_weight", "seed"}  # a run with no saved config differs everywhere
+    assert all(r["unsaved"] is None for r in with_unsaved)
+
+
 def test_a_run_without_evaluations_is_named(store):
     write_run(store, "a", [0.3])
     with pytest.raises(ValueError, match=r"\['nope'\]"):
@@ -54,6 +72,7 @@ def test_cli_prints_writes_and_logs_the_page(store, tmp_path, capsys):
     assert main(["report", "a", "--data-dir", str(store.root), "--html", str(out), "--tracking-uri", str(mlflow_dir)]) == 0
     printed = capsys.readouterr().out
     assert "a base" in printed and "a r0" in printed and f"wrote {out}" in printed
+    assert "settings that differ" not in printed  # one run: nothing to compare
     assert out.read_text().startswith("<!doctype html>")
     client = MlflowClient(tracking_uri(str(mlflow_dir))[0])
     [run] = client.search_runs([client.get_experiment_by_name("rtt").experiment_id])
