@@ -82,17 +82,20 @@ def run_eval(cfg: Config, store: Store, tracker: Tracker, run_id: str, round_: i
         calls += call_rows(run_id, "eval", round_, -1, cfg.eval.second_judge_llm.model, answers2)
     if calls:
         store.write("llm_calls", calls, run_id, f"eval_round{round_}")
+    timings = {}
     if cfg.eval.ifeval:
+        ifeval_start = time.perf_counter()
         metrics[IFEVAL], ifeval_generations = run_ifeval(cfg, model, tokenizer, run_id, round_, checkpoint)
         generations += ifeval_generations
+        timings["ifeval_seconds"] = round(time.perf_counter() - ifeval_start, 1)
     store.write("evals", [{"run_id": run_id, "round": round_, "checkpoint": checkpoint, "benchmark": benchmark,
                            "metric": name, "value": value, "n": n}
                           for benchmark, values in metrics.items() for name, (value, n) in values.items()],
                 run_id, f"round{round_}")
     store.write("generations", generations, run_id, f"round{round_}")
     tracker.log_metrics({f"{'eval' if b == BENCHMARK else b}_{k.replace('/', '_')}": v
-                         for b, values in metrics.items() for k, (v, _) in values.items()}, step=round_ + 1)
-    return {"checkpoint": checkpoint, "prompts": len(prompts), "seconds": round(time.perf_counter() - start, 1),
+                         for b, values in metrics.items() for k, (v, _) in values.items()} | timings, step=round_ + 1)
+    return {"checkpoint": checkpoint, "prompts": len(prompts), "seconds": round(time.perf_counter() - start, 1), **timings,
             **{k: round(v, 4) for k, (v, _) in metrics[BENCHMARK].items() if "/" not in k},
             **{f"{b}_{k}": round(v, 4) for b in (IFEVAL, SECOND_JUDGE) for k, (v, _) in metrics.get(b, {}).items() if "/" not in k}}
 
