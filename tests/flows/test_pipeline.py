@@ -100,22 +100,25 @@ def test_show_shades_every_item_of_a_grpo_rollout(smoke_run):
     assert html_page.startswith("<!doctype html>") and html_page.count("<h3") == len(items)
 
 
+def artifacts_per_stage_run(root, stage: str) -> list[list[str]]:
+    """The artifact paths of each MLflow run of `stage`."""
+    client = MlflowClient(tracking_uri(str(root / "mlflow"))[0])
+    runs = client.search_runs([client.get_experiment_by_name("rtt").experiment_id], f"tags.`rtt.stage` = '{stage}'")
+    return [[a.path for a in client.list_artifacts(run.info.run_id)] for run in runs]
+
+
 def test_each_round_logs_a_relevance_page(smoke_run):
     root, _, _ = smoke_run
-    client = MlflowClient(tracking_uri(str(root / "mlflow"))[0])
-    runs = client.search_runs([client.get_experiment_by_name("rtt").experiment_id], "tags.`rtt.stage` = 'grpo'")
-    assert len(runs) == 2
-    for run in runs:
-        assert any(a.path.startswith("relevance_round") for a in client.list_artifacts(run.info.run_id))
+    per_run = artifacts_per_stage_run(root, "grpo")
+    assert len(per_run) == 2
+    assert all(any(path.startswith("relevance_round") for path in paths) for paths in per_run)
 
 
 def test_each_discriminator_stage_logs_its_labels_page(smoke_run):
     root, _, _ = smoke_run
-    client = MlflowClient(tracking_uri(str(root / "mlflow"))[0])
-    runs = client.search_runs([client.get_experiment_by_name("rtt").experiment_id], "tags.`rtt.stage` = 'discriminator'")
-    assert len(runs) == 2
-    for run in runs:
-        assert any(a.path.startswith("discriminator_round") for a in client.list_artifacts(run.info.run_id))
+    per_run = artifacts_per_stage_run(root, "discriminator")
+    assert len(per_run) == 2
+    assert all(any(path.startswith("discriminator_round") for path in paths) for paths in per_run)
     page = (root / "data" / "runs" / "smoke-1" / "discriminator_round0.html").read_text()
     assert 1 <= page.count("<section>") <= 12
     assert page.count("<small>gold labels</small>") == page.count("<section>") == page.count("<small>discriminator</small>")
