@@ -87,7 +87,7 @@ def run_eval(cfg: Config, store: Store, tracker: Tracker, run_id: str, round_: i
         ifeval_start = time.perf_counter()
         metrics[IFEVAL], ifeval_generations = run_ifeval(cfg, model, tokenizer, run_id, round_, checkpoint)
         generations += ifeval_generations
-        timings["ifeval_seconds"] = round(time.perf_counter() - ifeval_start, 1)
+        timings["ifeval_seconds"] = round(time.perf_counter() - ifeval_start, 3)
     store.write("evals", [{"run_id": run_id, "round": round_, "checkpoint": checkpoint, "benchmark": benchmark,
                            "metric": name, "value": value, "n": n}
                           for benchmark, values in metrics.items() for name, (value, n) in values.items()],
