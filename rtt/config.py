@@ -363,19 +363,20 @@ def config_dict(cfg: Config) -> dict:
     return cfg.model_dump(mode="json")
 
 
+def dotted(tree: dict, prefix: str = "") -> dict:
+    """A nested dict as one level of dotted keys: {"grpo": {"lr": 1e-6}} -> {"grpo.lr": 1e-6}."""
+    out = {}
+    for key, value in tree.items():
+        if isinstance(value, dict):
+            out |= dotted(value, f"{prefix}{key}.")
+        else:
+            out[f"{prefix}{key}"] = value
+    return out
+
+
 def flat_params(cfg: Config) -> dict[str, str]:
     """The resolved config as dotted keys, for MLflow params."""
-    out: dict[str, str] = {}
-
-    def walk(prefix: str, node: object) -> None:
-        if isinstance(node, dict):
-            for key, value in node.items():
-                walk(f"{prefix}.{key}" if prefix else key, value)
-        else:
-            out[prefix] = json.dumps(node) if isinstance(node, (list, dict)) else str(node)
-
-    walk("", config_dict(cfg))
-    return out
+    return {k: json.dumps(v) if isinstance(v, list) else str(v) for k, v in dotted(config_dict(cfg)).items()}
 
 
 def save_config(cfg: Config, path: Path) -> Path:

@@ -17,6 +17,7 @@ import io
 import json
 from dataclasses import dataclass
 
+from rtt.config import dotted
 from rtt.data.catalog import query
 from rtt.data.store import Store
 
@@ -61,29 +62,18 @@ def load_report(store: Store, run_ids: list[str]) -> Report:
     return Report(run_ids, evals, steps, {r: saved_settings(store, r) for r in run_ids})
 
 
-def flatten(tree: dict, prefix: str = "") -> dict:
-    out = {}
-    for key, value in tree.items():
-        if isinstance(value, dict):
-            out |= flatten(value, f"{prefix}{key}.")
-        else:
-            out[f"{prefix}{key}"] = value
-    return out
-
-
 def saved_settings(store: Store, run_id: str) -> dict:
     path = store.run_dir(run_id) / "config.json"
-    return flatten(json.loads(path.read_text())) if path.exists() else {}
+    return dotted(json.loads(path.read_text())) if path.exists() else {}
 
 
 def setting_differences(report: Report) -> tuple[list[str], list[dict]]:
     """(columns, rows): one row per setting whose value is not the same in every run, one column per run."""
-    keys = sorted({k for settings in report.settings.values() for k in settings})
-    missing = object()
-    rows = [{"setting": k, **{r: report.settings[r].get(k, missing) for r in report.run_ids}} for k in keys]
-    rows = [row for row in rows if len({json.dumps(row[r], default=str) for r in report.run_ids}) > 1]
-    for row in rows:
-        row.update({r: None if row[r] is missing else json.dumps(row[r]) for r in report.run_ids})
+    rows = []
+    for key in sorted({k for settings in report.settings.values() for k in settings}):
+        values = {r: json.dumps(report.settings[r][key]) if key in report.settings[r] else None for r in report.run_ids}
+        if len(set(values.values())) > 1:
+            rows.append({"setting": key, **values})
     return ["setting", *report.run_ids], rows
 
 
