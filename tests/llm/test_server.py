@@ -175,10 +175,8 @@ def test_fault_refusal_and_garbage(kind, content):
 
 def test_fault_slow_times_out():
     with LocalServer(faults=only("slow", slow_s=1.0)) as server, httpx.Client(timeout=0.2) as client:
-        start = time.perf_counter()
-        with pytest.raises(httpx.TimeoutException):
+        with pytest.raises(httpx.TimeoutException):  # gave up before the answer (a 200) arrived
             post(client, server, chat_body())
-        assert time.perf_counter() - start < 0.9
     assert server.faults == Counter({"slow": 1})
 
 
