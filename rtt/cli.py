@@ -58,16 +58,23 @@ def print_pipeline_summary(result: dict, cfg) -> None:
 
 
 def cmd_sql(args) -> int:
+    import warnings
+
     import duckdb
 
-    from rtt.data.catalog import ReadOnlyError, query
+    from rtt.data.catalog import LakeWarning, ReadOnlyError, query
     from rtt.data.store import Store
 
-    try:
-        table = query(Store(args.data_dir), args.query)
-    except (ReadOnlyError, duckdb.Error) as err:
-        print(err, file=sys.stderr)
-        return 2
+    with warnings.catch_warnings(record=True) as damaged:
+        warnings.simplefilter("always", LakeWarning)
+        try:
+            table = query(Store(args.data_dir), args.query)
+        except (ReadOnlyError, duckdb.Error) as err:
+            print(err, file=sys.stderr)
+            return 2
+        finally:
+            for warning in damaged:
+                print(f"warning: {warning.message}", file=sys.stderr)
     names = unique_names(table.column_names)
     columns = [table.column(i).to_pylist() for i in range(table.num_columns)]
     rows = [dict(zip(names, values)) for values in zip(*columns)]

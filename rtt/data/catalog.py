@@ -1,49 +1,96 @@
-"""DuckDB over the artifact lake: one view per table, across all runs, read-only queries.
+"""DuckDB over the artifact lake: one view per table, across all runs, in a sandbox that reads only them.
 
 `SELECT ... FROM rollouts JOIN verdicts USING (rollout_id)` works on every run ever written. A table
 with no files yet is an empty view of its schema, so queries never fail for lack of data.
+
+The sandbox is DuckDB's own, and holds without the statement filter: rtt opens each table's parts
+as an Arrow dataset (read-only, with the current schema, so a part from an older schema version
+shows the columns it lacks as nulls), registers it as the table's view, then turns
+`enable_external_access` off with no allowed paths and locks the configuration. DuckDB itself
+opens no file after that: no COPY, EXPORT, ATTACH of a file, INSTALL, read_csv / read_text /
+read_parquet / glob of any path, and no SET, RESET or PRAGMA that would undo it. (DuckDB's
+`allowed_directories` / `allowed_paths` were not used: they allow writes as well as reads, so a
+`COPY ... TO` into the lake would succeed.) The statement filter in front only gives the clearer
+message. A damaged part is left out of its view with a LakeWarning naming the file and the problem,
+so the rest of the lake stays queryable.
 """
 
 from __future__ import annotations
 
+import re
+import warnings
+
 import duckdb
+import pyarrow as pa
+import pyarrow.dataset as ds
 
 from rtt.data.schemas import SCHEMAS
-from rtt.data.store import Store
+from rtt.data.store import Store, part_problem
 
-READ_ONLY_STATEMENTS = {"SELECT", "EXPLAIN", "PRAGMA"}
+READ_ONLY_STATEMENTS = {"SELECT", "EXPLAIN", "PRAGMA"}  # DESCRIBE, SUMMARIZE, SHOW parse as SELECT
+EXPLAIN_PREFIX = re.compile(r"^\s*EXPLAIN\s+(ANALY[SZ]E\s+)?(\([^)]*\)\s*)?", re.IGNORECASE)
+SANDBOX = [
+    "SET autoinstall_known_extensions = false",
+    "SET autoload_known_extensions = false",
+    "SET enable_external_access = false",
+    "SET lock_configuration = true",  # last: refuses every later SET / RESET / PRAGMA that changes a setting
+]
 
 
 class ReadOnlyError(ValueError):
-    """A statement that would change data or files."""
+    """A statement that would change data or settings, or open a file."""
+
+
+class LakeWarning(UserWarning):
+    """A damaged part file left out of its table's view."""
 
 
 def connect(store: Store) -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB connection with one view per table."""
+    """An in-memory DuckDB connection with one view per table, sandboxed (see the module doc)."""
     con = duckdb.connect(":memory:")
     for table, schema in SCHEMAS.items():
-        files = store.files(table)
-        if files:
-            paths = ", ".join(f"'{p.as_posix()}'" for p in files)
-            con.execute(f"CREATE VIEW {table} AS SELECT * FROM read_parquet([{paths}], union_by_name = true)")
-        else:
-            con.register(f"_{table}_empty", schema.empty_table())
-            con.execute(f"CREATE VIEW {table} AS SELECT * FROM _{table}_empty")
+        con.register(table, ds.dataset([str(p) for p in readable_parts(store, table)], schema=schema, format="parquet"))
+    for setting in SANDBOX:
+        con.execute(setting)
     return con
 
 
-def check_read_only(con: duckdb.DuckDBPyConnection, sql: str) -> None:
+def readable_parts(store: Store, table: str) -> list:
+    """The part files of `table` whose footer and schema check out; a LakeWarning for each other."""
+    good = []
+    for path in store.files(table):
+        problem = part_problem(path, table)
+        if problem:
+            warnings.warn(f"{table}: left out {path}: {problem}", LakeWarning, stacklevel=3)
+        else:
+            good.append(path)
+    return good
+
+
+def check_read_only(con: duckdb.DuckDBPyConnection, sql: str, inside: str = "") -> None:
+    """The friendly first layer: refuse any statement other than a query, naming its kind."""
     for statement in con.extract_statements(sql):
         kind = statement.type.name
         if kind not in READ_ONLY_STATEMENTS:
             raise ReadOnlyError(
-                f"refused: `rtt sql` is read-only and this is a {kind} statement. "
+                f"refused: `rtt sql` is read-only and this is a {kind} statement{inside}. "
                 "Tables are written only by the pipeline's stages; query them with SELECT."
             )
+        if kind == "EXPLAIN":
+            check_read_only(con, EXPLAIN_PREFIX.sub("", statement.query, count=1), " (inside EXPLAIN)")
 
 
-def query(store: Store, sql: str):
-    """Run read-only SQL over all tables; returns an Arrow table."""
+def query(store: Store, sql: str) -> pa.Table:
+    """Run read-only SQL over all tables; returns an Arrow table (no columns for a statement without rows)."""
     con = connect(store)
     check_read_only(con, sql)
-    return con.sql(sql).to_arrow_table()
+    try:
+        result = con.sql(sql)
+        return result.to_arrow_table() if result is not None else pa.table({})
+    except (duckdb.PermissionException, duckdb.InvalidInputException) as err:
+        if isinstance(err, duckdb.InvalidInputException) and "configuration has been locked" not in str(err):
+            raise
+        raise ReadOnlyError(
+            f"refused by the sandbox: `rtt sql` reads only the views of the lake's tables "
+            f"({', '.join(SCHEMAS)}), opens no file by name and changes no setting. DuckDB: {err}"
+        ) from None
