@@ -63,13 +63,13 @@ def cmd_sql(args) -> int:
     import duckdb
 
     from rtt.data.catalog import LakeWarning, ReadOnlyError, query
-    from rtt.data.store import Store
+    from rtt.data.store import LakeError, Store
 
     with warnings.catch_warnings(record=True) as damaged:
         warnings.simplefilter("always", LakeWarning)
         try:
             table = query(Store(args.data_dir), args.query)
-        except (ReadOnlyError, duckdb.Error) as err:
+        except (ReadOnlyError, LakeError, duckdb.Error) as err:
             print(err, file=sys.stderr)
             return 2
         finally:

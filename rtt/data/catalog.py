@@ -12,7 +12,8 @@ read_parquet / glob of any path, and no SET, RESET or PRAGMA that would undo it.
 `allowed_directories` / `allowed_paths` were not used: they allow writes as well as reads, so a
 `COPY ... TO` into the lake would succeed.) The statement filter in front only gives the clearer
 message. A damaged part is left out of its view with a LakeWarning naming the file and the problem,
-so the rest of the lake stays queryable.
+so the rest of the lake stays queryable; damage the footer check cannot see (a bad page inside a
+part) stops the query with a LakeError naming the part.
 """
 
 from __future__ import annotations
@@ -25,9 +26,10 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 
 from rtt.data.schemas import SCHEMAS
-from rtt.data.store import Store, part_problem
+from rtt.data.store import LakeError, Store, part_problem, read_part
 
 READ_ONLY_STATEMENTS = {"SELECT", "EXPLAIN", "PRAGMA"}  # DESCRIBE, SUMMARIZE, SHOW parse as SELECT
+STREAM_FAILED = re.compile(r"reading the stream registered as '(\w+)' failed")
 EXPLAIN_PREFIX = re.compile(r"^\s*EXPLAIN\s+(ANALY[SZ]E\s+)?(\([^)]*\)\s*)?", re.IGNORECASE)
 SANDBOX = [
     "SET autoinstall_known_extensions = false",
@@ -89,8 +91,21 @@ def query(store: Store, sql: str) -> pa.Table:
         return result.to_arrow_table() if result is not None else pa.table({})
     except (duckdb.PermissionException, duckdb.InvalidInputException) as err:
         if isinstance(err, duckdb.InvalidInputException) and "configuration has been locked" not in str(err):
+            raise_damaged_part(store, err)
             raise
         raise ReadOnlyError(
             f"refused by the sandbox: `rtt sql` reads only the views of the lake's tables "
             f"({', '.join(SCHEMAS)}), opens no file by name and changes no setting. DuckDB: {err}"
         ) from None
+
+
+def raise_damaged_part(store: Store, err: duckdb.Error) -> None:
+    """A view's scan failed behind a sound footer (a damaged page): raise LakeError naming the part."""
+    failed = STREAM_FAILED.search(str(err))
+    if failed is None or failed.group(1) not in SCHEMAS:
+        return
+    table = failed.group(1)
+    for path in store.files(table):
+        if part_problem(path, table) is None:
+            read_part(path, table)  # raises LakeError naming the damaged one
+    raise LakeError(f"{table}: a part failed to read while querying, but each reads on its own now: {err}")
