@@ -12,7 +12,8 @@
 - Token usage and latency come back with each answer.
 
 The API key is read from the environment variable the config names, sent as a Bearer token, and
-kept nowhere else.
+written nowhere: whatever a server sends back (an error body that echoes the key, as a 401 may) has
+it replaced by `[redacted]` before it can reach an error text, a table or a log.
 """
 
 from __future__ import annotations
@@ -126,11 +127,20 @@ class ChatClient:
         self.cfg, self.cache = cfg, cache
         self.rng = random.Random(seed)
         self.headers = {"Content-Type": "application/json"}
+        self.key = ""
         if cfg.api_key_env:
             key = os.environ.get(cfg.api_key_env)
             if not key:
                 raise ValueError(f"the environment variable {cfg.api_key_env} (llm.api_key_env) is not set")
+            self.key = key
             self.headers["Authorization"] = f"Bearer {key}"
+
+    def __repr__(self) -> str:
+        return f"ChatClient(base_url={self.cfg.base_url!r}, model={self.cfg.model!r}, api_key_env={self.cfg.api_key_env!r})"
+
+    def redact(self, text: str) -> str:
+        """`text` without the API key (what a server or a library echoed back)."""
+        return text.replace(self.key, "[redacted]") if self.key else text
 
     def request(self, messages: list[dict], **extra) -> dict:
         """A chat completions body with the configured model and sampling settings."""
@@ -147,11 +157,11 @@ class ChatClient:
         try:
             async with http.post(f"{self.cfg.base_url.rstrip('/')}/chat/completions", json=body, headers=self.headers) as response:
                 status, retry_after = response.status, response.headers.get("Retry-After")
-                text = await response.text(errors="replace")
+                text = self.redact(await response.text(errors="replace"))  # before any truncation cuts the key
         except asyncio.TimeoutError:
             raise Retryable(f"timeout after {self.cfg.timeout_s} s") from None
         except aiohttp.ClientError as err:
-            raise Retryable(f"connection: {type(err).__name__}: {err}") from None
+            raise Retryable(self.redact(f"connection: {type(err).__name__}: {err}")) from None
         raise_for_status(status, retry_after, text)
         return parse_completion(text)
 

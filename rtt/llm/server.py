@@ -20,11 +20,18 @@ two servers with the same seed give the same outcomes for the same sequence of r
 - "refusal": 200, a valid completion whose content is `REFUSAL`;
 - "garbage": 200, a valid completion whose content is `GARBAGE` (neither YES/NO nor JSON).
 
-Counters (`requests`, `faults`, `answered`, `in_flight`, `max_in_flight`, `bodies`) are kept under a
-lock; `answered` counts valid 200 completions written (normal, slow, refusal and garbage alike).
+Counters (`requests`, `faults`, `answered`, `in_flight`, `max_in_flight`, `bodies`, `authorized`,
+`unauthorized`) are kept under a lock; `answered` counts valid 200 completions written (normal,
+slow, refusal and garbage alike).
+
 Every chat completion request, faulty or not, first sleeps `latency_s`. A request whose client
 hangs up while it sleeps (a client timeout) ends there, unanswered: `in_flight` counts the requests
 a client is still waiting for, which is what a client's concurrency limit bounds.
+
+With `api_key` set, every request must carry `Authorization: Bearer <api_key>`: `authorized` counts
+those that did (so a test can prove a client sent its key without the server keeping headers),
+`unauthorized` those answered 401. The 401 message names the credential received, as OpenAI's does;
+in full here, where OpenAI masks its middle: the worst case, which a client must not store.
 """
 
 from __future__ import annotations
@@ -166,6 +173,8 @@ class _Stats:
         self.max_in_flight = 0
         self.bodies: list[dict] = []
         self.attempts: Counter[str] = Counter()
+        self.authorized = 0
+        self.unauthorized = 0
 
     def enter(self) -> None:
         with self.lock:
@@ -184,6 +193,13 @@ class _Stats:
             attempt = self.attempts[canonical]
             self.attempts[canonical] += 1
             return attempt
+
+    def record_auth(self, ok: bool) -> None:
+        with self.lock:
+            if ok:
+                self.authorized += 1
+            else:
+                self.unauthorized += 1
 
     def record_fault(self, kind: str) -> None:
         with self.lock:
@@ -302,9 +318,15 @@ class _Handler(BaseHTTPRequestHandler):
 
     def authorized(self) -> bool:
         key = self.owner.api_key
-        if key is None or self.headers.get("Authorization") == f"Bearer {key}":
+        if key is None:
             return True
-        message = "Incorrect API key provided." if self.headers.get("Authorization") else "Missing API key (Authorization: Bearer ...)."
+        received = self.headers.get("Authorization")
+        ok = received == f"Bearer {key}"
+        self.owner.stats.record_auth(ok)
+        if ok:
+            return True
+        message = (f"Incorrect API key provided: {received.removeprefix('Bearer ')}." if received
+                   else "Missing API key (Authorization: Bearer ...).")
         self.send_json(401, error_body(message, "invalid_request_error", "invalid_api_key"))
         return False
 
@@ -459,6 +481,18 @@ class LocalServer:
     def max_in_flight(self) -> int:
         with self.stats.lock:
             return self.stats.max_in_flight
+
+    @property
+    def authorized(self) -> int:
+        """Requests that carried `Bearer <api_key>` (0 when no `api_key` is set)."""
+        with self.stats.lock:
+            return self.stats.authorized
+
+    @property
+    def unauthorized(self) -> int:
+        """Requests answered 401 for a missing or wrong key."""
+        with self.stats.lock:
+            return self.stats.unauthorized
 
     @property
     def bodies(self) -> list[dict]:
