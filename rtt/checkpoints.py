@@ -64,7 +64,11 @@ def atomic_dir(out: str | os.PathLike) -> Iterator[Path]:
     old = out.with_name(out.name + f".{os.getpid()}.old")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
-    yield tmp
+    try:
+        yield tmp
+    except BaseException:  # an error or Ctrl-C while filling it: leave no half-written folder
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
     if out.exists():  # os.replace cannot overwrite a non-empty folder
         os.replace(out, old)
     os.replace(tmp, out)
