@@ -154,10 +154,10 @@ class Store:
         data = to_table(table, rows)
         data = data.replace_schema_metadata({"rtt_schema_version": str(SCHEMA_VERSION), "rtt_table": table})
         path = self.table_dir(table) / run_id / f"{part}.parquet"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        _remove_stale_temps(path)
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            _remove_stale_temps(path)
             pq.write_table(data, tmp)
             with open(tmp, "rb") as handle:
                 os.fsync(handle.fileno())
