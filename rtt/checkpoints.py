@@ -17,6 +17,7 @@ from pathlib import Path
 
 from rtt.config import Config
 from rtt.data.store import Store
+from rtt.faults import crash_point
 from rtt.models import resolve_policy
 
 
@@ -69,10 +70,34 @@ def atomic_dir(out: str | os.PathLike) -> Iterator[Path]:
     except BaseException:  # an error or Ctrl-C while filling it: leave no half-written folder
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    crash_point("checkpoint.save")
     if out.exists():  # os.replace cannot overwrite a non-empty folder
         os.replace(out, old)
+        crash_point("checkpoint.swap")
     os.replace(tmp, out)
     shutil.rmtree(old, ignore_errors=True)
+
+
+def recover_atomic_dirs(root: str | os.PathLike) -> list[Path]:
+    """Finish or discard what `atomic_dir` saves left behind under `root` when their process died.
+
+    A `<name>.<pid>.old` folder means that process had filled `<name>.<pid>.tmp` completely and was
+    swapping it in: the new folder takes the name. Any other `.tmp` was being filled: removed.
+    Call it only while no other process writes under `root` (the run lock). Returns what it moved."""
+    finished = []
+    for old in sorted(Path(root).glob("**/*.old")):
+        name, pid = old.name[: -len(".old")].rsplit(".", 1)
+        tmp, out = old.with_name(f"{name}.{pid}.tmp"), old.with_name(name)
+        if tmp.is_dir() and not out.exists():
+            os.replace(tmp, out)
+            finished.append(out)
+        shutil.rmtree(old, ignore_errors=True)
+    for tmp in sorted(Path(root).glob("**/*.tmp")):
+        if tmp.is_dir():
+            shutil.rmtree(tmp, ignore_errors=True)
+        else:
+            tmp.unlink(missing_ok=True)
+    return finished
 
 
 def save_pretrained_atomic(model, tokenizer, out: str | os.PathLike) -> Path:

@@ -29,18 +29,37 @@ Prefect UI:  prefect server start   (then http://127.0.0.1:4200; set PREFECT_API
 
 
 def cmd_run(args) -> int:
+    """Run the pipeline or one stage holding the run's lock; exit 2 if another process holds it or
+    the run exists with other settings, 130 on Ctrl-C (after saying how to resume)."""
     cfg = load_config(args.config, args.set)  # fail fast on a bad preset or override, before Prefect starts
+    from rtt.run_lock import RunLocked, run_lock
+    from rtt.runs import ConfigMismatch, check_resumable, new_run_id, resume_command
+
+    if args.stage not in ("pipeline", "rubrics") and not args.run_id:
+        raise SystemExit(f"rtt run {args.stage} needs --run-id of a run whose earlier stages exist")
+    run_id = args.run_id or new_run_id(cfg)
+    try:
+        with run_lock(cfg.data_dir, run_id):  # taken here for a clear refusal; the flows take it again
+            if args.stage == "pipeline":
+                check_resumable(cfg, run_id)
+            return run_flow(args, cfg, run_id)
+    except (RunLocked, ConfigMismatch) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"\ninterrupted: run {run_id} stopped; its finished stages and saved training state are kept.\n"
+              f"resume with: {resume_command(args.config, args.set, run_id, args.stage, args.round)}", file=sys.stderr)
+        return 130
+
+
+def run_flow(args, cfg, run_id: str) -> int:
     from flows.pipeline import pipeline
     from flows.stages import FLOWS
 
     if args.stage == "pipeline":
-        result = pipeline(config=args.config, overrides=args.set, run_id=args.run_id)
-        print_pipeline_summary(result, cfg)
+        print_pipeline_summary(pipeline(config=args.config, overrides=args.set, run_id=run_id), cfg)
     else:
-        if args.stage != "rubrics" and not args.run_id:
-            raise SystemExit(f"rtt run {args.stage} needs --run-id of a run whose earlier stages exist")
-        result = FLOWS[args.stage](config=args.config, overrides=args.set, run_id=args.run_id, round=args.round)
-        print(json.dumps(result, indent=2))
+        print(json.dumps(FLOWS[args.stage](config=args.config, overrides=args.set, run_id=run_id, round=args.round), indent=2))
     return 0
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import random
+import shutil
 from functools import lru_cache
 from pathlib import Path
 
@@ -111,10 +112,13 @@ def convert_smollm2_gguf(out: Path) -> Path:
         delattr(config, "quantization_config")
     model = LlamaForCausalLM(config)
     model.load_state_dict(gguf_model.state_dict())
-    tmp = out.with_name(out.name + ".tmp")
+    tmp = out.with_name(out.name + f".{os.getpid()}.tmp")  # per process: two runs may convert at once
     model.save_pretrained(tmp)
     tokenizer.save_pretrained(tmp)
-    os.replace(tmp, out)
+    try:
+        os.replace(tmp, out)
+    except OSError:  # another process converted it first
+        shutil.rmtree(tmp, ignore_errors=True)
     return out
 
 
@@ -184,8 +188,6 @@ def build_tiny_model(out: Path, seed: int = 0) -> Path:
     try:
         os.replace(tmp, out)
     except OSError:  # another process built it first
-        import shutil
-
         shutil.rmtree(tmp, ignore_errors=True)
     return out
 

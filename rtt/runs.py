@@ -3,6 +3,16 @@
 Every stage function has the signature `(cfg, store, tracker, run_id, round_) -> summary` and
 writes its data to the store. This module is what the Prefect flows (and tests) call; it never
 imports Prefect. A pipeline run has one MLflow parent run; each stage gets a nested run.
+
+Resume. Each stage that completes records its summary in `runs/<id>/stages/<name>.json`. Running
+the pipeline again with the same run id skips the recorded stages, reruns the interrupted one (GRPO
+and discriminator training continue from their saved state), reuses the run's MLflow parent run
+and marks the runs the dead process left RUNNING as KILLED. It refuses a config that differs from
+the run's saved `config.json` in anything but where the run lives and how many rounds it has.
+A single stage run (`rtt run judge --run-id ...`) always runs: it is how a user re-scores.
+
+One process at a time per run (`rtt.run_lock`): the pipeline and each stage hold the run's lock.
+Ctrl-C ends the stage where it is, marks its MLflow runs KILLED and leaves the run resumable.
 """
 
 from __future__ import annotations
@@ -10,13 +20,19 @@ from __future__ import annotations
 import datetime
 import json
 import logging
+import os
 import secrets
+import shlex
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import torch
 
-from rtt.config import Config, flat_params, load_config, save_config
+from rtt.checkpoints import recover_atomic_dirs
+from rtt.config import Config, config_dict, dotted, flat_params, load_config, save_config
 from rtt.data.store import Store
 from rtt.discriminator.stage import run_discriminator
 from rtt.eval.stage import run_eval
@@ -24,6 +40,7 @@ from rtt.grpo.stage import run_grpo
 from rtt.judge.stage import run_judge
 from rtt.rollout.stage import run_rollouts
 from rtt.rubrics.stage import run_rubrics
+from rtt.run_lock import run_lock
 from rtt.tracking import Tracker
 
 STAGES = {
@@ -38,58 +55,170 @@ ROUND_STAGES = ("rollouts", "judge", "discriminator", "grpo", "eval")
 log = logging.getLogger(__name__)
 
 
+# Settings a resumed pipeline may change: where the run lives, and how many rounds it runs
+# (round r's data does not depend on the number of rounds: a run can be extended).
+RESUMABLE_CHANGES = ("data_dir", "tracking_uri", "rounds")
+
+
+class ConfigMismatch(ValueError):
+    """Resuming a run under other settings than it started with (it would mix two runs)."""
+
+
 @dataclass
 class PipelineRun:
     cfg: Config
     run_id: str
     tracker: Tracker
+    store: Store
+
+    def completed(self, stage: str, round_: int = 0) -> dict | None:
+        """The summary of `stage` if an earlier attempt of this run completed it (logged as skipped)."""
+        summary = completed_summary(self.store, self.run_id, stage, round_)
+        if summary is not None:
+            log.info("[%s] skipped: completed by an earlier attempt of run %s", stage_name(stage, round_), self.run_id)
+        return summary
 
 
 def new_run_id(cfg: Config) -> str:
     return f"{cfg.name}-{datetime.datetime.now():%Y%m%d-%H%M%S}-{secrets.token_hex(2)}"
 
 
+def stage_name(stage: str, round_: int) -> str:
+    return stage if stage == "rubrics" else f"{stage}-r{round_}"
+
+
+def marker_path(store: Store, run_id: str, stage: str, round_: int) -> Path:
+    return store.run_dir(run_id) / "stages" / f"{stage_name(stage, round_)}.json"
+
+
+def completed_summary(store: Store, run_id: str, stage: str, round_: int) -> dict | None:
+    path = marker_path(store, run_id, stage, round_)
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def write_json_atomic(path: Path, data: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "w") as handle:
+        handle.write(json.dumps(data, indent=2, default=str) + "\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+
+
+def config_differences(cfg: Config, saved: dict, allowed: tuple[str, ...] = ()) -> list[str]:
+    """Dotted keys whose value in `cfg` differs from the saved config, as `key: saved -> now`."""
+    now, before = dotted(config_dict(cfg)), dotted(saved)
+    keys = sorted((set(now) | set(before)) - set(allowed))
+    return [f"{k}: {before.get(k)!r} -> {now.get(k)!r}" for k in keys if now.get(k) != before.get(k)]
+
+
+def check_resumable(cfg: Config, run_id: str) -> None:
+    """Raise ConfigMismatch if run `run_id` exists with other settings than `cfg`."""
+    path = Store(cfg.data_dir).run_dir(run_id) / "config.json"
+    if not path.exists():
+        return
+    differences = config_differences(cfg, json.loads(path.read_text()), RESUMABLE_CHANGES)
+    if differences:
+        raise ConfigMismatch(f"run {run_id} was started with other settings ({path}); resuming it under these would "
+                             f"mix two runs. Differences (saved -> now): {'; '.join(differences)}. "
+                             "Use the saved settings, or a new run id.")
+
+
+def resume_command(preset: str, overrides: list[str] | None, run_id: str, stage: str = "pipeline", round_: int = 0) -> str:
+    """The command line that continues this run (or reruns this stage)."""
+    words = ["rtt", "run", stage, "--config", preset, *[w for o in overrides or [] for w in ("--set", o)], "--run-id", run_id]
+    return shlex.join(words + (["--round", str(round_)] if stage not in ("pipeline", "rubrics") else []))
+
+
+def recover_partial_writes(store: Store, run_id: str) -> None:
+    """Complete or remove what a dead process of this run left half-saved (call with the run's lock held)."""
+    finished = recover_atomic_dirs(store.run_dir(run_id))
+    if finished:
+        log.info("completed %d checkpoint save(s) interrupted mid-swap: %s", len(finished), [str(p) for p in finished])
+    for tmp in store.root.glob(f"tables/*/{run_id}/.*.tmp"):  # Parquet temp files never renamed
+        tmp.unlink(missing_ok=True)
+
+
 def prepare(preset: str, overrides: list[str] | None, run_id: str | None) -> tuple[Config, Store, str]:
-    """Load the config, apply torch settings, save the resolved config under the run's folder."""
+    """Load the config, apply torch settings, save the resolved config under the run's folder (a
+    run's first config stays: a stage rerun under other settings warns, its MLflow run has them)."""
     cfg = load_config(preset, overrides or [])
     run_id = run_id or new_run_id(cfg)
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     torch.manual_seed(cfg.seed)
     store = Store(cfg.data_dir)
-    save_config(cfg, store.run_dir(run_id) / "config.json")
+    path = store.run_dir(run_id) / "config.json"
+    differences = config_differences(cfg, json.loads(path.read_text()), RESUMABLE_CHANGES) if path.exists() else []
+    if differences:
+        log.warning("run %s: this stage runs with settings that differ from the run's %s: %s", run_id, path,
+                    "; ".join(differences))
+    else:
+        save_config(cfg, path)
     return cfg, store, run_id
 
 
 def run_stage(stage: str, preset: str = "demo", overrides: list[str] | None = None, run_id: str | None = None,
               round_: int = 0, parent_tracking_id: str | None = None) -> dict:
-    """Run one stage in its own (nested, when a parent is given) MLflow run; returns its summary."""
+    """Run one stage in its own (nested, when a parent is given) MLflow run, holding the run's lock;
+    record and return its summary."""
     if stage not in STAGES:
         raise ValueError(f"unknown stage {stage!r}; stages: {list(STAGES)}")
-    cfg, store, run_id = prepare(preset, overrides, run_id)
-    name = stage if stage == "rubrics" else f"{stage}-r{round_}"
-    tracker = Tracker.open(cfg.tracking_uri, cfg.experiment, name, parent_tracking_id,
-                           tags={"rtt.run_id": run_id, "rtt.stage": stage, "rtt.round": round_})
-    tracker.log_params(flat_params(cfg))
-    start = time.perf_counter()
-    try:
-        summary = STAGES[stage](cfg, store, tracker, run_id, round_)
-    except BaseException:
-        tracker.finish("FAILED")
-        raise
-    summary = {"run_id": run_id, "stage": stage, "round": round_, **summary, "wall_s": round(time.perf_counter() - start, 1)}
-    tracker.log_dict(summary, "summary.json")
-    tracker.finish()
-    log.info("[%s] %s", name, json.dumps(summary))
-    return summary
+    cfg = load_config(preset, overrides or [])
+    run_id = run_id or new_run_id(cfg)
+    with run_lock(cfg.data_dir, run_id):
+        cfg, store, run_id = prepare(preset, overrides, run_id)
+        recover_partial_writes(store, run_id)
+        name = stage_name(stage, round_)
+        tracker = Tracker.open(cfg.tracking_uri, cfg.experiment, name, parent_tracking_id,
+                               tags={"rtt.run_id": run_id, "rtt.stage": stage, "rtt.round": round_})
+        tracker.log_params(flat_params(cfg))
+        log.info("[%s] started", name)
+        start = time.perf_counter()
+        try:
+            summary = STAGES[stage](cfg, store, tracker, run_id, round_)
+        except KeyboardInterrupt:
+            tracker.finish("KILLED")
+            if parent_tracking_id is None:  # inside a pipeline, the pipeline says how to resume
+                log.warning("[%s] interrupted; rerun it with: %s", name, resume_command(preset, overrides, run_id, stage, round_))
+            raise
+        except BaseException:
+            tracker.finish("FAILED")
+            raise
+        summary = {"run_id": run_id, "stage": stage, "round": round_, **summary, "wall_s": round(time.perf_counter() - start, 1)}
+        tracker.log_dict(summary, "summary.json")
+        write_json_atomic(marker_path(store, run_id, stage, round_), summary)
+        tracker.finish()
+        log.info("[%s] %s", name, json.dumps(summary))
+        return summary
 
 
-def start_pipeline(preset: str = "demo", overrides: list[str] | None = None, run_id: str | None = None) -> PipelineRun:
-    cfg, store, run_id = prepare(preset, overrides, run_id)
-    tracker = Tracker.open(cfg.tracking_uri, cfg.experiment, f"pipeline-{run_id}", tags={"rtt.run_id": run_id, "rtt.stage": "pipeline"})
-    tracker.log_params(flat_params(cfg))
-    tracker.log_artifact(store.run_dir(run_id) / "config.json")
-    return PipelineRun(cfg, run_id, tracker)
+@contextmanager
+def pipeline_run(preset: str = "demo", overrides: list[str] | None = None, run_id: str | None = None) -> Iterator[PipelineRun]:
+    """A new or resumed pipeline run, holding the run's lock, in its MLflow parent run; the parent
+    ends KILLED on Ctrl-C (and says how to resume), FAILED on an error. `finish_pipeline` ends it well."""
+    cfg = load_config(preset, overrides or [])
+    run_id = run_id or new_run_id(cfg)
+    with run_lock(cfg.data_dir, run_id):
+        check_resumable(cfg, run_id)
+        cfg, store, run_id = prepare(preset, overrides, run_id)
+        recover_partial_writes(store, run_id)
+        tracker = Tracker.resume_or_open(cfg.tracking_uri, cfg.experiment, f"pipeline-{run_id}",
+                                         tags={"rtt.run_id": run_id, "rtt.stage": "pipeline"})
+        params = flat_params(cfg)
+        # MLflow refuses to change a logged param: a resumed parent keeps its first values of these
+        tracker.log_params({k: v for k, v in params.items() if not (tracker.resumed and k in RESUMABLE_CHANGES)})
+        tracker.log_artifact(store.run_dir(run_id) / "config.json")
+        try:
+            yield PipelineRun(cfg, run_id, tracker, store)
+        except KeyboardInterrupt:
+            tracker.finish("KILLED")
+            log.warning("pipeline %s interrupted; resume it with: %s", run_id, resume_command(preset, overrides, run_id))
+            raise
+        except BaseException:
+            tracker.finish("FAILED")
+            raise
 
 
 def finish_pipeline(run: PipelineRun, summaries: dict[str, dict]) -> dict:

@@ -1,0 +1,20 @@
+"""An uninterrupted smoke pipeline in a real `rtt run` process (one round), shared by the
+kill/resume and concurrency tests as what every other run must match."""
+
+from __future__ import annotations
+
+import pytest
+
+from rtt.kill_resume import run_pipeline, snapshot
+
+ONE_ROUND = ["rounds=1"]
+
+
+@pytest.fixture(scope="session")
+def lone_run(tmp_path_factory):
+    """(root, run id, process, snapshot) of an uninterrupted one-round smoke pipeline. Ids are
+    hashes of the run id: a run compared row by row with this one uses the same run id."""
+    root = tmp_path_factory.mktemp("lone")
+    process = run_pipeline(root, "kr-1", ONE_ROUND)
+    assert process.proc.returncode == 0, process.output[-3000:]
+    return root, "kr-1", process, snapshot(root, "kr-1")
