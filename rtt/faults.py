@@ -8,8 +8,8 @@
                                       (the old folder moved aside, the new one not yet in place)
 
 Counts are per process. The variable is read once, at import; unset (always, outside the tests
-of `tests/flows/test_kill_resume.py` and `bench/bench_kill_resume.py`), `crash_point` is a
-comparison against None and nothing is patched.
+of `tests/flows/test_kill_resume.py` and `bench/bench_kill_resume.py`), `crash_point` is one
+comparison against None.
 """
 
 from __future__ import annotations
@@ -41,28 +41,3 @@ def crash_point(point: str) -> None:
     reached[point] = reached.get(point, 0) + 1
     if (point, reached[point]) == TARGET:
         os.kill(os.getpid(), signal.SIGKILL)
-
-
-class _OsWithCrashBeforeReplace:
-    """`os` as `rtt.data.store` sees it, with `replace` reaching the `store.write` point first."""
-
-    def __getattr__(self, name: str):
-        return getattr(os, name)
-
-    @staticmethod
-    def replace(src, dst) -> None:
-        crash_point("store.write")
-        os.replace(src, dst)
-
-
-def install_store_hook() -> None:
-    """Reach `store.write` inside `Store.write` between its temp file and its rename (only when a
-    crash is targeted: `Store.write` renames exactly once, after fsync, so its `os.replace` is
-    that moment)."""
-    if TARGET is not None and TARGET[0] == "store.write":
-        import rtt.data.store as store
-
-        store.os = _OsWithCrashBeforeReplace()
-
-
-install_store_hook()

@@ -27,6 +27,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from rtt.data.schemas import SCHEMA_VERSION, SCHEMAS
+from rtt.faults import crash_point
 
 PART_NAME = re.compile(r"^[A-Za-z0-9_.=-]+$")
 STALE_TMP_SECONDS = 3600  # a temp file this old belongs to no live write (a part takes seconds)
@@ -123,6 +124,15 @@ def _remove_stale_temps(path: Path) -> None:
             pass
 
 
+def fsync_dir(folder: Path) -> None:
+    """Flush a folder's entries (a rename into it) to disk."""
+    handle = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(handle)
+    finally:
+        os.close(handle)
+
+
 def read_part(path: Path, table: str) -> pa.Table:
     """One part as `table`'s current schema (columns it predates are null), or LakeError."""
     problem = part_problem(path, table)
@@ -161,7 +171,9 @@ class Store:
             pq.write_table(data, tmp)
             with open(tmp, "rb") as handle:
                 os.fsync(handle.fileno())
+            crash_point("store.write")
             os.replace(tmp, path)
+            fsync_dir(path.parent)  # the rename itself survives a power cut
         except OSError as err:
             raise _write_failure(table, run_id, part, path, err) from err
         finally:
