@@ -8,7 +8,7 @@ fresh lake: SIGKILL at seeded uniform moments inside every stage, at the n-th Pa
 (between temp file and rename), in the n-th checkpoint save (files written, not swapped in) and
 between the n-th save's two renames; rerun with the same run id; compare rows per table,
 duplicated keys, the deterministic columns, the final policy's tensors, the MLflow parent's
-status and leftover temp files with the reference (`rtt.kill_resume`). A write or save count past
+status and leftover temp files with the reference (`rtt.testing.kill_resume`). A write or save count past
 the run's last lets the run finish: reported as not killed.
 """
 
@@ -21,7 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from rtt.kill_resume import kill_points, run_pipeline, snapshot, trial
+from rtt.testing.kill_resume import kill_points, run_pipeline, snapshot, trial
 
 RUN_ID = "kr-1"
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rtt.data.store import Store
+from rtt.tracking import run_statuses
 
 # Each table's key within a run: no two rows of a run may share it.
 KEYS = {
@@ -66,8 +67,10 @@ class PipelineProcess:
         env.pop("RTT_CRASH_AT", None)
         if self.crash_at:
             env["RTT_CRASH_AT"] = self.crash_at
+        # its own process group, as a shell job is: Ctrl-C reaches the group, and what a killed
+        # process leaves running (Prefect's ephemeral API server) is stopped with it in `finish`
         self.proc = subprocess.Popen(self.command, cwd=self.cwd, env=env, stdout=subprocess.PIPE,
-                                     stderr=subprocess.STDOUT, text=True, errors="replace")
+                                     stderr=subprocess.STDOUT, text=True, errors="replace", start_new_session=True)
         self.started = time.monotonic()
         self.changed = threading.Condition()
         self.reader = threading.Thread(target=self._read, daemon=True)
@@ -98,8 +101,14 @@ class PipelineProcess:
         return True
 
     def send(self, sig: int) -> None:
+        """A signal to the rtt process alone (SIGKILL: as the OOM killer or a power cut would)."""
         if self.proc.poll() is None:
             self.proc.send_signal(sig)
+
+    def interrupt(self) -> None:
+        """Ctrl-C as a terminal sends it: SIGINT to the whole process group."""
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGINT)
 
     def finish(self, timeout: float = 600) -> int:
         try:
@@ -107,8 +116,18 @@ class PipelineProcess:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             raise TimeoutError(f"pipeline still running after {timeout} s:\n{self.output[-3000:]}") from None
+        finally:
+            self.stop_leftovers()
         self.reader.join(10)
         return rc
+
+    def stop_leftovers(self) -> None:
+        """SIGKILL what the process left running in its group (a SIGKILLed rtt cannot stop its
+        Prefect server; a shell closing the job would do the same)."""
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
 
     def stage_times(self) -> dict[str, tuple[float, float | None]]:
         """stage name -> (start, end or None), seconds since the process started."""
@@ -175,15 +194,9 @@ def table_facts(store: Store, run_id: str) -> dict[str, dict]:
 
 def mlflow_facts(tracking: Path, run_id: str) -> dict:
     """The pipeline parent runs' statuses and how many of the run's MLflow runs are still RUNNING."""
-    from mlflow.tracking import MlflowClient
-
-    from rtt.tracking import tag_filter, tracking_uri
-
-    client = MlflowClient(tracking_uri(str(tracking))[0])
-    experiment = client.get_experiment_by_name("rtt")
-    runs = client.search_runs([experiment.experiment_id], tag_filter({"rtt.run_id": run_id}), max_results=1000)
-    parents = [r.info.status for r in runs if r.data.tags.get("rtt.stage") == "pipeline"]
-    return {"parents": parents, "running": sum(r.info.status == "RUNNING" for r in runs)}
+    statuses = run_statuses(str(tracking), "rtt", run_id)
+    return {"parents": [status for stage, status in statuses if stage == "pipeline"],
+            "running": sum(status == "RUNNING" for _, status in statuses)}
 
 
 def leftovers(root: Path, run_id: str) -> list[str]:

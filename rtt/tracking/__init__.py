@@ -67,6 +67,13 @@ def connect(uri: str, experiment: str):
         return client, found.experiment_id if found else client.create_experiment(experiment, artifact_location=artifacts)
 
 
+def run_statuses(uri: str, experiment: str, run_id: str) -> list[tuple[str, str]]:
+    """(`rtt.stage` tag, status) of every MLflow run of rtt run `run_id`: what a run left behind."""
+    client, experiment_id = connect(uri, experiment)
+    runs = client.search_runs([experiment_id], tag_filter({"rtt.run_id": run_id}), max_results=1000)
+    return [(r.data.tags.get("rtt.stage", ""), r.info.status) for r in runs]
+
+
 class Tracker:
     """A handle on one MLflow run; every method swallows (and reports once) tracking failures."""
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from rtt.kill_resume import run_pipeline, snapshot
+from rtt.testing.kill_resume import run_pipeline, snapshot
 
 ONE_ROUND = ["rounds=1"]
 

@@ -10,7 +10,7 @@ import time
 
 from rtt.data.catalog import query
 from rtt.data.store import Store
-from rtt.kill_resume import KEYS, PipelineProcess, RTT, mlflow_facts, pipeline_command, table_facts
+from rtt.testing.kill_resume import KEYS, PipelineProcess, RTT, mlflow_facts, pipeline_command, table_facts
 
 ONE_ROUND = ["rounds=1"]
 RUNS = ("cc-a", "cc-b")

@@ -11,7 +11,7 @@ import subprocess
 
 import pytest
 
-from rtt.kill_resume import (
+from rtt.testing.kill_resume import (
     PipelineProcess,
     differences,
     kill_points,
@@ -51,7 +51,7 @@ def test_killed_and_interrupted_run_resumes_to_the_uninterrupted_one(lone_run, t
     # 3. resumed, Ctrl-C during GRPO: exit 130, says how to resume, MLflow runs KILLED, nothing half-written
     third = PipelineProcess(pipeline_command(tmp_path, run_id, ONE_ROUND), tmp_path)
     assert third.wait_for("grpo round 0 step 0")
-    third.send(signal.SIGINT)
+    third.interrupt()
     assert third.finish() == 130, third.output[-3000:]
     assert "resume with: rtt run pipeline --config smoke" in third.output and f"--run-id {run_id}" in third.output
     interrupted = snapshot(tmp_path, run_id)

@@ -1,0 +1,2 @@
+"""Support for the tests and benchmarks, never used by the pipeline itself: driving real `rtt`
+processes to kill and resume them, and comparing what runs left behind."""
