@@ -21,6 +21,7 @@ import sys
 
 from rtt.config import load_config
 
+PREFECT_UNREACHABLE = ("Failed to reach API", "Timed out while attempting to connect to ephemeral Prefect API")
 STAGE_NAMES = ("pipeline", "rubrics", "rollouts", "judge", "discriminator", "grpo", "eval")
 UI_HELP = """\
 MLflow UI:   mlflow ui --backend-store-uri sqlite:///mlflow/mlflow.db --port 5000   (then http://127.0.0.1:5000)
@@ -46,16 +47,39 @@ def cmd_run(args) -> int:
     except (RunLocked, ConfigMismatch) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    except RuntimeError as err:
+        if not any(sign in str(err) for sign in PREFECT_UNREACHABLE):
+            raise
+        print(prefect_unreachable_help(err), file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print(f"\ninterrupted: run {run_id} stopped; its finished stages and saved training state are kept.\n"
               f"resume with: {resume_command(args.config, args.set, run_id, args.stage, args.round)}", file=sys.stderr)
         return 130
 
 
+def prefect_unreachable_help(err: RuntimeError) -> str:
+    """What to do when Prefect's API does not answer (a temporary server slow to start, or a
+    configured one that is down)."""
+    api = os.environ.get("PREFECT_API_URL")
+    if api:
+        where = (f"PREFECT_API_URL is {api}: start that server (`prefect server start`) or unset the "
+                 "variable to let rtt start a temporary one.")
+    else:
+        wait = os.environ.get("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "20")
+        where = (f"rtt started a temporary Prefect server and waited {wait} s for it. On a busy machine, wait "
+                 "longer (export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS=600), or start one server "
+                 "and reuse it: `prefect server start` in another shell, then "
+                 "export PREFECT_API_URL=http://127.0.0.1:4200/api.")
+    return f"error: Prefect's API did not answer: {str(err).splitlines()[0][:300]}\n{where}\nNothing was run."
+
+
 def run_flow(args, cfg, run_id: str) -> int:
     from flows.pipeline import pipeline
+    from flows.server import start_temporary_server
     from flows.stages import FLOWS
 
+    start_temporary_server()
     if args.stage == "pipeline":
         print_pipeline_summary(pipeline(config=args.config, overrides=args.set, run_id=run_id), cfg)
     else:

@@ -1,4 +1,5 @@
 import json
+import os
 
 from rtt.cli import main
 
@@ -68,3 +69,20 @@ def test_constraints_lists_every_checker_and_grades_a_response(capsys):
         "The response does not contain any commas.", "FAIL", "  [1, 2) ','"]
     assert main(["constraints", "length:words_between", "--kwargs", '{"min_words": 5}']) == 2
     assert "length:words_between: missing kwarg 'max_words'" in capsys.readouterr().err
+
+
+def test_run_says_what_to_do_when_prefect_does_not_answer(tmp_path):
+    import socket
+    import subprocess
+    import sys
+
+    with socket.socket() as probe:  # a loopback port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "PREFECT_API_URL": f"http://127.0.0.1:{port}/api"}
+    done = subprocess.run([sys.executable, "-m", "rtt.cli", "run", "pipeline", "--config", "smoke",
+                           "--set", f"data_dir={tmp_path / 'data'}", "--set", f"tracking_uri={tmp_path / 'mlflow'}"],
+                          env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 2, done.stderr[-2000:]
+    assert "Prefect's API did not answer" in done.stderr and f"PREFECT_API_URL is http://127.0.0.1:{port}/api" in done.stderr
+    assert "Traceback" not in done.stderr
