@@ -136,8 +136,7 @@ def recover_partial_writes(store: Store, run_id: str) -> None:
     finished = recover_atomic_dirs(store.run_dir(run_id))
     if finished:
         log.info("completed %d checkpoint save(s) interrupted mid-swap: %s", len(finished), [str(p) for p in finished])
-    for tmp in store.root.glob(f"tables/*/{run_id}/.*.tmp"):  # Parquet temp files never renamed
-        tmp.unlink(missing_ok=True)
+    store.remove_temp_files(run_id)
 
 
 def prepare(preset: str, overrides: list[str] | None, run_id: str | None) -> tuple[Config, Store, str]:

@@ -180,6 +180,12 @@ class Store:
             tmp.unlink(missing_ok=True)
         return path
 
+    def remove_temp_files(self, run_id: str) -> None:
+        """Delete the temp files of `run_id`'s part writes that were never renamed (their process
+        died). Only while no process writes this run: its lock held."""
+        for tmp in self.root.glob(f"tables/*/{run_id}/.*.tmp"):
+            tmp.unlink(missing_ok=True)
+
     def files(self, table: str, run_id: str | None = None) -> list[Path]:
         """The part files of `table` (optionally one run); temp files of writes are never listed."""
         base = self.table_dir(table) / (run_id or "")
