@@ -51,6 +51,8 @@ def cmd_run(args) -> int:
         if not any(sign in str(err) for sign in PREFECT_UNREACHABLE):
             raise
         print(prefect_unreachable_help(err), file=sys.stderr)
+        print(f"once it answers, start or continue the run with: "
+              f"{resume_command(args.config, args.set, run_id, args.stage, args.round)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"\ninterrupted: run {run_id} stopped; its finished stages and saved training state are kept.\n"
@@ -71,7 +73,7 @@ def prefect_unreachable_help(err: RuntimeError) -> str:
                  "longer (export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS=600), or start one server "
                  "and reuse it: `prefect server start` in another shell, then "
                  "export PREFECT_API_URL=http://127.0.0.1:4200/api.")
-    return f"error: Prefect's API did not answer: {str(err).splitlines()[0][:300]}\n{where}\nNothing was run."
+    return f"error: Prefect's API did not answer: {str(err).splitlines()[0][:300]}\n{where}"
 
 
 def run_flow(args, cfg, run_id: str) -> int:
