@@ -20,6 +20,9 @@ Departures from IFEval, all deliberate:
   is used as given, so the check is deterministic (such a letter never matches, such an
   nth_paragraph always fails).
 
+Not a departure: like IFEval's `check_following`, a checker grades an empty or whitespace-only
+response on its merits ("no commas" passes it); the judge fails it on every item (`rtt.judge.rule`).
+
 Language identification is IFEval's (langdetect; `rtt.constraints.language` pins its random seed
 to 0), and sentences and words are IFEval's (NLTK Punkt and `word_tokenize`,
 `rtt.constraints.sentences`, which installs NLTK's punkt_tab data offline).

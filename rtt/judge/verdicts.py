@@ -7,6 +7,11 @@ verdict row: a failed request or an answer that is not clearly YES/NO gives verd
 with the reason and the raw answer in `reason`. With `judge.quotes`, the quotes the LLM gives are
 located in the response (`rtt.judge.quotes`) and become the row's spans and token labels; quotes
 not found are counted in `quotes_dropped`.
+
+An empty or whitespace-only response is never sent to the LLM, in any mode: every item of it gets
+the rule judge's row (`rtt.judge.rule`: verdict -1, judge "rule", reason `EMPTY`, every response
+token labelled 1), as IFEval's evaluation fails every instruction of a blank response. Unknown
+(0) is left for non-empty responses only.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ from rtt.judge.llm import (
     verdict_of,
 )
 from rtt.judge.quotes import locate_quotes
-from rtt.judge.rule import verdict_record, verdict_row
+from rtt.judge.rule import is_empty, verdict_record, verdict_row
 from rtt.llm.cache import AnswerCache
 from rtt.llm.client import Answer, ChatClient
 from rtt.rubrics.items import RubricItem
@@ -67,13 +72,14 @@ class Judge:
             self._client = ChatClient(self.cfg.llm, cache, self.seed)
         return self._client
 
-    def uses_llm(self, item: RubricItem) -> bool:
-        return self.cfg.mode == "llm" or (self.cfg.mode == "auto" and item.checker is None)
+    def uses_llm(self, case: Case, item: RubricItem) -> bool:
+        """Whether the LLM grades this item of this case; never for an empty response (the rule judge fails it)."""
+        return not is_empty(case.text) and (self.cfg.mode == "llm" or (self.cfg.mode == "auto" and item.checker is None))
 
     def questions(self, cases: list[Case]) -> list[Question]:
         out = []
         for c, case in enumerate(cases):
-            llm_items = [k for k, item in enumerate(case.items) if self.uses_llm(item)]
+            llm_items = [k for k, item in enumerate(case.items) if self.uses_llm(case, item)]
             if self.cfg.batch_items and llm_items:
                 messages = batch_messages(case.prompt, case.text, [case.items[k] for k in llm_items], self.cfg.quotes)
                 out.append(Question(c, llm_items, self.client.request(messages)))
@@ -87,7 +93,7 @@ class Judge:
         rows: list[list[dict | None]] = [[None] * len(case.items) for case in cases]
         for c, case in enumerate(cases):
             for k, item in enumerate(case.items):
-                if not self.uses_llm(item):
+                if not self.uses_llm(case, item):
                     rows[c][k] = verdict_row(run_id, round_, step, case.rollout_id, item, case.text, case.offsets, case.prompt)
         questions = self.questions(cases)
         answers = self.client.complete_all([q.body for q in questions], desc) if questions else []

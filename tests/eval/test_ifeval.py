@@ -85,3 +85,17 @@ def test_eval_stage_records_ifeval_metrics_and_generations(tmp_path):
     assert ifeval_metrics(regraded)["prompt_strict"][0] == metrics["prompt_strict"][0]
     held_out = query(store, "SELECT count(*) AS n FROM generations WHERE benchmark = 'heldout_rubrics' AND prompt_key IS NULL")
     assert held_out.to_pylist()[0]["n"] == summary["prompts"]
+
+
+def test_a_blank_response_follows_no_instruction_strict_or_loose(examples):
+    """The official harness fails every instruction of an empty or whitespace-only response (its
+    `response.strip() and check_following(...)`), the negative ones ("no commas", "fewer than N
+    words") too; rtt's judge applies the same rule (tests/judge/test_rule.py)."""
+    negative = {"punctuation:no_comma", "keywords:forbidden_words", "length_constraints:number_words",
+                "keywords:frequency", "length_constraints:number_sentences", "change_case:capital_word_frequency"}
+    chosen = [e for e in examples if negative & set(e["instruction_id_list"])][:40]
+    blanks = ["", " ", "  \n", "\n\n\n", "\xa0"]
+    pairs = [(e, r) for e in chosen for r in blanks]
+    graded = grade([e for e, _ in pairs], [r for _, r in pairs])
+    assert len(graded) == 200 and sum(len(g["strict"]) for g in graded) > 200
+    assert not any(ok for g in graded for ok in g["strict"] + g["loose"])

@@ -6,7 +6,8 @@ import re
 import pytest
 
 from rtt.config import JudgeConfig, LLMConfig
-from rtt.judge.rule import NO_CHECKER
+from rtt.eval.stage import item_results
+from rtt.judge.rule import EMPTY, NO_CHECKER
 from rtt.judge.verdicts import Case, Judge
 from rtt.llm.server import Faults, LocalServer
 from rtt.rubrics.items import RubricItem
@@ -125,3 +126,29 @@ def test_batched_mode_makes_one_call_per_response(tmp_path, n_items):
     for case_rows in rows:
         assert [r["verdict"] for r in case_rows[:n_items]] == [1, -1, 1, -1][: n_items - 1] + [0]  # the left-out item
         assert case_rows[n_items]["judge"] == "rule"
+
+
+@pytest.mark.parametrize("mode, batch_items, requests", [("llm", False, 3), ("llm", True, 1), ("auto", False, 2)])
+def test_an_empty_response_is_never_sent_to_the_llm_and_violates_every_item(tmp_path, mode, batch_items, requests):
+    # three cases with items [llm, llm pitfall, rule no_comma]: "", "  \n" (EOS-only and whitespace,
+    # offsets as the tiny tokenizer gives them) and one with words. Only the last goes to the LLM:
+    # llm mode 3 requests (one per item) or 1 (batched); auto mode 2 (the rule item stays with the checker)
+    [full] = cases(1, 2, rule=True)
+    full.items[1] = llm_item(0, 1, pitfall=True)
+    empty = Case("r-empty", full.prompt, "", [(0, 0)], full.items)
+    blank = Case("r-blank", full.prompt, "  \n", [(0, 1), (1, 2), (2, 3), (3, 3)], full.items)
+    with LocalServer(answer=lambda body: "NO") as server:
+        judge = judge_for(server, tmp_path, mode=mode, batch_items=batch_items, llm={"cache": False})
+        rows, answers = judge.judge("run", 0, -1, [empty, blank, full])
+        assert server.requests == len(answers) == requests
+        server.reset_counters()
+        rows_alone, answers_alone = judge.judge("run", 0, -1, [empty, blank])
+        assert server.requests == 0 and answers_alone == []
+    for case, case_rows in zip([empty, blank], rows):
+        assert [(r["verdict"], r["judge"], r["reason"]) for r in case_rows] == [(-1, "rule", EMPTY)] * 3
+        assert all(r["spans"] == [{"start": 0, "end": len(case.text)}] for r in case_rows)
+        assert all(r["token_labels"] == [1] * len(case.offsets) for r in case_rows)
+    assert rows_alone == rows[:2]
+    assert [r["judge"] for r in rows[2]][:2] == ["llm:judge-model"] * 2  # the non-empty case is graded as before
+    # held-out eval grades with this judge (rtt.eval.stage.item_results): the empty answers satisfy nothing
+    assert [[ok for _, ok in g] for g in item_results([empty, blank], rows[:2])] == [[False] * 3] * 2
