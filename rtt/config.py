@@ -228,6 +228,12 @@ class GRPOConfig(Section):
     """Sequences per forward/backward pass (gradient accumulation over a mini-batch)."""
     grad_clip: float = 1.0
     """Max global gradient norm."""
+    train_layers: int = 0
+    """Train only the top this many transformer layers and the final norm (and the LM head when it
+    is not tied to the embeddings); the embeddings and lower layers stay frozen: no backward pass
+    through them, no gradients or AdamW state for them. SmolLM2 ties its LM head to the embeddings,
+    so there the head stays frozen too. More than the model has: every layer, embeddings still
+    frozen. 0: train every weight (the default for full training)."""
     reward_mode: Literal["all_or_nothing", "satisfaction_rate", "weighted"] = "all_or_nothing"
     """Response reward (METHOD.md section 2)."""
     scale: Literal["group", "batch", "none"] = "group"

@@ -202,6 +202,25 @@ def load_tokenizer(path: str):
     return tokenizer
 
 
+def freeze_lower_layers(model, train_layers: int) -> None:
+    """Leave trainable only the top `train_layers` transformer layers, the final norm and every
+    weight outside the base model (a classification head; an LM head not tied to the embeddings).
+    The embeddings and lower layers are frozen, and so is an LM head tied to the embeddings (it is
+    the same tensor). `train_layers` at or above the number of layers: every layer, embeddings still
+    frozen. 0: everything trainable. Frozen weights before the first trainable one need no autograd
+    graph at all: their inputs and weights do not require grad, so the forward through them records
+    nothing, as under `torch.no_grad()`."""
+    model.requires_grad_(True)
+    if train_layers <= 0:
+        return
+    base = model.base_model
+    base.requires_grad_(False)
+    layers = base.layers
+    layers[max(len(layers) - train_layers, 0) :].requires_grad_(True)
+    if getattr(base, "norm", None) is not None:
+        base.norm.requires_grad_(True)
+
+
 def load_causal_lm(path: str, device: torch.device, dtype: str = "float32"):
     from transformers import AutoModelForCausalLM
 

@@ -58,20 +58,6 @@ def init_discriminator(backbone: str, device) -> torch.nn.Module:
     return model.to(device)
 
 
-def freeze_lower_layers(model, train_layers: int) -> None:
-    """Leave trainable only the head, the final norm and the top `train_layers` transformer layers
-    (0: everything trainable)."""
-    model.requires_grad_(True)
-    if train_layers <= 0:
-        return
-    base = model.base_model
-    base.requires_grad_(False)
-    layers = base.layers
-    layers[max(len(layers) - train_layers, 0) :].requires_grad_(True)
-    if getattr(base, "norm", None) is not None:
-        base.norm.requires_grad_(True)
-
-
 def load_discriminator(path: str | os.PathLike, device) -> torch.nn.Module:
     from transformers import AutoModelForTokenClassification
 

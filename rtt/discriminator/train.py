@@ -44,10 +44,10 @@ from rtt.discriminator.model import (
     bin_pack,
     build_input,
     forward_logits,
-    freeze_lower_layers,
     max_input_tokens,
     packed_inputs,
 )
+from rtt.models import freeze_lower_layers
 
 GRAD_CLIP = 1.0
 

