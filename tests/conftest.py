@@ -1,4 +1,4 @@
-"""Shared fixtures: a tiny model built in-process, a temporary artifact lake and MLflow store."""
+"""Shared fixtures: tiny models built in-process, a temporary artifact lake and MLflow store."""
 
 from __future__ import annotations
 
@@ -16,6 +16,27 @@ def tiny_model_dir(tmp_path_factory) -> str:
     from rtt.models import build_tiny_model
 
     return str(build_tiny_model(tmp_path_factory.mktemp("models") / "tiny"))
+
+
+@pytest.fixture(scope="session")
+def untied_model_dir(tiny_model_dir, tmp_path_factory) -> str:
+    """The tiny model with a random LM head of its own. The tiny model's head is its embeddings, so
+    at random init its greedy step echoes the last token: after the chat template's "assistant\n"
+    it answers only newlines, a blank response the judge fails without asking the LLM. This one
+    answers with text, for tests of the LLM judge on the eval stage's greedy answers."""
+    import torch
+    from transformers import AutoConfig, AutoModelForCausalLM
+
+    from rtt.models import load_tokenizer
+
+    config = AutoConfig.from_pretrained(tiny_model_dir)
+    config.tie_word_embeddings = False
+    out = tmp_path_factory.mktemp("models") / "untied"
+    with torch.random.fork_rng():
+        torch.manual_seed(0)
+        AutoModelForCausalLM.from_config(config).save_pretrained(out)
+    load_tokenizer(tiny_model_dir).save_pretrained(out)
+    return str(out)
 
 
 @pytest.fixture(scope="session")

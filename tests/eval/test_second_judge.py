@@ -6,10 +6,10 @@ from rtt.llm.server import LocalServer
 from rtt.runs import run_stage
 
 
-def test_second_judge_grades_every_item_and_the_gap_is_recorded(tmp_path):
+def test_second_judge_grades_every_item_and_the_gap_is_recorded(tmp_path, untied_model_dir):
     with LocalServer(answer=lambda body: "NO") as server:  # a judge that finds nothing satisfied
-        args = [f"data_dir={tmp_path / 'data'}", f"tracking_uri={tmp_path / 'mlflow'}", "eval.second_judge=true",
-                f"eval.second_judge_llm.base_url={server.base_url}", "eval.second_judge_llm.model=judge-2"]
+        args = [f"data_dir={tmp_path / 'data'}", f"tracking_uri={tmp_path / 'mlflow'}", f"model.policy={untied_model_dir}",
+                "eval.second_judge=true", f"eval.second_judge_llm.base_url={server.base_url}", "eval.second_judge_llm.model=judge-2"]
         run_stage("rubrics", "smoke", args, "j2-1")
         summary = run_stage("eval", "smoke", args, "j2-1", -1)
         items = query(Store(tmp_path / "data"), "SELECT count(*) AS n FROM rubrics r JOIN prompts p USING (prompt_id) "
@@ -17,6 +17,8 @@ def test_second_judge_grades_every_item_and_the_gap_is_recorded(tmp_path):
         assert server.requests == items  # every item, the rule-checkable ones too
     assert summary["heldout_rubrics_judge2_item_accuracy"] == 0.0
     store = Store(tmp_path / "data")
+    answers = query(store, "SELECT response FROM generations").to_pylist()
+    assert all(a["response"].strip() for a in answers)  # text, not blank (a blank answer gets no LLM call)
     rows = {(r["benchmark"], r["metric"]): r["value"] for r in query(store, "SELECT * FROM evals").to_pylist()}
     assert rows[("heldout_rubrics", "item_accuracy")] == summary["item_accuracy"]  # the training (rule) judge
     assert ("heldout_rubrics_judge2", "item_accuracy") in rows

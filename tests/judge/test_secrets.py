@@ -5,7 +5,8 @@ The key lives in the environment under the name `judge.llm.api_key_env` points t
 server demands it, counts the requests that carried it, fails some of them (500, 429, dropped
 connections, truncated bodies; the judge gives up on some) and answers a stale key with a 401 whose
 message echoes the key it got, in full: the eval stage's second judge holds that stale key, so its
-every call fails with the echoed key in the body the client reads.
+every call fails with the echoed key in the body the client reads. The policy is the untied tiny
+model, whose greedy eval answers are text (a blank answer is failed without an LLM call).
 """
 
 import base64
@@ -50,7 +51,7 @@ def file_texts(root: Path) -> tuple[dict[Path, bytes], int]:
     return texts, size
 
 
-def test_the_api_key_is_sent_and_written_nowhere(tmp_path, monkeypatch, caplog, capfd, recwarn):
+def test_the_api_key_is_sent_and_written_nowhere(tmp_path, untied_model_dir, monkeypatch, caplog, capfd, recwarn):
     key, stale = (f"sk-test-{secrets.token_hex(16)}" for _ in range(2))
     monkeypatch.setenv(KEY_ENV, key)
     monkeypatch.setenv(STALE_ENV, stale)
@@ -58,10 +59,10 @@ def test_the_api_key_is_sent_and_written_nowhere(tmp_path, monkeypatch, caplog, 
     for name in LOGGERS:
         caplog.set_level(logging.DEBUG, logger=name)
 
-    faults = Faults(rate=0.5, kinds=("server_error", "rate_limit", "drop", "malformed_json"), seed=3, retry_after_s=0.01)
+    faults = Faults(rate=0.5, kinds=("server_error", "rate_limit", "drop", "malformed_json"), seed=0, retry_after_s=0.01)
     with LocalServer(faults=faults, api_key=key) as server:
-        args = [f"data_dir={tmp_path / 'data'}", f"tracking_uri={tmp_path / 'mlflow'}", "judge.mode=llm",
-                f"judge.llm.base_url={server.base_url}", "judge.llm.model=local-judge", f"judge.llm.api_key_env={KEY_ENV}",
+        args = [f"data_dir={tmp_path / 'data'}", f"tracking_uri={tmp_path / 'mlflow'}", f"model.policy={untied_model_dir}",
+                "judge.mode=llm", f"judge.llm.base_url={server.base_url}", "judge.llm.model=local-judge", f"judge.llm.api_key_env={KEY_ENV}",
                 "judge.llm.max_retries=1", "judge.llm.backoff_s=0.01", "judge.llm.max_concurrency=4",
                 "eval.second_judge=true", f"eval.second_judge_llm.base_url={server.base_url}",
                 "eval.second_judge_llm.model=second-judge", f"eval.second_judge_llm.api_key_env={STALE_ENV}"]

@@ -19,16 +19,16 @@ def endpoint():
         yield server
 
 
-def overrides(tmp_path, server) -> list[str]:
-    return [f"data_dir={tmp_path / 'data'}", f"tracking_uri={tmp_path / 'mlflow'}", "rubrics.source=healthbench",
-            f"rubrics.path={shipped('healthbench/data/healthbench_eval.jsonl')}", "rubrics.n_prompts=8",
+def overrides(tmp_path, server, policy) -> list[str]:
+    return [f"data_dir={tmp_path / 'data'}", f"tracking_uri={tmp_path / 'mlflow'}", f"model.policy={policy}",
+            "rubrics.source=healthbench", f"rubrics.path={shipped('healthbench/data/healthbench_eval.jsonl')}", "rubrics.n_prompts=8",
             "rubrics.eval_fraction=0.25", "rollouts.n_prompts=6", "rollouts.max_new_tokens=8",
             f"judge.llm.base_url={server.base_url}", "judge.llm.model=local-judge", "judge.llm.timeout_s=0.25",
             "judge.llm.max_retries=8", "judge.llm.backoff_s=0.01", "judge.llm.max_concurrency=4"]
 
 
-def test_healthbench_rubrics_are_judged_by_the_llm_with_every_call_recorded(tmp_path, endpoint):
-    args = overrides(tmp_path, endpoint)
+def test_healthbench_rubrics_are_judged_by_the_llm_with_every_call_recorded(tmp_path, endpoint, untied_model_dir):
+    args = overrides(tmp_path, endpoint, untied_model_dir)  # its greedy eval answers are text, not blank
     rubrics = run_stage("rubrics", "smoke", args, RUN)
     assert rubrics["prompts_train"] + rubrics["prompts_eval"] == 8 and rubrics["pitfalls"] > 0
     store = Store(tmp_path / "data")
@@ -66,3 +66,6 @@ def test_healthbench_rubrics_are_judged_by_the_llm_with_every_call_recorded(tmp_
     steps = query(store, "SELECT judge FROM verdicts WHERE step = 0").to_pylist()
     assert {s["judge"] for s in steps} == {"llm:local-judge"}
     assert len(steps) == stages[1]["n"]  # one call per (response, item) of the step
+    answers = query(store, "SELECT response, items_total FROM generations").to_pylist()
+    assert answers and all(a["response"].strip() for a in answers)  # none blank: the LLM grades them all
+    assert stages[0]["n"] == sum(a["items_total"] for a in answers)  # one call per (answer, item)
