@@ -51,6 +51,7 @@ bench: install
 	$(BIN)/python bench/bench_discriminator.py
 	$(BIN)/python bench/bench_judge.py
 	$(BIN)/python bench/bench_kill_resume.py
+	$(BIN)/python bench/bench_testbed.py
 
 clean:
 	rm -rf $(VENV) data/tables data/runs data/models mlflow/mlflow.db mlflow/artifacts

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from prefect import serve as prefect_serve
 
+from flows.compare import compare
 from flows.pipeline import pipeline
 from flows.stages import FLOWS
 
@@ -12,6 +13,7 @@ def deployments(config: str = "demo", overrides: list[str] | None = None, cron: 
     params = {"config": config, "overrides": overrides or []}
     out = [pipeline.to_deployment(name=f"pipeline-{config}", parameters=params, cron=cron)]
     out += [f.to_deployment(name=f"{stage}-{config}", parameters=params) for stage, f in FLOWS.items()]
+    out.append(compare.to_deployment(name=f"compare-{config}", parameters=params))
     return out
 
 

@@ -1,5 +1,6 @@
 """The whole pipeline: rubrics, a baseline eval, then R rounds of
-rollouts -> judge -> discriminator -> grpo -> eval, each round starting from the last policy.
+rollouts -> judge -> discriminator -> grpo -> eval, each round starting from the last policy
+(the first three only when GRPO scores relevance with the discriminator: `rtt.runs.round_stages`).
 
 Rerun with the same run id, it resumes: stages an earlier attempt completed are skipped (their
 recorded summaries stand), the rest run (see `rtt.runs`)."""
@@ -9,7 +10,7 @@ from __future__ import annotations
 from prefect import flow
 
 from flows.stages import FLOWS
-from rtt.runs import ROUND_STAGES, finish_pipeline, pipeline_run
+from rtt.runs import finish_pipeline, pipeline_run, round_stages
 
 
 @flow(name="rtt-pipeline", log_prints=True)
@@ -22,6 +23,6 @@ def pipeline(config: str = "demo", overrides: list[str] | None = None, run_id: s
 
         summaries = {"rubrics": stage("rubrics"), "eval-base": stage("eval", -1)}
         for round_ in range(run.cfg.rounds):
-            for name in ROUND_STAGES:
+            for name in round_stages(run.cfg):
                 summaries[f"{name}-r{round_}"] = stage(name, round_)
         return finish_pipeline(run, summaries)

@@ -1,13 +1,14 @@
 """The `rtt` command.
 
     rtt run pipeline|STAGE --config NAME|PATH --set key=value ... [--run-id ID] [--round R]
+    rtt compare --config NAME|PATH [--arms a,b] [--seeds N] [--seed BASE] [--out FILE.json] [--set k=v ...]
     rtt sql "SELECT ..." [--format table|csv|json]
     rtt show ROLLOUT_ID [--html PATH]
     rtt report RUN_ID [RUN_ID ...] [--html PATH]
     rtt serve [--cron "0 3 * * *"]
     rtt ui
 
-`run` and `serve` go through the Prefect flows in `flows/` (imported only when those commands run,
+`run`, `compare` and `serve` go through the Prefect flows in `flows/` (imported only when those commands run,
 so the library itself never loads Prefect); `sql` and `show` read the artifact lake directly.
 """
 
@@ -100,6 +101,51 @@ def print_pipeline_summary(result: dict, cfg) -> None:
     print(f'SQL:    rtt sql "SELECT round, step, reward_mean, item_pass_rate FROM train_steps '
           f"WHERE run_id = '{result['run_id']}' ORDER BY round, step\"")
     print(UI_HELP)
+
+
+def compare_command(args, experiment_id: str) -> str:
+    import shlex
+
+    words = ["rtt", "compare", "--config", args.config, "--seeds", str(args.seeds), "--seed", str(args.seed),
+             *(["--arms", args.arms] if args.arms else []), *[w for o in args.set for w in ("--set", o)],
+             *(["--out", args.out] if args.out else []), "--experiment-id", experiment_id]
+    return shlex.join(words)
+
+
+def cmd_compare(args) -> int:
+    """Arms x seeds as ordinary runs on the same prompts, then the report (printed, JSON, pages)."""
+    from rtt.compare.experiment import plan_experiment
+    from rtt.compare.page import COLUMNS, table_rows
+
+    arms = [a.strip() for a in args.arms.split(",") if a.strip()] if args.arms else None
+    try:  # every run's config is checked before anything starts
+        plan = plan_experiment(args.config, args.set, arms, args.seeds, args.seed, args.experiment_id)
+    except ValueError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    from flows.compare import compare
+    from flows.server import start_temporary_server
+
+    resume = compare_command(args, plan.experiment_id)
+    try:
+        start_temporary_server()
+        report = compare(config=args.config, arms=list(plan.arms), seeds=args.seeds, seed=args.seed,
+                         overrides=args.set, experiment_id=plan.experiment_id, out=args.out)
+    except KeyboardInterrupt:
+        print(f"\ninterrupted: experiment {plan.experiment_id} stopped; finished runs and stages are kept.\n"
+              f"resume with: {resume}", file=sys.stderr)
+        return 130
+    except RuntimeError as err:
+        if not any(sign in str(err) for sign in PREFECT_UNREACHABLE):
+            raise
+        print(prefect_unreachable_help(err) + f"\nonce it answers, start or continue with: {resume}", file=sys.stderr)
+        return 2
+    print(f"\n== rtt compare {plan.experiment_id} ==")
+    print(format_table(COLUMNS, [dict(zip(COLUMNS, row)) for row in table_rows(report)], width=48))
+    print("\n".join(f"{kind}: {path}" for kind, path in report["paths"].items()))
+    if args.out:
+        print(f"json: {args.out}")
+    return 0
 
 
 def cmd_sql(args) -> int:
@@ -253,6 +299,17 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--run-id", default=None, help="run to create or continue")
     run.add_argument("--round", type=int, default=0, help="round of a single stage (eval: -1 = starting policy)")
     run.set_defaults(fn=cmd_run)
+
+    cmp = sub.add_parser("compare", help="run named arms x seeds on the same prompts and report which learned more")
+    cmp.add_argument("--config", default="testbed", help="preset name (testbed, learn, ...) or a YAML path")
+    cmp.add_argument("--arms", default=None, help="comma-separated arms (default: compare.default_arms, else all): "
+                     "rtt, rtt-gold, rtt-uniform, rtt-random, grpo-aon, grpo-csr, or arms of compare.arms")
+    cmp.add_argument("--seeds", type=int, default=1, help="seeds per arm")
+    cmp.add_argument("--seed", type=int, default=0, help="first seed (also the seed of the prompts)")
+    cmp.add_argument("--out", default=None, metavar="FILE.json", help="also write the report JSON here")
+    cmp.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override for every arm")
+    cmp.add_argument("--experiment-id", default=None, help="experiment to create or continue")
+    cmp.set_defaults(fn=cmd_compare)
 
     sql = sub.add_parser("sql", help="read-only SQL over all tables (DuckDB)")
     sql.add_argument("query")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
@@ -68,9 +68,12 @@ class LLMConfig(Section):
 
 
 class RubricsConfig(Section):
-    source: Literal["builtin", "ifeval_jsonl", "verl_parquet", "rar", "rubrichub", "healthbench", "prompts"] = "builtin"
+    source: Literal["builtin", "testbed", "ifeval_jsonl", "verl_parquet", "rar", "rubrichub", "healthbench",
+                    "prompts"] = "builtin"
     """Where prompts and rubrics come from. `builtin`: procedurally generated prompts with
-    verifiable (rule-graded) items. `ifeval_jsonl`: an IFEval-format JSONL file (google/IFEval's
+    verifiable (rule-graded) items. `testbed`: the credit-assignment testbed's prompts, each with
+    `max_items` forbidden-word items, for the `testbed` policy (`rtt/testbed.py`).
+    `ifeval_jsonl`: an IFEval-format JSONL file (google/IFEval's
     input_data.jsonl or its Hugging Face copy). `verl_parquet`: a verl-layout Parquet file whose
     reward_model.ground_truth holds IFEval's instruction_id_list and kwargs: those items are
     rule-graded (`rtt/rubrics/importers.py`). `rar`, `rubrichub`, `healthbench`: LLM-graded rubrics
@@ -78,8 +81,8 @@ class RubricsConfig(Section):
     pitfalls included (`rtt/rubrics/rubric_importers.py`). `prompts`: plain prompts whose rubrics
     the LLM writer writes (needs `rubrics.write`)."""
     path: str | None = None
-    """The dataset file, required unless `source` is `builtin` (where it is ignored). A relative
-    path is relative to the working directory."""
+    """The dataset file, required unless `source` is `builtin` or `testbed` (where it is ignored). A
+    relative path is relative to the working directory."""
     unknown_ids: Literal["error", "skip"] = "error"
     """Imports: an instruction id with no rule checker is an error (`error`), or its item is
     dropped, and so is a prompt left with no item (`skip`); the stage summary counts both."""
@@ -93,6 +96,12 @@ class RubricsConfig(Section):
     max_items: int = 3
     """`builtin`: maximum rubric items per prompt (METHOD.md caps this at 20; the generator draws
     at most 6 compatible ones). Imported prompts keep all their items."""
+    seed: int | None = None
+    """Seed of the prompts and of the train/eval split; None: the run's `seed`. `rtt compare` fixes
+    it, so that every arm and seed of an experiment trains and is evaluated on the same prompts."""
+    checkers: list[str] = []
+    """`builtin`: draw only these instruction ids (e.g. the items a small policy meets some of the
+    time); empty: the whole pool of `kinds`. An id outside that pool is an error."""
     kinds: Literal["ifeval", "all"] = "all"
     """`builtin`: which checkers the generator draws from: IFEval's 25 instruction ids only
     (`ifeval`), or those plus rtt's further kinds (`all`; lengths, phrases, lists, tables...)."""
@@ -116,7 +125,7 @@ class RubricsConfig(Section):
     def _check(self) -> "RubricsConfig":
         if self.n_prompts < 0:
             raise ValueError(f"rubrics.n_prompts must be >= 0, got {self.n_prompts}")
-        if self.source != "builtin" and not self.path:
+        if self.source not in ("builtin", "testbed") and not self.path:
             raise ValueError(f"rubrics.path (the dataset file) is required when rubrics.source is {self.source!r}")
         if self.source == "prompts" and not self.write:
             raise ValueError("rubrics.source=prompts has no rubrics: set rubrics.write=true to have the LLM write them")
@@ -284,6 +293,32 @@ class EvalConfig(Section):
     """The second judge's endpoint (another model than the training judge's)."""
 
 
+class CompareConfig(Section):
+    """`rtt compare`: named arms x seeds run side by side on the same prompts (`rtt/compare/`)."""
+
+    arms: dict[str, dict[str, Any]] = {}
+    """Arms besides the built-in ones (rtt, rtt-gold, rtt-uniform, rtt-random, grpo-aon, grpo-csr):
+    name -> settings as dotted keys, e.g. `{rtt-lambda1: {grpo.token_weight: 1.0}}`. A built-in
+    name given here has its settings replaced."""
+    default_arms: list[str] = []
+    """Arms run when `--arms` is not given; empty: every built-in arm, then those of `arms`."""
+    target_reward: float | None = None
+    """All-or-nothing training reward whose first crossing (by the smoothed curve) counts as
+    "steps to target". None: GRPO-AON's final smoothed training reward, averaged over its seeds
+    (the best of the arms' when grpo-aon is not run)."""
+    smooth_steps: int = 5
+    """Window, in steps, of the trailing moving average applied to training-reward curves before
+    the target is sought (one step's reward is a mean over few responses: noisy)."""
+    bootstrap: int = 2000
+    """Resamples of the held-out prompts for the bootstrap intervals."""
+
+    @model_validator(mode="after")
+    def _check(self) -> "CompareConfig":
+        if self.smooth_steps < 1 or self.bootstrap < 100:
+            raise ValueError("compare: smooth_steps must be >= 1 and bootstrap >= 100")
+        return self
+
+
 class Config(Section):
     name: str = "default"
     """Preset name, for display."""
@@ -313,6 +348,8 @@ class Config(Section):
     """Online RTT-GRPO policy updates."""
     eval: EvalConfig = EvalConfig()
     """Held-out evaluation."""
+    compare: CompareConfig = CompareConfig()
+    """Arms of `rtt compare` experiments."""
 
 
 class ConfigError(ValueError):

@@ -8,6 +8,8 @@ tokenizer), so loading is one code path. Built-in names:
   `LlamaForCausalLM` and saved under `<data_dir>/models/` (about 30 s, then cached).
 - `tiny`: a random 2-layer Llama with a byte-level BPE tokenizer trained in-process (a second),
   with the same chat template and special tokens as SmolLM2. Used by tests and the smoke preset.
+- `testbed`: a random 2-layer Llama over a 24-word vocabulary, one token per word, the policy of
+  the credit-assignment testbed (`rtt.testbed`, preset `testbed`).
 """
 
 from __future__ import annotations
@@ -53,6 +55,10 @@ def resolve_policy(name: str, data_dir: str | os.PathLike) -> str:
     models = Path(data_dir) / "models"
     if name == "tiny":
         return str(build_tiny_model(models / "tiny"))
+    if name == "testbed":
+        from rtt.testbed import build_testbed_model
+
+        return str(build_testbed_model(models / "testbed"))
     if name == "smollm2-135m-instruct":
         if hub_reachable():
             return SMOLLM2_HUB_ID

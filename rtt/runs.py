@@ -52,6 +52,7 @@ STAGES = {
     "eval": run_eval,
 }
 ROUND_STAGES = ("rollouts", "judge", "discriminator", "grpo", "eval")
+DISCRIMINATOR_STAGES = ("rollouts", "judge", "discriminator")
 log = logging.getLogger(__name__)
 
 
@@ -77,6 +78,16 @@ class PipelineRun:
         if summary is not None:
             log.info("[%s] skipped: completed by an earlier attempt of run %s", stage_name(stage, round_), self.run_id)
         return summary
+
+
+def round_stages(cfg: Config) -> tuple[str, ...]:
+    """The pipeline's stages of one round. The offline rollouts, their judging and discriminator
+    training only feed GRPO's token relevance: a run that does not score relevance with the
+    discriminator (plain GRPO, or gold, uniform, random, lexical relevance) skips them; any of them
+    can still be run by hand (`rtt run rollouts ...`)."""
+    if cfg.grpo.token_weight != 0 and cfg.grpo.relevance == "discriminator":
+        return ROUND_STAGES
+    return tuple(s for s in ROUND_STAGES if s not in DISCRIMINATOR_STAGES)
 
 
 def new_run_id(cfg: Config) -> str:

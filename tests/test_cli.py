@@ -86,3 +86,22 @@ def test_run_says_what_to_do_when_prefect_does_not_answer(tmp_path):
     assert done.returncode == 2, done.stderr[-2000:]
     assert "Prefect's API did not answer" in done.stderr and f"PREFECT_API_URL is http://127.0.0.1:{port}/api" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_compare_refuses_an_unknown_arm_or_setting_before_anything_runs(tmp_path, capsys):
+    data = tmp_path / "data"
+    assert main(["compare", "--config", "smoke", "--arms", "rtt,nope", "--set", f"data_dir={data}"]) == 2
+    assert "unknown arm(s) ['nope']" in capsys.readouterr().err
+    assert main(["compare", "--config", "smoke", "--set", "grpo.nope=1", "--set", f"data_dir={data}"]) == 2
+    assert "grpo.nope" in capsys.readouterr().err
+    assert not data.exists()  # nothing ran, nothing was written
+
+
+def test_compare_command_line_resumes_the_same_experiment():
+    import argparse
+
+    from rtt.cli import compare_command
+
+    args = argparse.Namespace(config="learn", seeds=2, seed=0, arms="rtt,grpo-aon", set=["grpo.steps=3"], out="x.json")
+    assert compare_command(args, "e1") == ("rtt compare --config learn --seeds 2 --seed 0 --arms rtt,grpo-aon "
+                                           "--set grpo.steps=3 --out x.json --experiment-id e1")

@@ -174,6 +174,20 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("items_passed", pa.int32()),
         ("items_total", pa.int32()),
     ]),
+    # One row per run of a `rtt compare` experiment (rewritten as the run's status changes).
+    "experiments": pa.schema([
+        ("experiment_id", pa.string()),
+        ("name", pa.string()),           # the preset's name
+        ("preset", pa.string()),         # the preset name or YAML path the experiment was started with
+        ("arm", pa.string()),            # rtt | rtt-gold | rtt-uniform | rtt-random | grpo-aon | grpo-csr | <config arm>
+        ("seed", pa.int32()),            # the run's `seed` (prompts use the experiment's first seed)
+        ("run_id", pa.string()),         # the arm's ordinary pipeline run
+        ("settings", pa.string()),       # JSON: the arm's settings (dotted keys), what makes it differ
+        ("overrides", pa.string()),      # JSON list: the experiment's own --set overrides, shared by every arm
+        ("status", pa.string()),         # running | finished
+        ("wall_s", pa.float64()),        # the run's wall time (sum of its stages), null while running
+        ("recorded_at", pa.string()),    # ISO 8601 UTC
+    ]),
 }
 
 TABLES = tuple(SCHEMAS)

@@ -107,9 +107,12 @@ KINDS = ("ifeval", "all")
 """`kinds`: IFEval's 25 ids only, or those plus rtt's further kinds."""
 
 
-def _digest(seed: int, index: int, kinds: str) -> bytes:
-    """IFEval-only prompts keep the digest they had before the further kinds existed."""
+def _digest(seed: int, index: int, kinds: str, only: tuple[str, ...] = ()) -> bytes:
+    """IFEval-only prompts keep the digest they had before the further kinds existed; a restricted
+    pool (`only`) is part of the key, so its prompts never share an id with the full pool's."""
     key = f"rtt-builtin:{seed}:{index}" if kinds == "ifeval" else f"rtt-builtin:{kinds}:{seed}:{index}"
+    if only:
+        key += ":only=" + ",".join(sorted(only))
     return hashlib.sha256(key.encode()).digest()
 
 
@@ -174,14 +177,25 @@ def _check_kinds(kinds: str) -> None:
         raise ValueError(f"kinds must be one of {', '.join(map(repr, KINDS))}, got {kinds!r}")
 
 
-def make_prompt(seed: int, index: int, max_constraints: int = 3, kinds: str = "all") -> dict:
-    """Prompt `index` of the built-in set for `seed`, drawing from the ids of `kinds`."""
+def pool(kinds: str, only: list[str] | tuple[str, ...] = ()) -> list[str]:
+    """The ids drawn from: those of `kinds`, restricted to `only` when given (ValueError naming an
+    id outside the pool)."""
     _check_kinds(kinds)
-    digest = _digest(seed, index, kinds)
+    unknown = sorted(set(only) - set(POOLS[kinds]))
+    if unknown:
+        raise ValueError(f"rubrics.checkers: {unknown} not in the {kinds!r} pool; ids: {sorted(POOLS[kinds])}")
+    return [i for i in POOLS[kinds] if not only or i in only]
+
+
+def make_prompt(seed: int, index: int, max_constraints: int = 3, kinds: str = "all",
+                only: list[str] | tuple[str, ...] = ()) -> dict:
+    """Prompt `index` of the built-in set for `seed`, drawing from the ids of `kinds` (only those in
+    `only`, when given)."""
+    candidates = pool(kinds, only)
+    digest = _digest(seed, index, kinds, tuple(only))
     rng = random.Random(int.from_bytes(digest[:8], "big"))
     topic = rng.choice(TOPIC_NAMES)
     wanted = rng.randint(1, max_constraints)
-    candidates = list(POOLS[kinds])
     first = _draw(candidates, rng)
     task = _fill(rng.choice(SPECS[first].tasks or TASKS), topic, rng)
     ctx = Context(topic, TOPICS[topic], task)
@@ -208,14 +222,15 @@ def make_prompt(seed: int, index: int, max_constraints: int = 3, kinds: str = "a
     }
 
 
-def generate_prompts(n: int, seed: int, max_constraints: int = 3, kinds: str = "all") -> list[dict]:
+def generate_prompts(n: int, seed: int, max_constraints: int = 3, kinds: str = "all",
+                     only: list[str] | tuple[str, ...] = ()) -> list[dict]:
     """n prompts, each {"prompt_id", "prompt", "task", "constraints": [{"instruction_id",
     "kwargs", "text"}]}, deterministic in seed. max_constraints above what is compatible yields
     as many as fit. kinds: "ifeval" (IFEval's 25 ids) or "all" (those plus rtt's further kinds)."""
     if n < 0 or max_constraints < 1:
         raise ValueError(f"need n >= 0 and max_constraints >= 1, got n={n}, max_constraints={max_constraints}")
-    _check_kinds(kinds)
-    return [make_prompt(seed, i, max_constraints, kinds) for i in range(n)]
+    pool(kinds, only)  # a bad id fails before any prompt is made
+    return [make_prompt(seed, i, max_constraints, kinds, only) for i in range(n)]
 
 
 def split_prompts(prompts: list[dict], eval_fraction: float, seed: int) -> tuple[list[dict], list[dict]]:

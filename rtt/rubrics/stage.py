@@ -1,9 +1,10 @@
 """Rubrics stage: write the run's prompts (train/eval split) and one rubric row per item.
 
-Prompts come from the built-in generator or are imported from a dataset file (`rubrics.source`):
-verifiable constraints (`rtt.rubrics.importers`) or LLM-graded rubrics with weights and pitfalls
-(`rtt.rubrics.rubric_importers`: RaR, RubricHub, HealthBench). A file is read and validated whole before
-anything is written, so a bad file leaves the store untouched.
+Prompts come from the built-in generator or the credit-assignment testbed's (`rtt.testbed`), or
+are imported from a dataset file (`rubrics.source`): verifiable constraints (`rtt.rubrics.importers`)
+or LLM-graded rubrics with weights and pitfalls (`rtt.rubrics.rubric_importers`: RaR, RubricHub,
+HealthBench). A file is read and validated whole before anything is written, so a bad file leaves
+the store untouched.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import json
 import logging
 from pathlib import Path
 
+from rtt import testbed
 from rtt.config import Config, RubricsConfig
 from rtt.data.store import Store, stable_id
 from rtt.judge.verdicts import Judge, call_rows
@@ -30,10 +32,12 @@ READERS = {"ifeval_jsonl": read_ifeval_jsonl, "verl_parquet": read_verl_parquet}
 
 
 def source_prompts(rubrics: RubricsConfig, seed: int) -> tuple[list[dict], dict]:
-    """(prompts, what the import reports: empty for builtin)."""
+    """(prompts, what the import reports: empty for builtin and testbed)."""
     if rubrics.source == "builtin":
         return generate_prompts(rubrics.n_prompts, seed=seed, max_constraints=rubrics.max_items,
-                                kinds=rubrics.kinds), {}
+                                kinds=rubrics.kinds, only=rubrics.checkers), {}
+    if rubrics.source == "testbed":
+        return testbed.generate_prompts(rubrics.n_prompts, seed=seed, k=rubrics.max_items), {}
     if rubrics.source in RUBRIC_READERS:
         imported = RUBRIC_READERS[rubrics.source](rubrics.path, rubrics.n_prompts)
         items = [i for p in imported for i in p["items"]]
@@ -116,11 +120,12 @@ def written_rows(cfg: Config, run_id: str, prompts: list[dict], fixed: dict[str,
 
 
 def run_rubrics(cfg: Config, store: Store, tracker: Tracker, run_id: str) -> dict:
-    prompts_in, report = source_prompts(cfg.rubrics, cfg.seed)
-    train, heldout, split_from = split(prompts_in, cfg.rubrics.eval_fraction, cfg.seed)
+    seed = cfg.seed if cfg.rubrics.seed is None else cfg.rubrics.seed
+    prompts_in, report = source_prompts(cfg.rubrics, seed)
+    train, heldout, split_from = split(prompts_in, cfg.rubrics.eval_fraction, seed)
     prompts = [prompt_row(run_id, p, name) for name, group in (("train", train), ("eval", heldout)) for p in group]
     fixed = {p["prompt_id"]: p["items"] if "items" in p else [rule_item(c) for c in p["constraints"]] for p in prompts_in}
-    source_author = "builtin" if cfg.rubrics.source == "builtin" else f"import:{cfg.rubrics.source}"
+    source_author = cfg.rubrics.source if cfg.rubrics.source in ("builtin", "testbed") else f"import:{cfg.rubrics.source}"
     extra: dict = {}
     if cfg.rubrics.write:
         rows, calls, extra = written_rows(cfg, run_id, prompts, fixed, source_author, tracker)

@@ -4,6 +4,7 @@ kill/resume and concurrency tests as what every other run must match."""
 from __future__ import annotations
 
 import pytest
+from prefect.testing.utilities import prefect_test_harness
 
 from rtt.testing.kill_resume import run_pipeline, snapshot
 
@@ -18,3 +19,10 @@ def lone_run(tmp_path_factory):
     process = run_pipeline(root, "kr-1", ONE_ROUND)
     assert process.proc.returncode == 0, process.output[-3000:]
     return root, "kr-1", process, snapshot(root, "kr-1")
+
+
+@pytest.fixture(scope="session")
+def harness():
+    """One Prefect test server for every in-process flow test (it takes seconds to start)."""
+    with prefect_test_harness(server_startup_timeout=120):
+        yield

@@ -4,19 +4,12 @@ from __future__ import annotations
 
 import pytest
 from mlflow.tracking import MlflowClient
-from prefect.testing.utilities import prefect_test_harness
 
 from rtt.data.catalog import query
 from rtt.data.store import Store
 from rtt.tracking import tracking_uri
 
 TABLES = ("prompts", "rubrics", "rollouts", "verdicts", "token_scores", "train_steps", "disc_metrics", "evals", "generations")
-
-
-@pytest.fixture(scope="module")
-def harness():
-    with prefect_test_harness(server_startup_timeout=120):
-        yield
 
 
 @pytest.fixture(scope="module")
@@ -129,6 +122,7 @@ def test_every_flow_becomes_a_deployment():
 
     made = deployments("smoke", ["grpo.steps=1"], cron="0 3 * * *")
     assert [d.name for d in made] == ["pipeline-smoke"] + [f"{s}-smoke" for s in
-                                                           ("rubrics", "rollouts", "judge", "discriminator", "grpo", "eval")]
+                                                           ("rubrics", "rollouts", "judge", "discriminator", "grpo", "eval",
+                                                            "compare")]
     assert made[0].parameters == {"config": "smoke", "overrides": ["grpo.steps=1"]}
     assert made[0].schedules and not made[1].schedules

@@ -1,0 +1,27 @@
+"""`rtt compare` as a flow: every (arm, seed) run is a pipeline subflow, then the report.
+
+Start it from the UI (deployment `compare-<preset>`, see flows/deploy.py) or `rtt compare`. Run
+again with the same experiment id, it resumes: finished runs are skipped stage by stage."""
+
+from __future__ import annotations
+
+from prefect import flow
+
+from flows.pipeline import pipeline
+from rtt.compare import finish_experiment
+from rtt.compare.experiment import plan_experiment, record
+from rtt.data.store import Store
+
+
+@flow(name="rtt-compare", log_prints=True)
+def compare(config: str = "testbed", arms: list[str] | None = None, seeds: int = 1, seed: int = 0,
+            overrides: list[str] | None = None, experiment_id: str | None = None, out: str | None = None) -> dict:
+    experiment = plan_experiment(config, overrides, arms, seeds, seed, experiment_id)
+    store = Store(experiment.cfg.data_dir)
+    print(f"experiment {experiment.experiment_id}: {len(experiment.runs)} runs "
+          f"({', '.join(experiment.arms)} x seeds {experiment.seeds})")
+    for run in experiment.runs:
+        record(store, experiment, run, "running")
+        result = pipeline(config=config, overrides=run.overrides, run_id=run.run_id)
+        record(store, experiment, run, "finished", round(sum(s for s in result["wall_s"].values() if s is not None), 1))
+    return finish_experiment(store, experiment, out)
