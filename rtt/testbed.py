@@ -8,21 +8,23 @@ The policy (`build_testbed_model`, built-in name `testbed`): a random 2-layer Ll
 over a word-level vocabulary: the SmolLM2 special tokens and chat template (`rtt.models`) and the
 `WORDS` below, nothing else (every other word of a prompt or an item text reads as the unknown
 token, `<|endoftext|>`). A response is a string of those words joined by spaces, one token per
-word. Two choices make the starting policy a fair coin-flipper on every item:
+word. Two choices make the starting policy meet each item some of the time, and never trivially:
 - the output layer starts small (`HEAD_SCALE`), so the untrained policy is near-uniform over the words;
 - its generation config suppresses the special tokens (`suppress_tokens`), so EOS is never
   sampled and every response runs to `max_new_tokens` (T) words. Without this the policy could
   satisfy every "do not use" item by stopping at once. The sampler records log-probabilities of
-  the raw logits, as training recomputes them: the suppressed tokens only change what is drawn.
+  the raw logits, as training recomputes them: the suppressed tokens only change what is drawn
+  (their raw probability, 3/27 at the start, is mass the policy never samples).
 
 The prompts (`generate_prompts`, rubric source `testbed`): each of K items is IFEval's
 `keywords:forbidden_words` with one word drawn from `FORBIDDEN` (the first half of `WORDS`). It
 fails exactly when that word occurs, and the rule checker's spans are its occurrences, so the gold
-relevance of a failed item is the offending tokens. An item passes the uniform starting policy
-with probability (1 - 1/V)^T and a response meets all K with (1 - K/V)^T: 0.60 and 0.34 for
-V=16, T=8, K=3. The other half of `WORDS` is never forbidden: a policy that learns to avoid the
-forbidden half meets every item of every prompt, so the task is learnable without reading the
-prompt, and what is measured is how fast credit reaches the offending words.
+relevance of a failed item is the offending tokens (of a passed item, nothing: no token advantage).
+An item passes the uniform starting policy with probability (1 - 1/V)^T and a response meets all K
+with (1 - K/V)^T: 0.65 and 0.26 for V=24, T=10, K=3 (measured on the built policy: 0.64-0.68 and
+0.26-0.30 over 64-384 samples). The other half of `WORDS` is never forbidden: a policy that learns
+to avoid the forbidden half meets every item of every prompt, so the task is learnable without
+reading the prompt, and what is measured is how fast credit reaches the offending words.
 """
 
 from __future__ import annotations
