@@ -14,8 +14,11 @@ update    `PolicyTrainer.update` on one rollout batch, from the same weights eac
             train_layers_4   + grpo.train_layers=4
             train_layers_2   + grpo.train_layers=2 (instead of 4)
           The order rotates with each repeat, so no setting always runs first. Reported: median
-          seconds, the ratio to `before`, response tokens per second, and the largest logprob
-          difference between the two logit paths on 4 of the sequences (same weights, no grad).
+          wall and CPU seconds (CPU: the process's threads together; it leaves out the time spent
+          waiting for a core), the ratios to `before` (median over repeats of the ratio within a
+          repeat), response tokens per wall second, and the largest logprob difference between
+          the two logit paths on 4 of the sequences (same weights, no grad). On a shared machine,
+          --threads 1 keeps a thread that waits for a core from stalling the other at every op.
 
 overhead  What RTT adds to a whole GRPO step: one full step of each variant on the same model and
           batch, each from the same weights (so they sample identical responses from the same seed):
@@ -30,7 +33,7 @@ overhead  What RTT adds to a whole GRPO step: one full step of each variant on t
           variant), plus the whole-step ratio rtt_gold / grpo, which also carries the machine's noise.
 
     python bench/bench_grpo_step.py [--part update|overhead|all] [--model smollm2-135m-instruct]
-                                    [--repeats 3] [--out bench/results/grpo_step.json]
+                                    [--repeats 3] [--threads 2] [--out bench/results/grpo_step.json]
 
 `--model tiny` is a quick check that the script runs (its 2 layers make train_layers 4 and 2 the same).
 """
@@ -97,17 +100,17 @@ def update_batch(tokenizer, vocab: int, n_prompts: int, group: int, tokens: int,
 
 def time_update(model, weights: dict, cfg, batch: Packed, advantages: torch.Tensor, response_only: bool,
                 fused: bool) -> float:
-    """Seconds of one `PolicyTrainer.update` from `weights`, with the trainer's logprobs on the given
-    path, and its fused AdamW (the default) or AdamW's per-weight loop (as before)."""
+    """(wall, CPU) seconds of one `PolicyTrainer.update` from `weights`, with the trainer's logprobs on
+    the given path, and its fused AdamW (the default) or AdamW's per-weight loop (as before)."""
     model.load_state_dict(weights)
     trainer = PolicyTrainer(model, cfg, torch.device("cpu"))
     if not fused:
         trainer.optimizer = torch.optim.AdamW(trainer.params, lr=cfg.lr, weight_decay=cfg.weight_decay)
         trainer.scheduler = torch.optim.lr_scheduler.LambdaLR(trainer.optimizer, lambda step: 1.0)
     with mock.patch.object(trainer_module, "token_logprobs", partial(token_logprobs, response_only=response_only)):
-        start = time.perf_counter()
+        wall, cpu = time.perf_counter(), time.process_time()
         trainer.update(batch, advantages)
-        return time.perf_counter() - start
+        return time.perf_counter() - wall, time.process_time() - cpu
 
 
 def logit_paths_difference(model, batch: Packed) -> float:
@@ -119,18 +122,27 @@ def logit_paths_difference(model, batch: Packed) -> float:
     return float((full - fast)[part.response_mask].abs().max())
 
 
-def timed_rounds(model, configs: dict, batch: Packed, advantages: torch.Tensor, repeats: int) -> dict[str, list[float]]:
-    """Seconds of every setting in every repeat, each from the same weights, the order rotated per repeat."""
+def timed_rounds(model, configs: dict, batch: Packed, advantages: torch.Tensor, repeats: int) -> dict[str, dict]:
+    """Wall and CPU seconds of every setting in every repeat, each from the same weights, the order
+    rotated per repeat."""
     weights = copy.deepcopy(model.state_dict())
     names = list(UPDATE_SETTINGS)
-    times: dict[str, list[float]] = {name: [] for name in names}
+    times: dict[str, dict] = {"wall": {name: [] for name in names}, "cpu": {name: [] for name in names}}
     for repeat in range(repeats):
         for name in names[repeat % len(names):] + names[:repeat % len(names)]:
-            times[name].append(time_update(model, weights, configs[name], batch, advantages, *UPDATE_SETTINGS[name][:2]))
-            print(f"update repeat {repeat} {name:16s} {times[name][-1]:6.2f} s", flush=True)
+            wall, cpu = time_update(model, weights, configs[name], batch, advantages, *UPDATE_SETTINGS[name][:2])
+            times["wall"][name].append(wall)
+            times["cpu"][name].append(cpu)
+            print(f"update repeat {repeat} {name:16s} wall {wall:6.2f} s  cpu {cpu:6.2f} s", flush=True)
     model.load_state_dict(weights)
     model.requires_grad_(True)
     return times
+
+
+def paired_ratios(runs: dict[str, list[float]]) -> dict[str, float]:
+    """Per setting, the median over repeats of its seconds / `before`'s seconds in the same repeat
+    (a repeat's settings run minutes apart at most: the load of a shared machine drifts less)."""
+    return {name: statistics.median(t / b for t, b in zip(times, runs["before"])) for name, times in runs.items()}
 
 
 def bench_update(args, policy: str, model, tokenizer) -> dict:
@@ -141,7 +153,7 @@ def bench_update(args, policy: str, model, tokenizer) -> dict:
     batch, advantages = update_batch(tokenizer, model.config.vocab_size, args.prompts, args.group, args.response_tokens,
                                      seed=1)
     times = timed_rounds(model, configs, batch, advantages, args.repeats)
-    median = {name: statistics.median(t) for name, t in times.items()}
+    median = {clock: {name: statistics.median(t) for name, t in runs.items()} for clock, runs in times.items()}
     tokens = int(batch.response_mask.sum())
     return {
         "batch": {"sequences": batch.input_ids.shape[0],
@@ -151,8 +163,8 @@ def bench_update(args, policy: str, model, tokenizer) -> dict:
         "settings": {name: {"response_logits_only": only, "fused_adamw": fused, "train_layers": layers}
                      for name, (only, fused, layers) in UPDATE_SETTINGS.items()},
         "seconds": times, "median_seconds": median,
-        "ratio_to_before": {name: m / median["before"] for name, m in median.items()},
-        "response_tokens_per_s": {name: tokens / m for name, m in median.items()},
+        "ratio_to_before": {clock: paired_ratios(runs) for clock, runs in times.items()},
+        "response_tokens_per_wall_s": {name: tokens / m for name, m in median["wall"].items()},
         "max_abs_logprob_difference_full_vs_response_only": logit_paths_difference(model, batch),
     }
 
@@ -194,10 +206,12 @@ def bench_overhead(args, policy: str, model, tokenizer) -> dict:
 
 
 def print_update(update: dict, repeats: int) -> None:
-    print(f"\nPolicyTrainer.update, median of {repeats}")
-    for name, seconds in update["median_seconds"].items():
-        print(f"  {name:16s} {seconds:6.2f} s  x{update['ratio_to_before'][name]:.3f}  "
-              f"{update['response_tokens_per_s'][name]:6.1f} response tokens/s")
+    median, ratio = update["median_seconds"], update["ratio_to_before"]
+    print(f"\nPolicyTrainer.update, median of {repeats}: wall seconds (paired ratio), CPU seconds (paired ratio)")
+    for name in median["wall"]:
+        print(f"  {name:16s} {median['wall'][name]:6.2f} s (x{ratio['wall'][name]:.3f})  "
+              f"{median['cpu'][name]:6.2f} s (x{ratio['cpu'][name]:.3f})  "
+              f"{update['response_tokens_per_wall_s'][name]:6.1f} response tokens/s")
     print(f"  max |logprob| difference, full vs response-only logits: "
           f"{update['max_abs_logprob_difference_full_vs_response_only']:.2e}")
 
@@ -219,9 +233,11 @@ def main() -> None:
     parser.add_argument("--response-tokens", type=int, default=64, help="update: tokens per response")
     parser.add_argument("--tokens", type=int, default=48, help="overhead: max new tokens")
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=torch.get_num_threads(), help="torch CPU threads")
     parser.add_argument("--data-dir", default="data", help="where built-in models are cached")
     parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "grpo_step.json"))
     args = parser.parse_args()
+    torch.set_num_threads(args.threads)
 
     policy = resolve_policy(args.model, args.data_dir)
     tokenizer = load_tokenizer(policy)
