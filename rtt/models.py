@@ -102,6 +102,19 @@ def smollm2_tokenizer():
     return AutoTokenizer.from_pretrained(smollm2_package(), gguf_file=SMOLLM2_GGUF)
 
 
+def save_once(model, tokenizer, out: Path) -> Path:
+    """Save a model folder under `out` unless another process got there first: written to a
+    per-process temp folder, then renamed (two runs may build the same folder at once)."""
+    tmp = out.with_name(out.name + f".{os.getpid()}.tmp")
+    model.save_pretrained(tmp)
+    tokenizer.save_pretrained(tmp)
+    try:
+        os.replace(tmp, out)
+    except OSError:  # another process saved it first
+        shutil.rmtree(tmp, ignore_errors=True)
+    return out
+
+
 def convert_smollm2_gguf(out: Path) -> Path:
     """De-quantize the packaged SmolLM2 GGUF into a plain trainable transformers folder, once."""
     if (out / "config.json").exists():
@@ -118,14 +131,7 @@ def convert_smollm2_gguf(out: Path) -> Path:
         delattr(config, "quantization_config")
     model = LlamaForCausalLM(config)
     model.load_state_dict(gguf_model.state_dict())
-    tmp = out.with_name(out.name + f".{os.getpid()}.tmp")  # per process: two runs may convert at once
-    model.save_pretrained(tmp)
-    tokenizer.save_pretrained(tmp)
-    try:
-        os.replace(tmp, out)
-    except OSError:  # another process converted it first
-        shutil.rmtree(tmp, ignore_errors=True)
-    return out
+    return save_once(model, tokenizer, out)
 
 
 def tiny_corpus(seed: int = 0, n: int = 400) -> list[str]:
@@ -188,14 +194,7 @@ def build_tiny_model(out: Path, seed: int = 0) -> Path:
     model.generation_config = GenerationConfig(
         bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id
     )
-    tmp = out.with_name(out.name + f".{os.getpid()}.tmp")
-    model.save_pretrained(tmp)
-    tokenizer.save_pretrained(tmp)
-    try:
-        os.replace(tmp, out)
-    except OSError:  # another process built it first
-        shutil.rmtree(tmp, ignore_errors=True)
-    return out
+    return save_once(model, tokenizer, out)
 
 
 def load_tokenizer(path: str):

@@ -30,15 +30,13 @@ reading the prompt, and what is measured is how fast credit reaches the offendin
 from __future__ import annotations
 
 import hashlib
-import os
 import random
-import shutil
 from pathlib import Path
 
 import torch
 
 from rtt.constraints import describe
-from rtt.models import CHAT_TEMPLATE, SPECIAL_TOKENS, quiet_transformers
+from rtt.models import CHAT_TEMPLATE, SPECIAL_TOKENS, quiet_transformers, save_once
 
 WORDS = ("red", "blue", "green", "gold", "pink", "gray", "teal", "plum", "tan", "jade", "navy", "rust",
          "cat", "dog", "fox", "owl", "bee", "elk", "yak", "cow", "pig", "hen", "ram", "eel")
@@ -104,14 +102,7 @@ def build_testbed_model(out: Path, seed: int = 0) -> Path:
         bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id,
         suppress_tokens=specials,
     )
-    tmp = out.with_name(out.name + f".{os.getpid()}.tmp")
-    model.save_pretrained(tmp)
-    tokenizer.save_pretrained(tmp)
-    try:
-        os.replace(tmp, out)
-    except OSError:  # another process built it first
-        shutil.rmtree(tmp, ignore_errors=True)
-    return out
+    return save_once(model, tokenizer, out)
 
 
 def make_prompt(seed: int, index: int, k: int = 3) -> dict:
