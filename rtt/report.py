@@ -118,12 +118,19 @@ def figure_png(report: Report) -> str:
                             if (r["run_id"], r["benchmark"], r["metric"]) == (run_id, benchmark, metric))
             ax.plot([p[0] for p in points], [p[1] for p in points], marker="o", label=f"{run_id} {benchmark} {metric}")
     ax.set(title="accuracy by round (-1 = base)", xlabel="round")
+    return png_base64(fig, axes, legend_size=6, dpi=110)
+
+
+def png_base64(fig, axes, legend_size: int, dpi: int) -> str:
+    """A finished figure (gridded axes with legends) as a base64 PNG for an inline <img>; closes it."""
+    import matplotlib.pyplot as plt
+
     for ax in axes:
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=6)
+        ax.legend(fontsize=legend_size)
     fig.tight_layout()
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=110)
+    fig.savefig(buffer, format="png", dpi=dpi)
     plt.close(fig)
     return base64.b64encode(buffer.getvalue()).decode()
 

@@ -9,13 +9,12 @@ and held-out item accuracy per arm with its interval.
 
 from __future__ import annotations
 
-import base64
 import html
-import io
 
 import numpy as np
 
 from rtt.compare.stats import moving_average
+from rtt.report import png_base64
 
 
 def fmt(value, digits: int = 3) -> str:
@@ -126,14 +125,7 @@ def figure_png(report: dict) -> str:
     ax.axhline(base, color="black", linestyle="--", linewidth=0.8, label=f"base {base:.3f}")
     ax.set(title="held-out item accuracy (95% CI over seeds)")
     ax.tick_params(axis="x", rotation=30)
-    for ax in axes:
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=7)
-    fig.tight_layout()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=100)
-    plt.close(fig)
-    return base64.b64encode(buffer.getvalue()).decode()
+    return png_base64(fig, axes, legend_size=7, dpi=100)
 
 
 def html_page(report: dict, notes: str = "") -> str:
