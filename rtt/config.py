@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 PRESETS_DIR = Path(__file__).parent / "presets"
 
@@ -256,6 +256,11 @@ class GRPOConfig(Section):
     relevance: Literal["discriminator", "uniform", "random", "lexical", "gold"] = "discriminator"
     """Source of token relevance: the trained discriminator, or a baseline: `uniform`, `random`,
     `lexical` (tokens overlapping the item's words) or `gold` (the rule checkers' spans)."""
+    relevance_threshold: Annotated[float, Field(ge=0.0, le=1.0)] = 0.0
+    """Relevance scores below this count as 0 before the token reward is normalized (not in the
+    paper; 0 keeps every score, the paper's method). Under intra_sample a row of small scores, such
+    as a learned discriminator's on a satisfied "do not" item, is otherwise stretched to full size:
+    0.5, the discriminator's decision threshold, makes such rows contribute 0 as gold labels do."""
     eps_low: float = 0.2
     """Lower PPO clip range."""
     eps_high: float = 0.27

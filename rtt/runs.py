@@ -58,7 +58,9 @@ log = logging.getLogger(__name__)
 
 # Settings a resumed pipeline may change: where the run lives, and how many rounds it runs
 # (round r's data does not depend on the number of rounds: a run can be extended).
-RESUMABLE_CHANGES = ("data_dir", "tracking_uri", "rounds")
+RESUMABLE_CHANGES = ("data_dir", "tracking_uri", "rounds", "compare")
+"""Settings (and sections) a run may be resumed under changed: where it writes, how many rounds, and
+`compare`, which configures experiments, not the run."""
 
 
 class ConfigMismatch(ValueError):
@@ -118,10 +120,15 @@ def write_json_atomic(path: Path, data: dict) -> None:
 
 
 def config_differences(cfg: Config, saved: dict, allowed: tuple[str, ...] = ()) -> list[str]:
-    """Dotted keys whose value in `cfg` differs from the saved config, as `key: saved -> now`."""
-    now, before = dotted(config_dict(cfg)), dotted(saved)
-    keys = sorted((set(now) | set(before)) - set(allowed))
-    return [f"{k}: {before.get(k)!r} -> {now.get(k)!r}" for k in keys if now.get(k) != before.get(k)]
+    """Dotted keys whose value in `cfg` differs from the saved config, as `key: saved -> now`.
+
+    `allowed` keys, and the keys of `allowed` sections, are left out. A key the saved config lacks
+    is a setting added to the code since: at its default it changes nothing and is no difference.
+    """
+    now, before, default = dotted(config_dict(cfg)), dotted(saved), dotted(config_dict(Config()))
+    keys = sorted(k for k in set(now) | set(before) if not any(k == a or k.startswith(f"{a}.") for a in allowed))
+    return [f"{k}: {before.get(k)!r} -> {now.get(k)!r}" for k in keys
+            if now.get(k) != before.get(k, default.get(k))]
 
 
 def check_resumable(cfg: Config, run_id: str) -> None:

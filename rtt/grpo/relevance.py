@@ -5,6 +5,13 @@ valid tokens: A_tok is 0 under intra_sample), `random` (U(0,1)), `lexical` (toke
 the item's quoted strings or content words, `rtt.discriminator.lexical`), `gold` (the rule
 checkers' evidence spans as 0/1 labels: an upper bound for the discriminator). Invalid (item or token
 padding) positions are 0.
+
+`threshold` (config `grpo.relevance_threshold`, not in the paper) zeroes scores below it before the
+token reward is normalized. Intra-sample normalization z-scores each (response, item) row on its
+own, so a row whose scores are all small (a satisfied "do not" item: no token is responsible, the
+discriminator says 0.01-0.05 everywhere) is stretched to unit variance, as large as a real signal:
+the token advantage becomes the discriminator's noise, with its bias. A threshold turns such a row
+into a constant one, which contributes exactly 0, as its gold labels would.
 """
 
 from __future__ import annotations
@@ -42,3 +49,10 @@ def relevance(source: str, *, gold: torch.Tensor, item_texts: list[list[str]], r
         out[:, :scores.shape[1], :scores.shape[2]] = scores
         return out * valid
     raise ValueError(f"relevance source: unknown {source!r}")
+
+
+def gate(relevance: torch.Tensor, threshold: float) -> torch.Tensor:
+    """Scores below `threshold` set to 0 (0 leaves them all, the paper's method)."""
+    if not 0 <= threshold <= 1:
+        raise ValueError(f"relevance threshold must lie in [0, 1], got {threshold}")
+    return relevance if threshold == 0 else relevance * (relevance >= threshold)  # [N, K, T]

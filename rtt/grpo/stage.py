@@ -34,7 +34,7 @@ from rtt.grpo.advantages import (
     token_advantages,
 )
 from rtt.grpo.logprobs import pack
-from rtt.grpo.relevance import relevance
+from rtt.grpo.relevance import gate, relevance
 from rtt.grpo.trainer import PolicyTrainer
 from rtt.judge.verdicts import Case, Judge, call_rows
 from rtt.models import load_causal_lm, load_tokenizer, resolve_device
@@ -141,7 +141,8 @@ def grpo_step(cfg: Config, run_id: str, round_: int, step: int, policy_name: str
     mask = batch.response_mask  # [N, T]
     rewards = response_rewards(v, g.reward_mode, weights)  # [N]
     adv_res = response_advantages(rewards, g.group_size, g.scale)  # [N]
-    adv_tok = token_advantages(v, rel, mask, g.group_size, g.token_norm) if g.token_weight != 0 else torch.zeros(mask.shape)  # [N, T]
+    adv_tok = (token_advantages(v, gate(rel, g.relevance_threshold), mask, g.group_size, g.token_norm)
+               if g.token_weight != 0 else torch.zeros(mask.shape))  # [N, T]
     adv = combine_advantages(adv_res, adv_tok, mask, g.combine, g.token_weight)  # [N, T]
     clock.lap("advantage")
 
