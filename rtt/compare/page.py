@@ -80,6 +80,12 @@ def markdown(report: dict, notes: str = "") -> str:
                   "policy sampled while training (first and last 3 steps), which it never saw:", ""]
         lines += [f"- `{arm}`: held-out {fmt(d['heldout'])}, on-policy {fmt(d['on_policy_first'])} -> "
                   f"{fmt(d['on_policy_last'])}" for arm, d in disc.items()]
+    credit = {arm: s["credit_agreement"] for arm, s in report["summary"].items() if "credit_agreement" in s}
+    if credit:
+        lines += ["", "Credit agreement: cosine between the token advantage each arm trained on and the one exact "
+                  "relevance (the rule judge's evidence tokens) gives the same rollouts (1 for `rtt-gold`; 0: unrelated), "
+                  "mean over the first 3 steps -> the last 3 (all steps):", ""]
+        lines += [f"- `{arm}`: {fmt(c['first'])} -> {fmt(c['last'])} ({fmt(c['all'])})" for arm, c in credit.items()]
     lines += ["", "Held-out item accuracy per kind (base -> mean of the final policies over seeds):", ""]
     lines += per_kind_table(report)
     lines += ["", "Intervals: over seeds, Student t; over prompts, a paired bootstrap "

@@ -9,7 +9,8 @@ JSON shape (`ExperimentResults.to_json`), for other tools:
                         "train_reward": [[AON reward per step] per seed],
                         "train_reward_csr": [[CSR reward per step] per seed],
                         "steps_to_target": [per seed, null if never], "wall_s": [per seed],
-                        "discriminator_f1_on_policy": [[token F1 per step] per seed]}},
+                        "discriminator_f1_on_policy": [[token F1 per step] per seed],
+                        "credit_agreement": [[cosine of A_tok with gold's per step] per seed]}},
      "summary": {"<arm>": {...means, 95% intervals over seeds, bootstrap gains over prompts}}}
 
 "final" is the last round's evaluation. The training reward of every arm is reported as AON and
@@ -22,13 +23,16 @@ import json
 from dataclasses import dataclass
 
 import numpy as np
+import torch
 
 from rtt.compare.experiment import Experiment
 from rtt.compare.stats import bootstrap_gain, mean_interval, moving_average, steps_to_target
 from rtt.data.catalog import query
 from rtt.data.store import Store
 from rtt.eval.stage import BENCHMARK
-from rtt.report import quoted
+from rtt.grpo.advantages import token_advantages
+from rtt.grpo.relevance import gate
+from rtt.report import quoted, saved_settings
 
 
 @dataclass
@@ -55,6 +59,8 @@ class ArmResult:
     """checker -> {"base": item accuracy of the base, "final": [per seed]} on the held-out items."""
     heldout_f1: float | None
     """The discriminator's token F1 on its own held-out split, mean over seeds (None: no discriminator)."""
+    credit: list[list[float | None]]
+    """Per seed, per GRPO step: `credit_agreement` (empty for arms without a token advantage)."""
 
 
 def eval_values(store: Store, run_ids: list[str]) -> dict[tuple[str, int, str], float]:
@@ -103,6 +109,47 @@ def on_policy_f1(store: Store, run_ids: list[str]) -> dict[str, list[float | Non
     return out
 
 
+def credit_agreement(store: Store, run_ids: list[str]) -> dict[str, list[float | None]]:
+    """Per run, per GRPO step: the cosine between the token advantage A_tok the run trained on and
+    the one exact relevance (the rule judge's evidence labels, as `grpo.relevance=gold`) gives the
+    same rollouts and verdicts, over the step's tokens. 1: credit lands where gold puts it; 0: unrelated,
+    or no token advantage at all. None: gold gives none either. Runs without token scores are absent."""
+    rows = query(store, f"""
+        SELECT s.run_id, s.round, s.step, r.prompt_id, r.sample_index, s.item_id, v.verdict, s.relevance, v.token_labels
+        FROM token_scores s JOIN verdicts v USING (run_id, rollout_id, item_id) JOIN rollouts r USING (run_id, rollout_id)
+        WHERE s.run_id IN ({quoted(run_ids)})
+        ORDER BY s.run_id, s.round, s.step, r.prompt_id, r.sample_index, s.item_id""").to_pylist()
+    steps: dict[tuple, dict[tuple, list[dict]]] = {}
+    for row in rows:  # (run, round, step) -> (prompt, sample) -> its item rows, in the order of a GRPO batch
+        steps.setdefault((row["run_id"], row["round"], row["step"]), {}).setdefault(
+            (row["prompt_id"], row["sample_index"]), []).append(row)
+    out: dict[str, list[float | None]] = {}
+    for (run_id, _, _), responses in steps.items():
+        settings = saved_settings(store, run_id)
+        out.setdefault(run_id, []).append(step_agreement(
+            list(responses.values()), settings["grpo.group_size"], settings["grpo.token_norm"],
+            settings.get("grpo.relevance_threshold", 0.0)))
+    return out
+
+
+def step_agreement(responses: list[list[dict]], group_size: int, norm: str, threshold: float) -> float | None:
+    """`credit_agreement` of one GRPO step; `responses` holds each response's item rows, groups consecutive."""
+    n, k, t = len(responses), max(map(len, responses)), max(len(r["relevance"]) for rows in responses for r in rows)
+    verdicts, scores, gold = torch.zeros(n, k), torch.zeros(n, k, t), torch.zeros(n, k, t)  # [N, K], [N, K, T] x2
+    mask = torch.zeros(n, t, dtype=torch.bool)  # [N, T]
+    for i, rows in enumerate(responses):
+        mask[i, :len(rows[0]["relevance"])] = True
+        for j, row in enumerate(rows):
+            verdicts[i, j] = row["verdict"]
+            scores[i, j, :len(row["relevance"])] = torch.tensor(row["relevance"])
+            gold[i, j, :len(row["token_labels"])] = torch.tensor(row["token_labels"], dtype=torch.float32)
+    used = token_advantages(verdicts, gate(scores, threshold), mask, group_size, norm).flatten()  # [N * T]
+    exact = token_advantages(verdicts, gold, mask, group_size, norm).flatten()  # [N * T]
+    if exact.norm() == 0:
+        return None
+    return float(used @ exact / (used.norm() * exact.norm())) if used.norm() > 0 else 0.0
+
+
 def heldout_f1(store: Store, run_ids: list[str]) -> dict[str, float]:
     """Per run: the discriminator's token F1 on its own held-out split (last evaluation, round 0)."""
     rows = query(store, f"SELECT run_id, arg_max(f1, opt_step) AS f1 FROM disc_metrics WHERE run_id IN ({quoted(run_ids)}) "
@@ -122,6 +169,7 @@ def collect(store: Store, experiment: Experiment) -> dict[str, ArmResult]:
     run_ids = [r.run_id for r in experiment.runs]
     evals, curves, passes = eval_values(store, run_ids), reward_curves(store, run_ids), prompt_passes(store, run_ids)
     f1, held, walls = on_policy_f1(store, run_ids), heldout_f1(store, run_ids), run_walls(store, experiment.experiment_id)
+    credit = credit_agreement(store, run_ids)
     last = experiment.cfg.rounds - 1
     out = {}
     for arm, settings in experiment.arms.items():
@@ -147,6 +195,7 @@ def collect(store: Store, experiment: Experiment) -> dict[str, ArmResult]:
             per_kind={k.split("/", 1)[1]: {"base": evals[(ids[0], -1, k)], "final": [evals.get((r, last, k)) for r in ids]}
                       for k in kinds if (ids[0], -1, k) in evals},
             heldout_f1=float(np.mean([held[r] for r in ids if r in held])) if any(r in held for r in ids) else None,
+            credit=[credit[r] for r in ids if r in credit],
         )
     return out
 
@@ -165,14 +214,14 @@ def target_reward(experiment: Experiment, results: dict[str, ArmResult]) -> floa
     return max(final(a) for a in results.values())
 
 
-def on_policy_ends(curves: list[list[float | None]], span: int = 3) -> dict[str, float | None]:
-    """Mean on-policy F1 over the first and the last `span` steps of every seed."""
+def curve_ends(curves: list[list[float | None]], span: int = 3) -> dict[str, float | None]:
+    """Means over the first and the last `span` steps of every seed's curve, and over every step."""
     def mean(values):
         values = [v for v in values if v is not None]
         return float(np.mean(values)) if values else None
 
-    return {"on_policy_first": mean([v for c in curves for v in c[:span]]),
-            "on_policy_last": mean([v for c in curves for v in c[-span:]])}
+    return {"first": mean([v for c in curves for v in c[:span]]), "last": mean([v for c in curves for v in c[-span:]]),
+            "all": mean([v for c in curves for v in c])}
 
 
 def summarize(experiment: Experiment, results: dict[str, ArmResult], target: float) -> dict[str, dict]:
@@ -196,7 +245,10 @@ def summarize(experiment: Experiment, results: dict[str, ArmResult], target: flo
         known = [w for w in r.wall_s if w is not None]
         row["wall_s"] = mean_interval(known)[0] if known else None
         if r.disc_f1:
-            row["discriminator_f1"] = {"heldout": r.heldout_f1, **on_policy_ends(r.disc_f1)}
+            ends = curve_ends(r.disc_f1)
+            row["discriminator_f1"] = {"heldout": r.heldout_f1, "on_policy_first": ends["first"], "on_policy_last": ends["last"]}
+        if r.credit:
+            row["credit_agreement"] = curve_ends(r.credit)
         out[arm] = row
     return out
 
@@ -216,7 +268,7 @@ def to_json(experiment: Experiment, results: dict[str, ArmResult], summary: dict
                        "heldout_prompt_accuracy": {"base": r.base["prompt_accuracy"], "final": r.final["prompt_accuracy"]},
                        "train_reward": r.reward_aon, "train_reward_csr": r.reward_csr,
                        "steps_to_target": summary[arm]["steps_to_target"], "wall_s": r.wall_s,
-                       "discriminator_f1_on_policy": r.disc_f1, "per_kind": r.per_kind}
+                       "discriminator_f1_on_policy": r.disc_f1, "credit_agreement": r.credit, "per_kind": r.per_kind}
                  for arm, r in results.items()},
         "summary": summary,
     }
