@@ -15,7 +15,9 @@ from rtt.data.store import Store
 
 @flow(name="rtt-compare", log_prints=True)
 def compare(config: str = "testbed", arms: list[str] | None = None, seeds: int = 1, seed: int = 0,
-            overrides: list[str] | None = None, experiment_id: str | None = None, out: str | None = None) -> dict:
+            overrides: list[str] | None = None, experiment_id: str | None = None, out: str | None = None,
+            notes: str = "") -> dict:
+    """`notes`: markdown appended to the report pages (a reading of the numbers)."""
     experiment = plan_experiment(config, overrides, arms, seeds, seed, experiment_id)
     store = Store(experiment.cfg.data_dir)
     print(f"experiment {experiment.experiment_id}: {len(experiment.runs)} runs "
@@ -24,4 +26,4 @@ def compare(config: str = "testbed", arms: list[str] | None = None, seeds: int =
         record(store, experiment, run, "running")
         result = pipeline(config=config, overrides=run.overrides, run_id=run.run_id)
         record(store, experiment, run, "finished", round(sum(s for s in result["wall_s"].values() if s is not None), 1))
-    return finish_experiment(store, experiment, out)
+    return finish_experiment(store, experiment, out, notes)

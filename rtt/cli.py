@@ -1,7 +1,7 @@
 """The `rtt` command.
 
     rtt run pipeline|STAGE --config NAME|PATH --set key=value ... [--run-id ID] [--round R]
-    rtt compare --config NAME|PATH [--arms a,b] [--seeds N] [--seed BASE] [--out FILE.json] [--set k=v ...]
+    rtt compare --config NAME|PATH [--arms a,b] [--seeds N] [--seed BASE] [--out FILE.json] [--notes FILE.md] [--set k=v ...]
     rtt sql "SELECT ..." [--format table|csv|json]
     rtt show ROLLOUT_ID [--html PATH]
     rtt report RUN_ID [RUN_ID ...] [--html PATH]
@@ -19,6 +19,7 @@ import csv
 import json
 import os
 import sys
+from pathlib import Path
 
 from rtt.config import load_config
 
@@ -108,7 +109,8 @@ def compare_command(args, experiment_id: str) -> str:
 
     words = ["rtt", "compare", "--config", args.config, "--seeds", str(args.seeds), "--seed", str(args.seed),
              *(["--arms", args.arms] if args.arms else []), *[w for o in args.set for w in ("--set", o)],
-             *(["--out", args.out] if args.out else []), "--experiment-id", experiment_id]
+             *(["--out", args.out] if args.out else []), *(["--notes", args.notes] if args.notes else []),
+             "--experiment-id", experiment_id]
     return shlex.join(words)
 
 
@@ -118,9 +120,10 @@ def cmd_compare(args) -> int:
     from rtt.compare.page import COLUMNS, table_rows
 
     arms = [a.strip() for a in args.arms.split(",") if a.strip()] if args.arms else None
-    try:  # every run's config is checked before anything starts
+    try:  # every run's config, and the notes file, are checked before anything starts
         plan = plan_experiment(args.config, args.set, arms, args.seeds, args.seed, args.experiment_id)
-    except ValueError as err:
+        notes = Path(args.notes).read_text() if args.notes else ""
+    except (ValueError, OSError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     from flows.compare import compare
@@ -130,7 +133,7 @@ def cmd_compare(args) -> int:
     try:
         start_temporary_server()
         report = compare(config=args.config, arms=list(plan.arms), seeds=args.seeds, seed=args.seed,
-                         overrides=args.set, experiment_id=plan.experiment_id, out=args.out)
+                         overrides=args.set, experiment_id=plan.experiment_id, out=args.out, notes=notes)
     except KeyboardInterrupt:
         print(f"\ninterrupted: experiment {plan.experiment_id} stopped; finished runs and stages are kept.\n"
               f"resume with: {resume}", file=sys.stderr)
@@ -309,6 +312,8 @@ def parser() -> argparse.ArgumentParser:
     cmp.add_argument("--out", default=None, metavar="FILE.json", help="also write the report JSON here")
     cmp.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override for every arm")
     cmp.add_argument("--experiment-id", default=None, help="experiment to create or continue")
+    cmp.add_argument("--notes", default=None, metavar="FILE.md", help="markdown appended to the report pages "
+                     "(your reading of the numbers; rerun with the same --experiment-id to rewrite the pages)")
     cmp.set_defaults(fn=cmd_compare)
 
     sql = sub.add_parser("sql", help="read-only SQL over all tables (DuckDB)")

@@ -260,7 +260,8 @@ class GRPOConfig(Section):
     """Relevance scores below this count as 0 before the token reward is normalized (not in the
     paper; 0 keeps every score, the paper's method). Under intra_sample a row of small scores, such
     as a learned discriminator's on a satisfied "do not" item, is otherwise stretched to full size:
-    0.5, the discriminator's decision threshold, makes such rows contribute 0 as gold labels do."""
+    0.5, the discriminator's decision threshold, makes such rows contribute 0 as gold labels do
+    (the `gpu` preset's setting; README, "Does it learn?")."""
     eps_low: float = 0.2
     """Lower PPO clip range."""
     eps_high: float = 0.27

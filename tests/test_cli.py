@@ -94,6 +94,8 @@ def test_compare_refuses_an_unknown_arm_or_setting_before_anything_runs(tmp_path
     assert "unknown arm(s) ['nope']" in capsys.readouterr().err
     assert main(["compare", "--config", "smoke", "--set", "grpo.nope=1", "--set", f"data_dir={data}"]) == 2
     assert "grpo.nope" in capsys.readouterr().err
+    assert main(["compare", "--config", "smoke", "--notes", str(tmp_path / "reading.md"), "--set", f"data_dir={data}"]) == 2
+    assert "reading.md" in capsys.readouterr().err
     assert not data.exists()  # nothing ran, nothing was written
 
 
@@ -102,6 +104,7 @@ def test_compare_command_line_resumes_the_same_experiment():
 
     from rtt.cli import compare_command
 
-    args = argparse.Namespace(config="learn", seeds=2, seed=0, arms="rtt,grpo-aon", set=["grpo.steps=3"], out="x.json")
+    args = argparse.Namespace(config="learn", seeds=2, seed=0, arms="rtt,grpo-aon", set=["grpo.steps=3"], out="x.json",
+                              notes="my reading.md")
     assert compare_command(args, "e1") == ("rtt compare --config learn --seeds 2 --seed 0 --arms rtt,grpo-aon "
-                                           "--set grpo.steps=3 --out x.json --experiment-id e1")
+                                           "--set grpo.steps=3 --out x.json --notes 'my reading.md' --experiment-id e1")

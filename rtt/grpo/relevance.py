@@ -8,10 +8,11 @@ padding) positions are 0.
 
 `threshold` (config `grpo.relevance_threshold`, not in the paper) zeroes scores below it before the
 token reward is normalized. Intra-sample normalization z-scores each (response, item) row on its
-own, so a row whose scores are all small (a satisfied "do not" item: no token is responsible, the
-discriminator says 0.01-0.05 everywhere) is stretched to unit variance, as large as a real signal:
-the token advantage becomes the discriminator's noise, with its bias. A threshold turns such a row
-into a constant one, which contributes exactly 0, as its gold labels would.
+own, so a row whose scores are all small (a satisfied "do not" item: no token is responsible; on
+the testbed the discriminator's peak score on such rows had median 0.008) is stretched to unit
+variance, as large as a real signal: the token advantage becomes the discriminator's noise, with its
+bias. A threshold turns such a row into a constant one, which contributes exactly 0, as its gold
+labels would. The scores stored in `token_scores` are the ungated ones.
 """
 
 from __future__ import annotations

@@ -14,6 +14,7 @@ from rtt.tracking import tracking_uri
 PRESET = "testbed"
 ARMS = ["rtt", "rtt-gold", "grpo-aon"]
 STEPS = 3
+NOTES = "## Reading\n\nGold & discriminator <agree>."
 
 
 @pytest.fixture(scope="module")
@@ -23,7 +24,7 @@ def experiment(harness, tmp_path_factory):
     root = tmp_path_factory.mktemp("compare")
     overrides = [f"data_dir={root / 'data'}", f"tracking_uri={root / 'mlflow'}", f"grpo.steps={STEPS}"]
     report = compare(config=PRESET, arms=ARMS, seeds=1, seed=3, overrides=overrides, experiment_id="e1",
-                     out=str(root / "out.json"))
+                     out=str(root / "out.json"), notes=NOTES)
     return root, overrides, report
 
 
@@ -63,7 +64,9 @@ def test_pages_are_written_and_logged_to_mlflow(experiment):
     page = (root / "data" / "reports" / "compare-e1.html").read_text()
     assert page.startswith("<!doctype html>") and "data:image/png;base64," in page and all(a in page for a in ARMS)
     md = (root / "data" / "reports" / "compare-e1.md").read_text()
-    assert "| arm |" in md and "grpo-aon" in md
+    assert "| arm |" in md and "grpo-aon" in md and md.rstrip().endswith(NOTES)
+    assert "Gold &amp; discriminator &lt;agree&gt;." in page  # the notes, escaped
+    assert "Credit agreement" in md and "- `rtt-gold`: 1.000 -> 1.000 (1.000)" in md
     client = MlflowClient(tracking_uri(str(root / "mlflow"))[0])
     runs = client.search_runs([client.get_experiment_by_name("rtt").experiment_id], "tags.`rtt.stage` = 'compare'")
     assert len(runs) == 1
