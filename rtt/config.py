@@ -262,6 +262,11 @@ class GRPOConfig(Section):
     as a learned discriminator's on a satisfied "do not" item, is otherwise stretched to full size:
     0.5, the discriminator's decision threshold, makes such rows contribute 0 as gold labels do
     (the `gpu` preset's setting; README, "Does it learn?")."""
+    tis_cap: Annotated[float, Field(ge=0.0)] = 0.0
+    """Truncated importance sampling against the sampler/trainer logprob mismatch: each token's
+    policy-gradient term is weighted by min(pi_old / pi_sampler, tis_cap) (as TRL's
+    `vllm_importance_sampling_correction`, whose cap is 2-3). 0: off. The gap itself is logged
+    every step either way (`train_steps.logprob_gap_*`, rtt/grpo/mismatch.py)."""
     eps_low: float = 0.2
     """Lower PPO clip range."""
     eps_high: float = 0.27

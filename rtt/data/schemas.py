@@ -111,6 +111,9 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("entropy", pa.float32()),
         ("grad_norm", pa.float32()),
         ("lr", pa.float32()),
+        ("logprob_gap_abs", pa.float32()),   # sampler vs trainer logprobs of the sampled tokens (rtt/grpo/mismatch.py)
+        ("logprob_gap_max", pa.float32()),
+        ("logprob_gap_kl", pa.float32()),    # k3 estimate of KL(sampler || trainer)
         ("response_tokens", pa.int32()),
         ("tokens_per_s", pa.float32()),
         ("t_sample", pa.float32()),

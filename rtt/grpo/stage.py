@@ -34,6 +34,7 @@ from rtt.grpo.advantages import (
     token_advantages,
 )
 from rtt.grpo.logprobs import pack
+from rtt.grpo.mismatch import pad_logprobs
 from rtt.grpo.relevance import gate, relevance
 from rtt.grpo.trainer import PolicyTrainer
 from rtt.judge.verdicts import Case, Judge, call_rows
@@ -107,7 +108,8 @@ def step_metrics(rewards, verdicts, adv_res, adv_tok, mask, stats: dict, times: 
         "zero_var_groups": float((groups.max(1).values == groups.min(1).values).float().mean()),
         "adv_response_abs": float(adv_res.abs().mean()),
         "adv_token_abs": float(adv_tok[mask].abs().mean()) if n_tokens else 0.0,
-        **{k: stats[k] for k in ("loss", "clip_frac", "approx_kl", "kl", "entropy", "grad_norm", "lr")},
+        **{k: stats[k] for k in ("loss", "clip_frac", "approx_kl", "kl", "entropy", "grad_norm", "lr",
+                                 "logprob_gap_abs", "logprob_gap_max", "logprob_gap_kl")},
         "response_tokens": n_tokens, "tokens_per_s": n_tokens / total,
         **{f"t_{name}": seconds for name, seconds in times.items()}, "t_total": total,
     }
@@ -146,7 +148,7 @@ def grpo_step(cfg: Config, run_id: str, round_: int, step: int, policy_name: str
     adv = combine_advantages(adv_res, adv_tok, mask, g.combine, g.token_weight)  # [N, T]
     clock.lap("advantage")
 
-    stats = trainer.update(batch, adv)
+    stats = trainer.update(batch, adv, pad_logprobs([s.logprobs for s in samples], mask.shape[1]))  # sampler's [N, T]
     clock.lap("update")
 
     for i, (row, s) in enumerate(zip(rollouts, samples)):

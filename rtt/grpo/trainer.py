@@ -19,6 +19,7 @@ import torch
 from rtt.config import GRPOConfig
 from rtt.grpo.logprobs import Packed, token_logprobs
 from rtt.grpo.loss import policy_loss
+from rtt.grpo.mismatch import logprob_gap, tis_weights
 from rtt.models import freeze_lower_layers
 
 
@@ -73,22 +74,31 @@ class PolicyTrainer:
             out.append(logp.float().cpu())
         return torch.cat(out)  # [N, T]
 
-    def update(self, batch: Packed, advantages: torch.Tensor) -> dict[str, float]:
-        """`updates_per_batch` optimizer steps on one rollout batch; returns mean statistics."""
+    def update(self, batch: Packed, advantages: torch.Tensor, sampler_logprobs: torch.Tensor | None = None) -> dict[str, float]:
+        """`updates_per_batch` optimizer steps on one rollout batch; returns mean statistics.
+
+        sampler_logprobs `[N, T]`: the logprobs the sampler recorded for the sampled tokens. Given,
+        the stats hold their gap to the trainer's (rtt.grpo.mismatch), and with `tis_cap` > 0 the
+        loss is corrected by truncated importance sampling."""
         n = batch.input_ids.shape[0]
         old = self.logprobs(self.model, batch)  # [N, T]
         ref = self.logprobs(self.ref_model, batch) if self.cfg.beta > 0 else None  # [N, T]
+        gap, weights = {}, None
+        if sampler_logprobs is not None:
+            gap = logprob_gap(old, sampler_logprobs, batch.response_mask)
+            if self.cfg.tis_cap > 0:
+                weights = tis_weights(old, sampler_logprobs, batch.response_mask, self.cfg.tis_cap)  # [N, T]
         self.model.train()
         order = torch.randperm(n, generator=self.generator)
         minis = [m for m in order.chunk(self.cfg.updates_per_batch) if len(m)]
         totals: dict[str, float] = {}
         for mini in minis:
-            stats = self._optimizer_step(batch, advantages, old, ref, mini)
+            stats = self._optimizer_step(batch, advantages, old, ref, weights, mini)
             for key, value in stats.items():
                 totals[key] = totals.get(key, 0.0) + value / len(minis)
-        return totals
+        return totals | gap
 
-    def _optimizer_step(self, batch, advantages, old, ref, rows: torch.Tensor) -> dict[str, float]:
+    def _optimizer_step(self, batch, advantages, old, ref, weights, rows: torch.Tensor) -> dict[str, float]:
         cfg = self.cfg
         mini_tokens = batch.response_mask[rows].sum().clamp(min=1)
         sums: dict[str, float] = {}
@@ -103,6 +113,7 @@ class PolicyTrainer:
                 eps_low=cfg.eps_low, eps_high=cfg.eps_high, loss_agg=cfg.loss_agg, max_len=cfg.max_new_tokens,
                 ref_logprobs=ref[micro].to(self.device) if ref is not None else None, beta=cfg.beta,
                 entropy=entropy, entropy_coef=cfg.entropy_coef,
+                is_weights=weights[micro].to(self.device) if weights is not None else None,
             )
             (loss * share).backward()
             stats["loss"] = float(loss.detach())

@@ -46,6 +46,10 @@ DETERMINISTIC = {
 }
 STAGE_LINE = re.compile(r"\[([a-z]+(?:-r-?\d+)?)\] (started|\{)")
 RTT = str(Path(sys.executable).with_name("rtt"))
+ONE_ROUND = ["rounds=1", "grpo.steps=5"]
+"""The smoke run these tests kill and resume. Five GRPO steps, not the preset's two, so that a Ctrl-C
+sent at "grpo round 0 step 0" lands inside GRPO: Python acts on it up to 0.9 s later here, and two
+steps were over by then (the interrupt then reached Prefect as its GRPO subflow finished and was lost)."""
 
 
 def pipeline_command(root: Path, run_id: str, overrides: list[str], preset: str = "smoke") -> list[str]:

@@ -6,9 +6,8 @@ from __future__ import annotations
 import pytest
 from prefect.testing.utilities import prefect_test_harness
 
-from rtt.testing.kill_resume import run_pipeline, snapshot
+from rtt.testing.kill_resume import ONE_ROUND, run_pipeline, snapshot
 
-ONE_ROUND = ["rounds=1"]
 
 
 @pytest.fixture(scope="session")

@@ -10,9 +10,8 @@ import time
 
 from rtt.data.catalog import query
 from rtt.data.store import Store
-from rtt.testing.kill_resume import KEYS, PipelineProcess, RTT, mlflow_facts, pipeline_command, table_facts
+from rtt.testing.kill_resume import KEYS, ONE_ROUND, RTT, PipelineProcess, mlflow_facts, pipeline_command, table_facts
 
-ONE_ROUND = ["rounds=1"]
 RUNS = ("cc-a", "cc-b")
 
 

@@ -12,6 +12,7 @@ import subprocess
 import pytest
 
 from rtt.testing.kill_resume import (
+    ONE_ROUND,
     PipelineProcess,
     differences,
     kill_points,
@@ -21,7 +22,6 @@ from rtt.testing.kill_resume import (
     trial,
 )
 
-ONE_ROUND = ["rounds=1"]
 
 
 @pytest.mark.slow  # the default test below compares across processes too, through a resume

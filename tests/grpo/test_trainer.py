@@ -132,3 +132,29 @@ def test_update_under_bf16_autocast_on_gpu(tiny_model_dir):
     stats = trainer.update(batch, response_advantages(rewards, 8)[:, None] * batch.response_mask)
     assert all(map(math.isfinite, stats.values())) and stats["grad_norm"] > 0
     assert next(model.parameters()).dtype == torch.float32  # master weights stay fp32
+
+
+def test_sampler_logprobs_give_the_gap_and_tis_reweights_the_update(tiny_model_dir):
+    """The gap is measured against the trainer's own recomputation; with the sampler's logprobs equal
+    to it, TIS weights are exactly 1 and the update is the plain one; shifted, the update differs."""
+    tokenizer = load_tokenizer(tiny_model_dir)
+    batch, rewards = synthetic_batch(tokenizer, 100, torch.Generator().manual_seed(0), n=8)
+    adv = response_advantages(rewards, 8)[:, None] * batch.response_mask  # [N, T]
+
+    def updated(cap: float, shift: float) -> tuple[dict, dict[str, torch.Tensor]]:
+        torch.manual_seed(0)
+        model = load_causal_lm(tiny_model_dir, torch.device("cpu"))
+        trainer = PolicyTrainer(model, GRPOConfig(lr=1e-2, group_size=8, updates_per_batch=1, micro_batch_size=4,
+                                                  tis_cap=cap), torch.device("cpu"))
+        sampler = trainer.logprobs(model, batch) - shift * batch.response_mask  # [N, T]: the sampler less sure by `shift`
+        stats = trainer.update(batch, adv, sampler)
+        return stats, {n: p.detach().clone() for n, p in model.named_parameters()}
+
+    plain, plain_weights = updated(0.0, 0.0)
+    assert plain["logprob_gap_abs"] == plain["logprob_gap_max"] == plain["logprob_gap_kl"] == 0.0
+    same, same_weights = updated(2.0, 0.0)
+    assert all(torch.equal(same_weights[n], w) for n, w in plain_weights.items())
+    shifted, shifted_weights = updated(1.5, 0.3)  # r = e^.3 = 1.35 on every token: below the cap, every term x1.35
+    assert shifted["logprob_gap_abs"] == pytest.approx(0.3, abs=1e-5)
+    assert shifted["logprob_gap_kl"] == pytest.approx(math.exp(0.3) - 1.3, abs=1e-5)
+    assert not all(torch.equal(shifted_weights[n], w) for n, w in plain_weights.items())
