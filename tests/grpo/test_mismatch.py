@@ -71,3 +71,10 @@ def test_is_weights_leave_the_kl_term_alone():
 
 def test_pad_logprobs():
     assert pad_logprobs([[-1.0, -2.0], [-3.0]], 3).tolist() == [[-1.0, -2.0, 0.0], [-3.0, 0.0, 0.0]]
+
+
+def test_kl_of_a_tiny_gap_is_not_negative():
+    # k3 = e^x - x - 1 >= 0; in float32 a 1e-6 gap rounded to about -1e-10 (seen on SmolLM2): computed in float64.
+    trainer = torch.randn(8, 64, generator=torch.Generator().manual_seed(0))
+    sampler = trainer + 1e-6 * torch.randn(8, 64, generator=torch.Generator().manual_seed(1))
+    assert logprob_gap(trainer, sampler, torch.ones(8, 64, dtype=torch.bool))["logprob_gap_kl"] >= 0
