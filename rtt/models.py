@@ -168,23 +168,22 @@ def build_tiny_tokenizer(vocab_size: int = 384):
     )
 
 
-def build_tiny_model(out: Path, seed: int = 0) -> Path:
-    """A tiny random Llama + in-process BPE tokenizer saved as a normal folder (cached)."""
-    if (out / "config.json").exists():
-        return out
+def random_llama(tokenizer, hidden_size: int, intermediate_size: int, tied: bool, seed: int,
+                 suppress_tokens: list[int] | None = None):
+    """A randomly initialized 2-layer Llama sized for `tokenizer`, its special ids and generation
+    config set (seeded: the same arguments give the same weights). Built in-process for tests,
+    the demo's tiny model and the testbed policy."""
     from transformers import GenerationConfig, LlamaConfig, LlamaForCausalLM
 
-    quiet_transformers()
-    tokenizer = build_tiny_tokenizer()
     config = LlamaConfig(
         vocab_size=len(tokenizer),
-        hidden_size=32,
-        intermediate_size=64,
+        hidden_size=hidden_size,
+        intermediate_size=intermediate_size,
         num_hidden_layers=2,
         num_attention_heads=4,
         num_key_value_heads=2,
         max_position_embeddings=512,
-        tie_word_embeddings=True,
+        tie_word_embeddings=tied,
         bos_token_id=tokenizer.bos_token_id,
         eos_token_id=tokenizer.eos_token_id,
         pad_token_id=tokenizer.pad_token_id,
@@ -192,9 +191,19 @@ def build_tiny_model(out: Path, seed: int = 0) -> Path:
     torch.manual_seed(seed)
     model = LlamaForCausalLM(config)
     model.generation_config = GenerationConfig(
-        bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id
+        bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id,
+        **({"suppress_tokens": suppress_tokens} if suppress_tokens else {}),
     )
-    return save_once(model, tokenizer, out)
+    return model
+
+
+def build_tiny_model(out: Path, seed: int = 0) -> Path:
+    """A tiny random Llama + in-process BPE tokenizer saved as a normal folder (cached)."""
+    if (out / "config.json").exists():
+        return out
+    quiet_transformers()
+    tokenizer = build_tiny_tokenizer()
+    return save_once(random_llama(tokenizer, 32, 64, tied=True, seed=seed), tokenizer, out)
 
 
 def load_tokenizer(path: str):

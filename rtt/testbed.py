@@ -36,7 +36,7 @@ from pathlib import Path
 import torch
 
 from rtt.constraints import describe
-from rtt.models import CHAT_TEMPLATE, SPECIAL_TOKENS, quiet_transformers, save_once
+from rtt.models import CHAT_TEMPLATE, SPECIAL_TOKENS, quiet_transformers, random_llama, save_once
 
 WORDS = ("red", "blue", "green", "gold", "pink", "gray", "teal", "plum", "tan", "jade", "navy", "rust",
          "cat", "dog", "fox", "owl", "bee", "elk", "yak", "cow", "pig", "hen", "ram", "eel")
@@ -76,32 +76,12 @@ def build_testbed_model(out: Path, seed: int = 0) -> Path:
     """The testbed policy saved as a normal transformers folder (cached: built once per folder)."""
     if (out / "config.json").exists():
         return out
-    from transformers import GenerationConfig, LlamaConfig, LlamaForCausalLM
-
     quiet_transformers()
     tokenizer = build_testbed_tokenizer()
-    config = LlamaConfig(
-        vocab_size=len(tokenizer),
-        hidden_size=64,
-        intermediate_size=128,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        max_position_embeddings=512,
-        tie_word_embeddings=False,
-        bos_token_id=tokenizer.bos_token_id,
-        eos_token_id=tokenizer.eos_token_id,
-        pad_token_id=tokenizer.pad_token_id,
-    )
-    torch.manual_seed(seed)
-    model = LlamaForCausalLM(config)
+    specials = sorted({tokenizer.convert_tokens_to_ids(t) for t in SPECIAL_TOKENS})
+    model = random_llama(tokenizer, 64, 128, tied=False, seed=seed, suppress_tokens=specials)
     with torch.no_grad():
         model.lm_head.weight.mul_(HEAD_SCALE)
-    specials = sorted({tokenizer.convert_tokens_to_ids(t) for t in SPECIAL_TOKENS})
-    model.generation_config = GenerationConfig(
-        bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id,
-        suppress_tokens=specials,
-    )
     return save_once(model, tokenizer, out)
 
 
