@@ -123,12 +123,13 @@ def credit_agreement(store: Store, run_ids: list[str]) -> dict[str, list[float |
     for row in rows:  # (run, round, step) -> (prompt, sample) -> its item rows, in the order of a GRPO batch
         steps.setdefault((row["run_id"], row["round"], row["step"]), {}).setdefault(
             (row["prompt_id"], row["sample_index"]), []).append(row)
+    settings = {run_id: saved_settings(store, run_id) for run_id, _, _ in steps}
     out: dict[str, list[float | None]] = {}
     for (run_id, _, _), responses in steps.items():
-        settings = saved_settings(store, run_id)
+        grpo = settings[run_id]
         out.setdefault(run_id, []).append(step_agreement(
-            list(responses.values()), settings["grpo.group_size"], settings["grpo.token_norm"],
-            settings.get("grpo.relevance_threshold", 0.0)))
+            list(responses.values()), grpo["grpo.group_size"], grpo["grpo.token_norm"],
+            grpo.get("grpo.relevance_threshold", 0.0)))
     return out
 
 
