@@ -119,6 +119,11 @@ def write_json_atomic(path: Path, data: dict) -> None:
     os.replace(tmp, path)
 
 
+def within(key: str, names: tuple[str, ...]) -> bool:
+    """True if dotted `key` is one of `names` or lies in one of them taken as a section."""
+    return any(key == name or key.startswith(f"{name}.") for name in names)
+
+
 def config_differences(cfg: Config, saved: dict, allowed: tuple[str, ...] = ()) -> list[str]:
     """Dotted keys whose value in `cfg` differs from the saved config, as `key: saved -> now`.
 
@@ -126,7 +131,7 @@ def config_differences(cfg: Config, saved: dict, allowed: tuple[str, ...] = ()) 
     is a setting added to the code since: at its default it changes nothing and is no difference.
     """
     now, before, default = dotted(config_dict(cfg)), dotted(saved), dotted(config_dict(Config()))
-    keys = sorted(k for k in set(now) | set(before) if not any(k == a or k.startswith(f"{a}.") for a in allowed))
+    keys = sorted(k for k in set(now) | set(before) if not within(k, allowed))
     return [f"{k}: {before.get(k)!r} -> {now.get(k)!r}" for k in keys
             if now.get(k) != before.get(k, default.get(k))]
 
@@ -225,7 +230,7 @@ def pipeline_run(preset: str = "demo", overrides: list[str] | None = None, run_i
                                          tags={"rtt.run_id": run_id, "rtt.stage": "pipeline"})
         params = flat_params(cfg)
         # MLflow refuses to change a logged param: a resumed parent keeps its first values of these
-        tracker.log_params({k: v for k, v in params.items() if not (tracker.resumed and k in RESUMABLE_CHANGES)})
+        tracker.log_params({k: v for k, v in params.items() if not (tracker.resumed and within(k, RESUMABLE_CHANGES))})
         tracker.log_artifact(store.run_dir(run_id) / "config.json")
         try:
             yield PipelineRun(cfg, run_id, tracker, store)

@@ -3,7 +3,7 @@ import json
 import pytest
 
 from rtt.config import config_dict, load_config
-from rtt.runs import RESUMABLE_CHANGES, ConfigMismatch, check_resumable, config_differences
+from rtt.runs import RESUMABLE_CHANGES, ConfigMismatch, check_resumable, config_differences, within
 
 
 def saved_without(cfg, section: str, key: str) -> dict:
@@ -41,3 +41,8 @@ def test_check_resumable_refuses_other_settings_naming_the_file_and_key(tmp_path
     check_resumable(cfg, "r1")  # same settings: fine
     with pytest.raises(ConfigMismatch, match=r"config\.json.*grpo\.lr: 1e-05 -> 2e-05"):
         check_resumable(load_config("smoke", [f"data_dir={tmp_path}", "grpo.lr=2e-5"]), "r1")
+
+
+def test_within_matches_a_key_or_the_keys_of_a_section():
+    assert within("rounds", RESUMABLE_CHANGES) and within("compare.arms.x.grpo.lr", RESUMABLE_CHANGES)
+    assert not within("compare_other", ("compare",)) and not within("grpo.lr", RESUMABLE_CHANGES)
