@@ -60,6 +60,7 @@ from rtt.grpo.stage import grpo_step
 from rtt.grpo.trainer import PolicyTrainer
 from rtt.judge.verdicts import Judge
 from rtt.models import load_causal_lm, load_tokenizer, resolve_policy
+from rtt.rollout.engine import HFEngine
 from rtt.rollout.sampler import prompt_token_ids
 from rtt.rubrics.builtin import generate_prompts
 from rtt.rubrics.items import RubricItem, conversation
@@ -184,8 +185,8 @@ def bench_overhead(args, policy: str, model, tokenizer) -> dict:
             model.load_state_dict(weights)
             trainer = PolicyTrainer(model, variant.grpo, device)
             start = time.perf_counter()
-            tables = grpo_step(variant, "bench", 0, 0, policy, model, tokenizer, trainer, prompts, rubrics, discriminator,
-                               torch.Generator().manual_seed(0), Judge(variant.judge))
+            tables = grpo_step(variant, "bench", 0, 0, policy, model, tokenizer, trainer, HFEngine(len(prompts) * args.group),
+                               prompts, rubrics, discriminator, torch.Generator().manual_seed(0), Judge(variant.judge))
             row = tables["train_steps"][0]
             times[name].append({p: row[p] for p in PHASES})
             print(f"overhead repeat {repeat} {name:18s} " + " ".join(f"{p[2:]} {row[p]:6.2f}" for p in PHASES)

@@ -136,6 +136,29 @@ class RubricsConfig(Section):
         return self
 
 
+class RolloutConfig(Section):
+    """How every stage that generates (rollouts, the GRPO step, eval) samples: rtt.rollout.engine."""
+
+    engine: Literal["hf", "vllm"] = "hf"
+    """`hf`: transformers `generate` on the policy model itself. `vllm`: a vLLM engine in this process,
+    built once and kept for the process (every stage and round of a pipeline), that receives the
+    policy's weights in place before each sampling call."""
+    dtype: Literal["auto", "float32", "bfloat16"] = "auto"
+    """vLLM's dtype. `auto`: bfloat16 on CUDA, float32 on CPU (where bf16 is emulated and several
+    times slower)."""
+    kv_cache_gib: Annotated[int, Field(ge=1)] = 1
+    """CPU: GiB of memory for vLLM's KV cache (VLLM_CPU_KVCACHE_SPACE; unset, vLLM would reserve most
+    of the machine's memory)."""
+    gpu_memory_utilization: Annotated[float, Field(gt=0.0, le=1.0)] = 0.3
+    """CUDA: the fraction of the GPU's memory vLLM may take (weights and KV cache); the trainer
+    shares the device, so keep room for the policy, its optimizer state and activations."""
+    max_model_len: int = 0
+    """Longest prompt + response vLLM accepts (0: the model's context length)."""
+    enforce_eager: bool = True
+    """Run vLLM's model eagerly: no torch.compile and no CUDA graphs. Engine start-up on CPU is
+    seconds instead of about a minute; on a GPU set it false for faster decoding."""
+
+
 class RolloutsConfig(Section):
     n_prompts: int = 16
     """Training prompts sampled by the offline rollouts stage (they feed discriminator training)."""
@@ -349,6 +372,8 @@ class Config(Section):
     """The starting policy."""
     rubrics: RubricsConfig = RubricsConfig()
     """Prompts and rubric items."""
+    rollout: RolloutConfig = RolloutConfig()
+    """The sampling engine of every stage that generates."""
     rollouts: RolloutsConfig = RolloutsConfig()
     """Offline sampling (feeds the discriminator)."""
     judge: JudgeConfig = JudgeConfig()

@@ -168,11 +168,12 @@ def build_tiny_tokenizer(vocab_size: int = 384):
     )
 
 
-def random_llama(tokenizer, hidden_size: int, intermediate_size: int, tied: bool, seed: int,
+def random_llama(tokenizer, hidden_size: int, intermediate_size: int, tied: bool, seed: int, heads: int = 4,
                  suppress_tokens: list[int] | None = None):
     """A randomly initialized 2-layer Llama sized for `tokenizer`, its special ids and generation
     config set (seeded: the same arguments give the same weights). Built in-process for tests,
-    the demo's tiny model and the testbed policy."""
+    the demo's tiny model and the testbed policy. `heads` attention heads (half as many KV heads,
+    at least 1) of hidden_size / heads dimensions each."""
     from transformers import GenerationConfig, LlamaConfig, LlamaForCausalLM
 
     config = LlamaConfig(
@@ -180,8 +181,8 @@ def random_llama(tokenizer, hidden_size: int, intermediate_size: int, tied: bool
         hidden_size=hidden_size,
         intermediate_size=intermediate_size,
         num_hidden_layers=2,
-        num_attention_heads=4,
-        num_key_value_heads=2,
+        num_attention_heads=heads,
+        num_key_value_heads=max(heads // 2, 1),
         max_position_embeddings=512,
         tie_word_embeddings=tied,
         bos_token_id=tokenizer.bos_token_id,
@@ -198,12 +199,13 @@ def random_llama(tokenizer, hidden_size: int, intermediate_size: int, tied: bool
 
 
 def build_tiny_model(out: Path, seed: int = 0) -> Path:
-    """A tiny random Llama + in-process BPE tokenizer saved as a normal folder (cached)."""
+    """A tiny random Llama + in-process BPE tokenizer saved as a normal folder (cached). One
+    attention head of 32 dimensions: vLLM's CPU attention takes head sizes of 32 and up."""
     if (out / "config.json").exists():
         return out
     quiet_transformers()
     tokenizer = build_tiny_tokenizer()
-    return save_once(random_llama(tokenizer, 32, 64, tied=True, seed=seed), tokenizer, out)
+    return save_once(random_llama(tokenizer, 32, 64, tied=True, seed=seed, heads=1), tokenizer, out)
 
 
 def load_tokenizer(path: str):

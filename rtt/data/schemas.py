@@ -116,7 +116,8 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("logprob_gap_kl", pa.float32()),    # k3 estimate of KL(sampler || trainer)
         ("response_tokens", pa.int32()),
         ("tokens_per_s", pa.float32()),
-        ("t_sample", pa.float32()),
+        ("t_sync", pa.float32()),        # the policy's weights into the rollout engine (0 for hf)
+        ("t_sample", pa.float32()),        # generation, the sync excluded
         ("t_judge", pa.float32()),
         ("t_score", pa.float32()),
         ("t_advantage", pa.float32()),

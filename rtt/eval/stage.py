@@ -21,7 +21,7 @@ from rtt.eval.ifeval import BENCHMARK as IFEVAL
 from rtt.eval.ifeval import grade, ifeval_metrics, load_ifeval
 from rtt.judge.verdicts import Case, Judge, call_rows
 from rtt.models import load_causal_lm, load_tokenizer, resolve_device
-from rtt.rollout.sampler import sample
+from rtt.rollout.engine import engine_for
 from rtt.rubrics.items import (
     conversation,
     conversation_text,
@@ -61,9 +61,10 @@ def run_eval(cfg: Config, store: Store, tracker: Tracker, run_id: str, round_: i
     if cfg.eval.max_prompts:
         prompts = prompts[:cfg.eval.max_prompts]
     rubrics = load_rubrics(store, run_id)
+    engine = engine_for(cfg, checkpoint, cfg.eval.batch_size)
     start = time.perf_counter()
-    samples = sample(model, tokenizer, [conversation(p) for p in prompts], 1, cfg.eval.max_new_tokens,
-                     batch_size=cfg.eval.batch_size, greedy=True, desc=f"eval r{round_}", logprobs=False)
+    samples = engine.sample(model, tokenizer, [conversation(p) for p in prompts], 1, cfg.eval.max_new_tokens,
+                            greedy=True, desc=f"eval r{round_}", logprobs=False)
     cases = [Case(f"eval-{prompts[s.prompt_index]['prompt_id']}", conversation_text(prompts[s.prompt_index]), s.text,
                   s.offsets, rubrics[prompts[s.prompt_index]["prompt_id"]]) for s in samples]
     verdicts, answers = Judge(cfg.judge, Path(cfg.data_dir) / "cache", cfg.seed).judge(run_id, round_, -1, cases, f"eval r{round_} judge")
@@ -85,7 +86,7 @@ def run_eval(cfg: Config, store: Store, tracker: Tracker, run_id: str, round_: i
     timings = {}
     if cfg.eval.ifeval:
         ifeval_start = time.perf_counter()
-        metrics[IFEVAL], ifeval_generations = run_ifeval(cfg, model, tokenizer, run_id, round_, checkpoint)
+        metrics[IFEVAL], ifeval_generations = run_ifeval(cfg, engine, model, tokenizer, run_id, round_, checkpoint)
         generations += ifeval_generations
         timings["ifeval_seconds"] = round(time.perf_counter() - ifeval_start, 3)
     store.write("evals", [{"run_id": run_id, "round": round_, "checkpoint": checkpoint, "benchmark": benchmark,
@@ -100,11 +101,11 @@ def run_eval(cfg: Config, store: Store, tracker: Tracker, run_id: str, round_: i
             **{f"{b}_{k}": round(v, 4) for b in (IFEVAL, SECOND_JUDGE) for k, (v, _) in metrics.get(b, {}).items() if "/" not in k}}
 
 
-def run_ifeval(cfg: Config, model, tokenizer, run_id: str, round_: int, checkpoint: str) -> tuple[dict, list[dict]]:
-    """IFEval metrics and generations of one checkpoint (rtt.eval.ifeval)."""
+def run_ifeval(cfg: Config, engine, model, tokenizer, run_id: str, round_: int, checkpoint: str) -> tuple[dict, list[dict]]:
+    """IFEval metrics and generations of one checkpoint (rtt.eval.ifeval), sampled by `engine`."""
     examples = load_ifeval(cfg.eval.ifeval_max_prompts)
-    samples = sample(model, tokenizer, [e["prompt"] for e in examples], 1, cfg.eval.ifeval_max_new_tokens,
-                     batch_size=cfg.eval.batch_size, greedy=True, desc=f"ifeval r{round_}", logprobs=False)
+    samples = engine.sample(model, tokenizer, [e["prompt"] for e in examples], 1, cfg.eval.ifeval_max_new_tokens,
+                            greedy=True, desc=f"ifeval r{round_}", logprobs=False)
     graded = grade(examples, [s.text for s in samples])
     generations = [{"run_id": run_id, "round": round_, "checkpoint": checkpoint, "benchmark": IFEVAL,
                     "prompt_id": f"ifeval-{e['key']}", "prompt_key": e["key"], "response": s.text,

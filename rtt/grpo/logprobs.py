@@ -77,11 +77,16 @@ def response_logits(model, batch: Packed) -> torch.Tensor:
 
 
 def token_logprobs(model, batch: Packed, temperature: float = 1.0, with_entropy: bool = False,
-                   response_only: bool = True):
+                   response_only: bool = True, entropy_grad: bool = True):
     """(logprobs [N, T], entropy [N, T] or None); padding positions hold garbage, mask them.
-    response_only=False computes the logits of every position first (the reference path)."""
+    response_only=False computes the logits of every position first (the reference path).
+    entropy_grad=False: the entropy is a statistic only, computed without autograd, which would
+    otherwise keep another [N, T, V] tensor alive for a backward pass that never comes."""
     logits = response_logits(model, batch) if response_only else full_logits(model, batch)  # [N, T, V]
     logp_all = torch.log_softmax(logits.float() / temperature, dim=-1)  # [N, T, V]
     logp = logp_all.gather(-1, batch.response_ids.unsqueeze(-1)).squeeze(-1)  # [N, T]
-    entropy = -(logp_all.exp() * logp_all).sum(-1) if with_entropy else None  # [N, T]
+    entropy = None
+    if with_entropy:
+        with torch.set_grad_enabled(entropy_grad and torch.is_grad_enabled()):
+            entropy = -(logp_all.exp() * logp_all).sum(-1)  # [N, T]
     return logp, entropy

@@ -39,7 +39,7 @@ from rtt.grpo.relevance import gate, relevance
 from rtt.grpo.trainer import PolicyTrainer
 from rtt.judge.verdicts import Case, Judge, call_rows
 from rtt.models import load_causal_lm, load_tokenizer, resolve_device
-from rtt.rollout.sampler import sample
+from rtt.rollout.engine import engine_for
 from rtt.rollout.stage import pick_prompts, rollout_rows
 from rtt.rubrics.items import (
     conversation,
@@ -115,16 +115,19 @@ def step_metrics(rewards, verdicts, adv_res, adv_tok, mask, stats: dict, times: 
     }
 
 
-def grpo_step(cfg: Config, run_id: str, round_: int, step: int, policy_name: str, model, tokenizer, trainer,
+def grpo_step(cfg: Config, run_id: str, round_: int, step: int, policy_name: str, model, tokenizer, trainer, engine,
               prompts: list[dict], rubrics: dict, discriminator, generator: torch.Generator, judge: Judge) -> dict[str, list]:
-    """One RTT-GRPO step; returns the rows it produced, by table."""
+    """One RTT-GRPO step; returns the rows it produced, by table. `engine` samples from `model`'s
+    current weights (rtt.rollout.engine)."""
     g = cfg.grpo
     clock = Clock()
-    samples = sample(model, tokenizer, [conversation(p) for p in prompts], g.group_size, g.max_new_tokens, g.temperature,
-                     g.top_p, batch_size=len(prompts) * g.group_size, seed=cfg.seed + 1_000_003 * (round_ + 1) + step,
-                     desc=f"grpo r{round_} s{step} sample")
+    samples = engine.sample(model, tokenizer, [conversation(p) for p in prompts], g.group_size, g.max_new_tokens,
+                            g.temperature, g.top_p, seed=cfg.seed + 1_000_003 * (round_ + 1) + step,
+                            desc=f"grpo r{round_} s{step} sample")
     rollouts = rollout_rows(run_id, round_, step, policy_name, prompts, samples)
     clock.lap("sample")
+    clock.times["sync"] = engine.sync_s  # part of sample()'s time, reported apart
+    clock.times["sample"] -= engine.sync_s
 
     items, verdict_rows, answers, v, weights, gold = judge_samples(judge, run_id, round_, step, prompts, rubrics, samples,
                                                                    rollouts)
@@ -201,10 +204,11 @@ def run_grpo(cfg: Config, store: Store, tracker: Tracker, run_id: str, round_: i
     prompts = load_prompts(store, run_id, "train")
     rubrics = load_rubrics(store, run_id)
     judge = Judge(cfg.judge, Path(cfg.data_dir) / "cache", cfg.seed)
+    engine = engine_for(cfg, policy_name, batch_size=g.prompts_per_step * g.group_size)
     for step in range(first, g.steps):
         batch_prompts = pick_prompts(prompts, g.prompts_per_step, (round_ * g.steps + step) * g.prompts_per_step)
-        tables = grpo_step(cfg, run_id, round_, step, policy_name, model, tokenizer, trainer, batch_prompts, rubrics,
-                           discriminator, generator, judge)
+        tables = grpo_step(cfg, run_id, round_, step, policy_name, model, tokenizer, trainer, engine, batch_prompts,
+                           rubrics, discriminator, generator, judge)
         for table, rows in tables.items():
             if rows:
                 store.write(table, rows, run_id, f"round{round_}_step{step}")

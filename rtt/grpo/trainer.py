@@ -4,7 +4,10 @@ The trainer never sees the algorithm: it receives sequences, a response mask and
 advantage `[N, T]` computed beforehand (rtt/grpo/advantages.py), and returns statistics.
 One rollout batch is split into `updates_per_batch` shuffled mini-batches, one optimizer step each,
 with gradient accumulation over micro-batches. `logp_old` is computed once, before the first update,
-by the policy that sampled, so later mini-batches see a real ratio. With `train_layers` the trainer
+by the policy that sampled, so later mini-batches see a real ratio. With one optimizer step per
+batch (`updates_per_batch: 1`) there is no separate pass: the step's own forward runs on the
+weights that sampled, so its logprobs, detached, are `logp_old` (ratio 1, as in TRL with
+`num_iterations=1`), one forward pass fewer per step. With `train_layers` the trainer
 freezes the embeddings and lower layers of the model it is given, for its lifetime
 (`freeze_lower_layers`); the optimizer and the gradient clipping see only the trainable weights.
 """
@@ -81,24 +84,22 @@ class PolicyTrainer:
         the stats hold their gap to the trainer's (rtt.grpo.mismatch), and with `tis_cap` > 0 the
         loss is corrected by truncated importance sampling."""
         n = batch.input_ids.shape[0]
-        old = self.logprobs(self.model, batch)  # [N, T]
+        separate_pass = self.cfg.updates_per_batch > 1
+        old = self.logprobs(self.model, batch) if separate_pass else torch.zeros(batch.response_mask.shape)  # [N, T]
         ref = self.logprobs(self.ref_model, batch) if self.cfg.beta > 0 else None  # [N, T]
-        gap, weights = {}, None
-        if sampler_logprobs is not None:
-            gap = logprob_gap(old, sampler_logprobs, batch.response_mask)
-            if self.cfg.tis_cap > 0:
-                weights = tis_weights(old, sampler_logprobs, batch.response_mask, self.cfg.tis_cap)  # [N, T]
         self.model.train()
         order = torch.randperm(n, generator=self.generator)
         minis = [m for m in order.chunk(self.cfg.updates_per_batch) if len(m)]
         totals: dict[str, float] = {}
         for mini in minis:
-            stats = self._optimizer_step(batch, advantages, old, ref, weights, mini)
+            stats = self._optimizer_step(batch, advantages, old, not separate_pass, ref, sampler_logprobs, mini)
             for key, value in stats.items():
                 totals[key] = totals.get(key, 0.0) + value / len(minis)
+        gap = logprob_gap(old, sampler_logprobs, batch.response_mask) if sampler_logprobs is not None else {}
         return totals | gap
 
-    def _optimizer_step(self, batch, advantages, old, ref, weights, rows: torch.Tensor) -> dict[str, float]:
+    def _optimizer_step(self, batch, advantages, old, fill_old: bool, ref, sampler, rows: torch.Tensor) -> dict[str, float]:
+        """One optimizer step on `rows`. fill_old: `old` is written here, from this step's own forward."""
         cfg = self.cfg
         mini_tokens = batch.response_mask[rows].sum().clamp(min=1)
         sums: dict[str, float] = {}
@@ -107,13 +108,19 @@ class PolicyTrainer:
             # weight of this micro-batch in the mini-batch mean (by tokens for token_mean, else by sequences)
             share = (part.response_mask.sum() / mini_tokens) if cfg.loss_agg == "token_mean" else len(micro) / len(rows)
             with self.autocast():
-                logp, entropy = token_logprobs(self.model, part, cfg.temperature, with_entropy=True)
+                logp, entropy = token_logprobs(self.model, part, cfg.temperature, with_entropy=True,
+                                               entropy_grad=cfg.entropy_coef != 0)
+            if fill_old:
+                old[micro] = logp.detach().float().cpu()
+            weights = None
+            if sampler is not None and cfg.tis_cap > 0:
+                weights = tis_weights(old[micro], sampler[micro], part.response_mask.cpu(), cfg.tis_cap)  # [n, T]
             loss, stats = policy_loss(
                 logp, old[micro].to(self.device), advantages[micro].to(self.device), part.response_mask,
                 eps_low=cfg.eps_low, eps_high=cfg.eps_high, loss_agg=cfg.loss_agg, max_len=cfg.max_new_tokens,
                 ref_logprobs=ref[micro].to(self.device) if ref is not None else None, beta=cfg.beta,
                 entropy=entropy, entropy_coef=cfg.entropy_coef,
-                is_weights=weights[micro].to(self.device) if weights is not None else None,
+                is_weights=weights.to(self.device) if weights is not None else None,
             )
             (loss * share).backward()
             stats["loss"] = float(loss.detach())

@@ -36,6 +36,18 @@ def prompt_token_ids(tokenizer, prompt: str | list[dict]) -> list[int]:
     return tokenizer(text, add_special_tokens=False)["input_ids"]
 
 
+def make_sample(tokenizer, prompt_index: int, sample_index: int, prompt_ids: list[int], generated: list[int],
+                logprobs: list[float]) -> Sample:
+    """A `Sample` of generated ids: cut after the first EOS (finished) or kept whole (cut at the
+    length limit), logprobs cut alike, decoded with per-token character offsets."""
+    eos = tokenizer.eos_token_id
+    finished = eos in generated
+    length = generated.index(eos) + 1 if finished else len(generated)
+    tokens = generated[:length]
+    text, offsets = decode_with_offsets(tokenizer, tokens)
+    return Sample(prompt_index, sample_index, prompt_ids, tokens, logprobs[:length], text, offsets, finished)
+
+
 def left_pad(rows: list[list[int]], pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:
     width = max(map(len, rows))
     ids = torch.full((len(rows), width), pad_id, dtype=torch.long)  # [n, L]
@@ -96,13 +108,8 @@ def sample(
             for t, step in enumerate(out.logits)
         ], dim=1).cpu() if logprobs else torch.zeros(generated.shape[0], 0)  # [n, T_gen] or [n, 0]
         generated = generated.cpu()
-        for row, (p, s) in enumerate(chunk):
-            tokens = generated[row].tolist()
-            finished = eos in tokens
-            length = tokens.index(eos) + 1 if finished else len(tokens)
-            tokens = tokens[:length]
-            text, offsets = decode_with_offsets(tokenizer, tokens)
-            samples.append(Sample(p, s, encoded[p], tokens, logp[row, :length].tolist(), text, offsets, finished))
+        samples += [make_sample(tokenizer, p, s, encoded[p], generated[row].tolist(), logp[row].tolist())
+                    for row, (p, s) in enumerate(chunk)]
         bar.update(len(chunk))
     bar.close()
     return samples

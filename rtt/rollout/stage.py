@@ -8,7 +8,8 @@ from rtt.checkpoints import starting_policy
 from rtt.config import Config
 from rtt.data.store import Store, stable_id
 from rtt.models import load_causal_lm, load_tokenizer, resolve_device
-from rtt.rollout.sampler import Sample, sample
+from rtt.rollout.engine import engine_for
+from rtt.rollout.sampler import Sample
 from rtt.rubrics.items import conversation, load_prompts
 from rtt.tracking import Tracker
 
@@ -39,9 +40,10 @@ def run_rollouts(cfg: Config, store: Store, tracker: Tracker, run_id: str, round
     tokenizer = load_tokenizer(policy)
     model = load_causal_lm(policy, device, cfg.model.dtype)
     prompts = pick_prompts(load_prompts(store, run_id, "train"), c.n_prompts, round_ * c.n_prompts)
+    engine = engine_for(cfg, policy, c.batch_size)
     start = time.perf_counter()
-    samples = sample(model, tokenizer, [conversation(p) for p in prompts], c.group_size, c.max_new_tokens,
-                     c.temperature, c.top_p, c.batch_size, seed=cfg.seed + 1000 * round_, desc=f"rollouts r{round_}")
+    samples = engine.sample(model, tokenizer, [conversation(p) for p in prompts], c.group_size, c.max_new_tokens,
+                            c.temperature, c.top_p, seed=cfg.seed + 1000 * round_, desc=f"rollouts r{round_}")
     seconds = time.perf_counter() - start
     rows = rollout_rows(run_id, round_, -1, policy, prompts, samples)
     store.write("rollouts", rows, run_id, f"round{round_}")

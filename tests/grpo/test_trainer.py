@@ -46,7 +46,7 @@ def test_rewarded_token_becomes_more_likely_and_every_parameter_moves(tiny_model
     probe, _ = synthetic_batch(tokenizer, target, generator)
     before = {name: p.detach().clone() for name, p in model.named_parameters()}
     p0 = target_probability(model, probe, target)
-    for _ in range(4):
+    for _ in range(5):
         batch, rewards = synthetic_batch(tokenizer, target, generator)
         adv = combine_advantages(response_advantages(rewards, cfg.group_size), torch.zeros(batch.response_mask.shape),
                                  batch.response_mask, "add", 0.0)  # [N, T]: plain GRPO
@@ -55,7 +55,7 @@ def test_rewarded_token_becomes_more_likely_and_every_parameter_moves(tiny_model
     assert p1 > 2 * p0, (p0, p1)
     unchanged = [name for name, p in model.named_parameters() if torch.equal(p, before[name])]
     assert unchanged == []
-    assert trainer.global_step == 8 and stats["grad_norm"] > 0
+    assert trainer.global_step == 10 and stats["grad_norm"] > 0
 
 
 def test_old_logprobs_come_from_the_sampling_policy(tiny_model_dir):
@@ -158,3 +158,33 @@ def test_sampler_logprobs_give_the_gap_and_tis_reweights_the_update(tiny_model_d
     assert shifted["logprob_gap_abs"] == pytest.approx(0.3, abs=1e-5)
     assert shifted["logprob_gap_kl"] == pytest.approx(math.exp(0.3) - 1.3, abs=1e-5)
     assert not all(torch.equal(shifted_weights[n], w) for n, w in plain_weights.items())
+
+
+def test_one_update_per_batch_takes_old_logprobs_from_its_own_forward(tiny_model_dir):
+    """updates_per_batch=1: no separate no-grad pass (2 forwards for 2 micro-batches, not 4), and the
+    same weights as an optimizer step given pi_old from that pass."""
+    tokenizer = load_tokenizer(tiny_model_dir)
+    batch, rewards = synthetic_batch(tokenizer, 100, torch.Generator().manual_seed(0), n=8)
+    adv = response_advantages(rewards, 8)[:, None] * batch.response_mask  # [N, T]
+    cfg = GRPOConfig(lr=1e-2, group_size=8, updates_per_batch=1, micro_batch_size=4)
+
+    def trained(separate_pass: bool) -> tuple[int, dict[str, torch.Tensor]]:
+        model = load_causal_lm(tiny_model_dir, torch.device("cpu"))
+        trainer = PolicyTrainer(model, cfg, torch.device("cpu"), seed=3)
+        forwards = []
+        model.model.register_forward_hook(lambda *_: forwards.append(1))
+        if separate_pass:  # what update() did before: pi_old from a no-grad pass, then the step
+            old = trainer.logprobs(model, batch)  # [N, T]
+            model.train()
+            trainer._optimizer_step(batch, adv, old, False, None, None,
+                                    torch.randperm(8, generator=torch.Generator().manual_seed(3)))
+        else:
+            trainer.update(batch, adv)
+        return len(forwards), {n: p.detach().clone() for n, p in model.named_parameters()}
+
+    fused_forwards, fused = trained(separate_pass=False)
+    separate_forwards, separate = trained(separate_pass=True)
+    assert (fused_forwards, separate_forwards) == (2, 4)
+    assert all(torch.allclose(fused[n], w, atol=1e-6) for n, w in separate.items())
+    assert not all(torch.equal(fused[n], w) for n, w in
+                   {n: p for n, p in load_causal_lm(tiny_model_dir, torch.device("cpu")).named_parameters()}.items())
