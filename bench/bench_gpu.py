@@ -50,8 +50,9 @@ def bf16_peak(device: torch.device) -> float | None:
 
 
 def timed(fn, repeats: int) -> tuple[list[float], object]:
-    """Wall seconds of each of `repeats` calls (CUDA synchronized), and the last result."""
-    seconds, out = [], None
+    """Wall seconds of each of `repeats` calls (CUDA synchronized) after one untimed warm-up call,
+    and the last result."""
+    seconds, out = [], fn()
     for _ in range(repeats):
         if torch.cuda.is_available():
             torch.cuda.synchronize()

@@ -102,6 +102,10 @@ class VLLMEngine:
             # own process's threads to cores; here it shares the trainer's process and binds nothing.
             torch.set_num_threads = set_num_threads
         self.startup_s = time.perf_counter() - start
+        # Every sync, the reload warns that the tied LM head got no weights of its own (and that
+        # the rotary embedding, which has none, got none): expected, and handled by retie_lm_head.
+        # (Set after LLM(): building it reconfigures vLLM's loggers.)
+        logging.getLogger("vllm.model_executor.model_loader.reload.layerwise").setLevel(logging.ERROR)
         self.sync_s = 0.0
         log.info("vLLM engine on %s (%s, %s) started in %.1f s", device, path, dtype, self.startup_s)
 
