@@ -63,7 +63,7 @@ from rtt.models import load_causal_lm, load_tokenizer, resolve_policy
 from rtt.rollout.engine import HFEngine
 from rtt.rollout.sampler import prompt_token_ids
 from rtt.rubrics.builtin import generate_prompts
-from rtt.rubrics.items import RubricItem, conversation
+from rtt.rubrics.items import constraint_items, conversation
 
 ROOT = Path(__file__).resolve().parents[1]
 PHASES = ("t_sample", "t_judge", "t_score", "t_advantage", "t_update", "t_total")
@@ -79,14 +79,6 @@ UPDATE_SETTINGS = {  # name -> (response-only logits, fused AdamW, train_layers)
     "train_layers_4": (True, True, 4),
     "train_layers_2": (True, True, 2),
 }
-
-
-def prompts_and_rubrics(n: int, seed: int) -> tuple[list[dict], dict[str, list[RubricItem]]]:
-    prompts = generate_prompts(n, seed)
-    rubrics = {p["prompt_id"]: [RubricItem(f"{p['prompt_id']}-{k}", p["prompt_id"], k, c["text"], 1.0, "rule",
-                                           c["instruction_id"], c["kwargs"]) for k, c in enumerate(p["constraints"])]
-               for p in prompts}
-    return prompts, rubrics
 
 
 def update_batch(tokenizer, vocab: int, n_prompts: int, group: int, tokens: int, seed: int) -> tuple[Packed, torch.Tensor]:
@@ -177,7 +169,8 @@ def bench_overhead(args, policy: str, model, tokenizer) -> dict:
     device = torch.device("cpu")
     weights = copy.deepcopy(model.state_dict())
     discriminator = init_discriminator(policy, device)
-    prompts, rubrics = prompts_and_rubrics(args.overhead_prompts, seed=1)
+    prompts = generate_prompts(args.overhead_prompts, seed=1)
+    rubrics = constraint_items(prompts)
 
     times: dict[str, list[dict]] = {name: [] for name in VARIANTS}
     for repeat in range(args.repeats):

@@ -48,18 +48,10 @@ from rtt.judge.verdicts import Judge
 from rtt.models import load_causal_lm, load_tokenizer, resolve_policy
 from rtt.rollout.engine import engine_for
 from rtt.rubrics.builtin import generate_prompts
-from rtt.rubrics.items import RubricItem, conversation
+from rtt.rubrics.items import constraint_items, conversation
 
 ROOT = Path(__file__).resolve().parents[1]
 PHASES = ("sample", "update", "other", "step")
-
-
-def prompts_and_rubrics(n: int, seed: int = 1) -> tuple[list[dict], dict[str, list[RubricItem]]]:
-    prompts = generate_prompts(n, seed)
-    rubrics = {p["prompt_id"]: [RubricItem(f"{p['prompt_id']}-{k}", p["prompt_id"], k, c["text"], 1.0, "rule",
-                                           c["instruction_id"], c["kwargs"]) for k, c in enumerate(p["constraints"])]
-               for p in prompts}
-    return prompts, rubrics
 
 
 def our_config(args, policy: str, engine: str):
@@ -183,7 +175,8 @@ def main() -> None:
     logging.getLogger("transformers").setLevel(logging.ERROR)
 
     policy = resolve_policy(args.model, args.data_dir)
-    prompts, rubrics = prompts_and_rubrics(args.prompts)
+    prompts = generate_prompts(args.prompts, seed=1)
+    rubrics = constraint_items(prompts)
     contenders = ["trl"] + [f"rtt-{e}" for e in args.engines.split(",") if e]
     blocks: dict[str, list[list[dict]]] = {name: [] for name in contenders}
     engine_start = None

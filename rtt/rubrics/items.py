@@ -47,6 +47,14 @@ def load_prompts(store: Store, run_id: str, split: str | None = None) -> list[di
     return sorted(rows, key=lambda r: r["prompt_id"])
 
 
+def constraint_items(prompts: list[dict]) -> dict[str, list[RubricItem]]:
+    """prompt_id -> one rule-checked item per constraint of built-in generator prompts
+    (rtt.rubrics.builtin), for benchmarks that skip the rubrics stage."""
+    return {p["prompt_id"]: [RubricItem(f"{p['prompt_id']}-{k}", p["prompt_id"], k, c["text"], 1.0, "rule",
+                                        c["instruction_id"], c["kwargs"]) for k, c in enumerate(p["constraints"])]
+            for p in prompts}
+
+
 def load_rubrics(store: Store, run_id: str) -> dict[str, list[RubricItem]]:
     """prompt_id -> its items (latest rubric version), in item order."""
     rows = store.rows("rubrics", run_id)

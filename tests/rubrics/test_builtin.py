@@ -696,3 +696,17 @@ def _easy_items() -> list[dict]:
     return [c("no_comma"), c("existence", keywords=["beans"]), c("number_words", num_words=60, relation="less than"),
             c("lowercase"), c("end", end_phrase="Hope this helps."), c("title"),
             c("postscript", postscript_marker="P.P.S")]
+
+
+def test_constraint_items_are_one_rule_item_per_constraint():
+    from rtt.judge.rule import judge_item
+    from rtt.rubrics.items import constraint_items
+
+    prompts = generate_prompts(5, seed=3)
+    items = constraint_items(prompts)
+    assert list(items) == [p["prompt_id"] for p in prompts]
+    for p in prompts:
+        got = items[p["prompt_id"]]
+        assert [(i.index, i.text, i.checker, i.kwargs, i.kind) for i in got] == [
+            (k, c["text"], c["instruction_id"], c["kwargs"], "rule") for k, c in enumerate(p["constraints"])]
+        assert all(judge_item(i, "Some answer.", p["prompt"])[0] in (1, -1) for i in got)  # each has a checker
