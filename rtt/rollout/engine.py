@@ -11,9 +11,8 @@ reach it as tensors, with no serialization and no round trip through disk. Befor
 call `sync` copies the policy's parameters into the engine's model in place (vLLM's
 `reload_weights`, which re-runs its post-load processing such as repacking for CPU kernels; a
 tied LM head is then re-tied, `retie_lm_head`) and drops the prefix cache, whose KV entries the
-old weights computed. One engine per model
-architecture lives for the process, so the rollouts, GRPO and eval stages of every round of a
-pipeline share it.
+old weights computed. One engine per model architecture lives for the process, so the rollouts,
+GRPO and eval stages of every round of a pipeline share it.
 
 Where the vLLM engine departs from the transformers sampler:
 - its logprobs are vLLM's `processed_logprobs`, log softmax of logits / temperature after top-k/top-p
