@@ -368,6 +368,18 @@ class Config(Section):
     """MLflow experiment name."""
     threads: int = 0
     """torch CPU threads (0 = torch's default)."""
+    campaign: str | None = None
+    """The campaign this run is (set by `rtt campaign start`; its run id is the campaign's name).
+    Registered models and MLflow runs are tagged with it. None: a run on its own."""
+    registry: bool = True
+    """Register each round's policy and discriminator in MLflow's model registry (as
+    `<run_id>-policy` / `<run_id>-discriminator`, by reference to the checkpoint folder), with
+    aliases `latest` and `best` (by held-out item accuracy / token F1)."""
+    stage_retries: Annotated[int, Field(ge=0)] = 0
+    """Times a failed stage is retried by the pipeline flow (Prefect retries). Safe: LLM answers are
+    cached, writes replace their parts, training resumes from its saved state."""
+    stage_retry_delay_s: Annotated[float, Field(ge=0.0)] = 10.0
+    """Seconds between a stage's failure and its retry."""
     model: ModelConfig = ModelConfig()
     """The starting policy."""
     rubrics: RubricsConfig = RubricsConfig()

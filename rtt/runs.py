@@ -58,9 +58,10 @@ log = logging.getLogger(__name__)
 
 # Settings a resumed pipeline may change: where the run lives, and how many rounds it runs
 # (round r's data does not depend on the number of rounds: a run can be extended).
-RESUMABLE_CHANGES = ("data_dir", "tracking_uri", "rounds", "compare")
-"""Settings (and sections) a run may be resumed under changed: where it writes, how many rounds, and
-`compare`, which configures experiments, not the run."""
+RESUMABLE_CHANGES = ("data_dir", "tracking_uri", "rounds", "compare", "registry", "stage_retries", "stage_retry_delay_s")
+"""Settings (and sections) a run may be resumed under changed: where it writes, how many rounds,
+`compare`, which configures experiments, not the run, and what happens around its stages (model
+registry, retries)."""
 
 
 class ConfigMismatch(ValueError):
