@@ -3,26 +3,40 @@ rollouts -> judge -> discriminator -> grpo -> eval, each round starting from the
 (the first three only when GRPO scores relevance with the discriminator: `rtt.runs.round_stages`).
 
 Rerun with the same run id, it resumes: stages an earlier attempt completed are skipped (their
-recorded summaries stand), the rest run (see `rtt.runs`)."""
+recorded summaries stand), the rest run (see `rtt.runs`). A stage that fails is retried
+`stage_retries` times (Prefect retries; safe, as a rerun of a stage is)."""
 
 from __future__ import annotations
 
 from prefect import flow
 
+from flows.artifacts import publish_pipeline
 from flows.stages import FLOWS
 from rtt.runs import finish_pipeline, pipeline_run, round_stages
 
 
-@flow(name="rtt-pipeline", log_prints=True)
-def pipeline(config: str = "demo", overrides: list[str] | None = None, run_id: str | None = None) -> dict:
-    with pipeline_run(config, overrides, run_id) as run:
+@flow(name="rtt-pipeline", log_prints=True, description="rtt: rubrics, a baseline eval, then R rounds of training")
+def pipeline(config: str = "demo", overrides: list[str] | None = None, run_id: str | None = None, rounds: int | None = None,
+             continuation: int | None = None) -> dict:
+    """Run (or resume) the whole pipeline.
+
+    Args:
+        config: preset name (demo, smoke, gpu, learn, testbed) or a YAML path on the worker
+        overrides: dotted settings, each `key=value`, e.g. `grpo.lr=1e-6`
+        run_id: a run to resume or extend; empty: a new run
+        rounds: rounds of training (empty: the preset's)
+        continuation: the campaign continuation this is (set by the campaign flows; leave empty)
+    """
+    overrides = [*(overrides or []), *([f"rounds={rounds}"] if rounds is not None else [])]
+    with pipeline_run(config, overrides, run_id, continuation) as run:
         args = {"config": config, "overrides": overrides, "run_id": run.run_id, "parent_run": run.tracker.run_id}
+        retry = {"retries": run.cfg.stage_retries, "retry_delay_seconds": run.cfg.stage_retry_delay_s}
 
         def stage(name: str, round_: int = 0) -> dict:
-            return run.completed(name, round_) or FLOWS[name](**args, round=round_)
+            return run.completed(name, round_) or FLOWS[name].with_options(**retry)(**args, round=round_)
 
         summaries = {"rubrics": stage("rubrics"), "eval-base": stage("eval", -1)}
         for round_ in range(run.cfg.rounds):
             for name in round_stages(run.cfg):
                 summaries[f"{name}-r{round_}"] = stage(name, round_)
-        return finish_pipeline(run, summaries)
+        return publish_pipeline(finish_pipeline(run, summaries), run.cfg.data_dir)

@@ -2,13 +2,15 @@
 
     rtt run pipeline|STAGE --config NAME|PATH --set key=value ... [--run-id ID] [--round R]
     rtt compare --config NAME|PATH [--arms a,b] [--seeds N] [--seed BASE] [--out FILE.json] [--notes FILE.md] [--set k=v ...]
+    rtt rescore --run RUN [--round R] --judge rule|llm|auto [--set k=v ...] | --relevance discriminator:PATH|gold|...
     rtt sql "SELECT ..." [--format table|csv|json]
     rtt show ROLLOUT_ID [--html PATH]
     rtt report RUN_ID [RUN_ID ...] [--html PATH]
-    rtt serve [--cron "0 3 * * *"]
+    rtt campaign start|continue|status NAME [--config NAME|PATH --set k=v ...] [--rounds R] [--data-dir D] [--wait MIN]
+    rtt serve [--cron "0 3 * * *" | --interval SECONDS] [--campaign NAME --rounds R]
     rtt ui
 
-`run`, `compare` and `serve` go through the Prefect flows in `flows/` (imported only when those commands run,
+`run`, `compare`, `campaign` and `serve` go through the Prefect flows in `flows/` (imported only when those commands run,
 so the library itself never loads Prefect); `sql` and `show` read the artifact lake directly.
 """
 
@@ -126,29 +128,41 @@ def cmd_compare(args) -> int:
     except (ValueError, OSError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    from flows.compare import compare
-    from flows.server import start_temporary_server
+    from functools import partial
 
-    resume = compare_command(args, plan.experiment_id)
-    try:
-        start_temporary_server()
-        report = compare(config=args.config, arms=list(plan.arms), seeds=args.seeds, seed=args.seed,
-                         overrides=args.set, experiment_id=plan.experiment_id, out=args.out, notes=notes)
-    except KeyboardInterrupt:
-        print(f"\ninterrupted: experiment {plan.experiment_id} stopped; finished runs and stages are kept.\n"
-              f"resume with: {resume}", file=sys.stderr)
-        return 130
-    except RuntimeError as err:
-        if not any(sign in str(err) for sign in PREFECT_UNREACHABLE):
-            raise
-        print(prefect_unreachable_help(err) + f"\nonce it answers, start or continue with: {resume}", file=sys.stderr)
-        return 2
+    from flows.compare import compare
+
+    report, code = run_guarded(partial(compare, config=args.config, arms=list(plan.arms), seeds=args.seeds, seed=args.seed,
+                                       overrides=args.set, experiment_id=plan.experiment_id, out=args.out, notes=notes),
+                               f"experiment {plan.experiment_id} stopped; finished runs and stages are kept",
+                               compare_command(args, plan.experiment_id))
+    if code is not None:
+        return code
     print(f"\n== rtt compare {plan.experiment_id} ==")
     print(format_table(COLUMNS, [dict(zip(COLUMNS, row)) for row in table_rows(report)], width=48))
     print("\n".join(f"{kind}: {path}" for kind, path in report["paths"].items()))
     if args.out:
         print(f"json: {args.out}")
     return 0
+
+
+def run_guarded(call, stopped: str, resume: str):
+    """Start Prefect's temporary server (when no API is set) and make the flow call: (what it
+    returned, None), or (None, exit code) after saying how to resume: 130 on Ctrl-C, 2 when
+    Prefect's API does not answer."""
+    from flows.server import start_temporary_server
+
+    try:
+        start_temporary_server()
+        return call(), None
+    except KeyboardInterrupt:
+        print(f"\ninterrupted: {stopped}.\nresume with: {resume}", file=sys.stderr)
+        return None, 130
+    except RuntimeError as err:
+        if not any(sign in str(err) for sign in PREFECT_UNREACHABLE):
+            raise
+        print(prefect_unreachable_help(err) + f"\nonce it answers, start or continue with: {resume}", file=sys.stderr)
+        return None, 2
 
 
 def cmd_sql(args) -> int:
@@ -279,10 +293,98 @@ def cmd_report(args) -> int:
     return 0
 
 
+def cmd_campaign(args) -> int:
+    """Start or continue a campaign (a Prefect flow run), or print where it stands."""
+    from functools import partial
+
+    from rtt.campaigns import CampaignError
+    from rtt.config import ConfigError
+    from rtt.run_lock import RunLocked
+
+    try:
+        if args.action == "status":
+            return print_campaign_status(args.name, args.data_dir)
+        from flows.campaign import campaign_continue, campaign_start
+
+        if args.action == "start":
+            data_dir = load_config(args.config, args.set).data_dir
+            call = partial(campaign_start, campaign=args.name, config=args.config, overrides=args.set, rounds=args.rounds)
+        else:
+            data_dir = args.data_dir
+            call = partial(campaign_continue, campaign=args.name, rounds=args.rounds or 1, data_dir=data_dir,
+                           wait_minutes=args.wait)
+        row, code = run_guarded(call, f"campaign {args.name} stopped; finished rounds and saved training state are kept",
+                                f"rtt campaign continue {args.name} --data-dir {data_dir}")
+    except (CampaignError, ConfigError, RunLocked) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    if code is not None:
+        return code
+    print(f"\n== campaign {args.name}: continuation {row['continuation']} {row['status']} ==")
+    print(f"rounds {row['first_round']}-{row['last_round']}, steps {row['first_step']}-{row['last_step']}, "
+          f"held-out item accuracy {row['item_accuracy']} (n={row['eval_n']})")
+    print(f"policy: {row['final_policy']}\nstatus: rtt campaign status {args.name} --data-dir {data_dir}")
+    return 0
+
+
+def print_campaign_status(name: str, data_dir: str) -> int:
+    from rtt.campaigns import heldout_curve, history, load
+    from rtt.data.store import Store
+    from rtt.tracking import model_versions, registered_model_name, registered_model_path
+
+    campaign, store = load(name, data_dir), Store(data_dir)
+    print(f"campaign {name}: preset {campaign.preset}, overrides {campaign.overrides or 'none'}, "
+          f"started {campaign.created_at}")
+    rows = history(store, name)
+    columns = ["continuation", "status", "first_round", "last_round", "first_step", "last_step", "item_accuracy",
+               "eval_n", "prompts_drawn", "pool_size", "started_at", "ended_at", "start_policy"]
+    print("\ncontinuations:\n" + format_table(columns, rows, width=60))
+    curve = heldout_curve(store, name)
+    print("\nheld-out accuracy by round (-1: the starting policy):\n"
+          + format_table(["round", "item_accuracy", "prompt_accuracy", "n"], curve))
+    done = [r for r in rows if r["status"] == "completed"]
+    if done:
+        print(f"\nlatest policy: {done[-1]['final_policy']}")
+    cfg = load_config(campaign.preset, campaign.overrides)
+    for kind in ("policy", "discriminator"):
+        model = registered_model_name(name, kind)
+        try:
+            versions = model_versions(cfg.tracking_uri, model)
+        except Exception as err:  # the registry is telemetry: status still prints
+            print(f"\nmodel registry ({cfg.tracking_uri}) not readable: {err}")
+            break
+        if versions:
+            print(f"\nregistered model {model} ({cfg.tracking_ui.rstrip('/')}/{registered_model_path(model)}):\n"
+                  + format_table(["version", "round", "metric", "value", "n", "aliases"],
+                                 [{**v, "aliases": ", ".join(v["aliases"])} for v in versions]))
+    print(f"continue: rtt campaign continue {name} --data-dir {data_dir} --rounds 1")
+    return 0
+
+
+def cmd_rescore(args) -> int:
+    """Judge a run's stored rollouts again (--judge) or score their token relevance again (--relevance),
+    beside the original rows; print the agreement with them per item kind, then the summary as JSON.
+    Exit 2 naming a missing run, round or checkpoint, or a bad override."""
+    from rtt.data.store import Store
+    from rtt.rescore import RELEVANCE_COLUMNS, VERDICT_COLUMNS, rescore
+
+    try:
+        summary = rescore(Store(args.data_dir), args.run, args.round, args.judge, args.relevance, args.set)
+    except (FileNotFoundError, ValueError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    what = f"judge {summary['judge']}" if args.judge else f"relevance {summary['source']}"
+    print(f"== rtt rescore {args.run}: {what} vs the run's own, rounds {summary['rounds']} ==")
+    print(format_table(VERDICT_COLUMNS if args.judge else RELEVANCE_COLUMNS, summary["agreement"]))
+    print(json.dumps(summary))
+    return 0
+
+
 def cmd_serve(args) -> int:
     from flows.deploy import serve
 
-    serve(config=args.config, overrides=args.set, cron=args.cron)
+    serve(config=args.config, overrides=args.set, cron=args.cron, interval=args.interval, campaign=args.campaign,
+          rounds=args.rounds, data_dir=args.data_dir, limit=args.limit or None)
     return 0
 
 
@@ -342,10 +444,41 @@ def parser() -> argparse.ArgumentParser:
     report.add_argument("--experiment", default="rtt")
     report.set_defaults(fn=cmd_report)
 
+    campaign = sub.add_parser("campaign", help="a named series of rounds: start it, continue it, see where it stands")
+    campaign.add_argument("action", choices=("start", "continue", "status"))
+    campaign.add_argument("name", help="the campaign's name (also its run id)")
+    campaign.add_argument("--config", default="demo", help="start: preset name or YAML path")
+    campaign.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="start: override, kept for good")
+    campaign.add_argument("--rounds", type=int, default=None, help="rounds this continuation trains "
+                          "(default: start, the preset's rounds; continue, 1)")
+    campaign.add_argument("--data-dir", default="data", help="continue/status: the lake the campaign lives in")
+    campaign.add_argument("--wait", type=float, default=0.0, metavar="MINUTES",
+                          help="continue: wait this long for a running continuation to end (default: refuse at once)")
+    campaign.set_defaults(fn=cmd_campaign)
+
+    rescore = sub.add_parser("rescore", help="judge a run's stored rollouts again, or score their token relevance "
+                             "again, and compare with the run's own")
+    rescore.add_argument("--run", required=True, metavar="RUN_ID")
+    rescore.add_argument("--round", type=int, default=None, help="one round (default: every round with rollouts)")
+    rescore.add_argument("--data-dir", default="data")
+    what = rescore.add_mutually_exclusive_group(required=True)
+    what.add_argument("--judge", choices=("rule", "llm", "auto"), help="judge.mode of the new verdicts")
+    what.add_argument("--relevance", metavar="SOURCE", help="discriminator:PATH, gold, lexical, uniform or random")
+    rescore.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                         help="override on the run's saved config, e.g. judge.llm.model=...")
+    rescore.set_defaults(fn=cmd_rescore)
+
     serve = sub.add_parser("serve", help="serve the flows as Prefect deployments (for the UI and schedules)")
-    serve.add_argument("--config", default="demo")
-    serve.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
-    serve.add_argument("--cron", default=None, help="schedule the pipeline, e.g. '0 3 * * *'")
+    serve.add_argument("--config", default="demo", help="the deployments' default preset")
+    serve.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="the deployments' default overrides")
+    serve.add_argument("--cron", default=None, help="a schedule, e.g. '0 3 * * *': continues --campaign, "
+                       "else starts a new pipeline run each time")
+    serve.add_argument("--interval", type=float, default=None, metavar="SECONDS", help="a schedule every SECONDS (as --cron)")
+    serve.add_argument("--campaign", default=None, help="the campaign the schedule continues")
+    serve.add_argument("--rounds", type=int, default=1, help="rounds each scheduled continuation trains")
+    serve.add_argument("--data-dir", default="data", help="the lake the campaign lives in")
+    serve.add_argument("--limit", type=int, default=1, help="flow runs at once (0: no limit; default 1, one training "
+                       "run has the machine)")
     serve.set_defaults(fn=cmd_serve)
 
     ui = sub.add_parser("ui", help="how to open the MLflow and Prefect UIs")

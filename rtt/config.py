@@ -366,6 +366,10 @@ class Config(Section):
     """MLflow tracking URI. A plain path is a local store (a SQLite file inside it)."""
     experiment: str = "rtt"
     """MLflow experiment name."""
+    tracking_ui: str = "http://127.0.0.1:5000"
+    """The MLflow UI's address, for links (Prefect artifacts, `rtt campaign status`): where
+    `mlflow ui` serves the local store (README, "The UIs"). Ignored when `tracking_uri` is an
+    http(s) server, which is its own UI."""
     threads: int = 0
     """torch CPU threads (0 = torch's default)."""
     campaign: str | None = None
@@ -373,8 +377,8 @@ class Config(Section):
     Registered models and MLflow runs are tagged with it. None: a run on its own."""
     registry: bool = True
     """Register each round's policy and discriminator in MLflow's model registry (as
-    `<run_id>-policy` / `<run_id>-discriminator`, by reference to the checkpoint folder), with
-    aliases `latest` and `best` (by held-out item accuracy / token F1)."""
+    `<run_id>-policy` / `<run_id>-discriminator`, by reference to the checkpoint folder), with alias
+    `best` (by held-out item accuracy / token F1); `models:/NAME/latest` is MLflow's newest version."""
     stage_retries: Annotated[int, Field(ge=0)] = 0
     """Times a failed stage is retried by the pipeline flow (Prefect retries). Safe: LLM answers are
     cached, writes replace their parts, training resumes from its saved state."""
@@ -441,13 +445,18 @@ def load_config(preset: str = "demo", overrides: list[str] | tuple[str, ...] = (
     tree = yaml.safe_load(path.read_text()) or {}
     if not isinstance(tree, dict):
         raise ConfigError(f"{path}: top level must be a mapping")
+    return validate(tree, overrides, str(path))
+
+
+def validate(tree: dict, overrides: list[str] | tuple[str, ...], where: str) -> Config:
+    """The config of `tree` with dotted overrides applied; ConfigError naming `where` and each bad key."""
     for override in overrides:
         apply_override(tree, *parse_override(override))
     try:
         return Config.model_validate(tree)
     except ValidationError as err:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in err.errors())
-        raise ConfigError(f"{path}: {problems}") from None
+        raise ConfigError(f"{where}: {problems}") from None
 
 
 def config_dict(cfg: Config) -> dict:

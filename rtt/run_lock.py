@@ -15,6 +15,7 @@ import os
 import socket
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -42,15 +43,22 @@ def holder(path: Path) -> str:
         return "a process that has not yet said who it is"
 
 
-def _acquire(path: Path, run_id: str) -> int:
+def _acquire(path: Path, run_id: str, wait_s: float = 0.0) -> int:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        os.close(fd)
-        raise RunLocked(f"run {run_id} is already running: held by {holder(path)}; "
-                        f"wait for it to end, or stop that process (lock: {path})") from None
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            break
+        except BlockingIOError:
+            if time.monotonic() < deadline:
+                time.sleep(min(1.0, max(deadline - time.monotonic(), 0.0)))
+                continue
+            os.close(fd)
+            waited = f" (waited {wait_s:g} s)" if wait_s else ""
+            raise RunLocked(f"run {run_id} is already running{waited}: held by {holder(path)}; "
+                            f"wait for it to end, or stop that process (lock: {path})") from None
     since = datetime.datetime.now().astimezone().isoformat(timespec="seconds")
     me = {"pid": os.getpid(), "host": socket.gethostname(), "since": since, "command": " ".join(sys.argv)}
     os.ftruncate(fd, 0)
@@ -59,12 +67,18 @@ def _acquire(path: Path, run_id: str) -> int:
 
 
 @contextmanager
-def run_lock(data_dir: str | os.PathLike, run_id: str) -> Iterator[Path]:
-    """Hold run `run_id`'s lock for the block, or raise RunLocked naming its holder at once."""
+def run_lock(data_dir: str | os.PathLike, run_id: str, wait_s: float = 0.0) -> Iterator[Path]:
+    """Hold run `run_id`'s lock for the block, or raise RunLocked naming its holder: at once, or
+    after waiting up to `wait_s` seconds for it to be released."""
     path = lock_path(data_dir, run_id)
     with _guard:
-        fd, depth = _held.get(path) or (_acquire(path, run_id), 0)
-        _held[path] = (fd, depth + 1)
+        held = _held.get(path)
+        if held:
+            _held[path] = (held[0], held[1] + 1)
+    if not held:  # acquired outside the guard: a wait must not hold up this process's other locks
+        fd = _acquire(path, run_id, wait_s)
+        with _guard:
+            _held[path] = (fd, 1)
     try:
         yield path
     finally:

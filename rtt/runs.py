@@ -58,7 +58,8 @@ log = logging.getLogger(__name__)
 
 # Settings a resumed pipeline may change: where the run lives, and how many rounds it runs
 # (round r's data does not depend on the number of rounds: a run can be extended).
-RESUMABLE_CHANGES = ("data_dir", "tracking_uri", "rounds", "compare", "registry", "stage_retries", "stage_retry_delay_s")
+RESUMABLE_CHANGES = ("data_dir", "tracking_uri", "tracking_ui", "rounds", "compare", "registry", "stage_retries",
+                     "stage_retry_delay_s")
 """Settings (and sections) a run may be resumed under changed: where it writes, how many rounds,
 `compare`, which configures experiments, not the run, and what happens around its stages (model
 registry, retries)."""
@@ -195,7 +196,7 @@ def run_stage(stage: str, preset: str = "demo", overrides: list[str] | None = No
         recover_partial_writes(store, run_id)
         name = stage_name(stage, round_)
         tracker = Tracker.open(cfg.tracking_uri, cfg.experiment, name, parent_tracking_id,
-                               tags={"rtt.run_id": run_id, "rtt.stage": stage, "rtt.round": round_})
+                               tags={"rtt.run_id": run_id, "rtt.stage": stage, "rtt.round": round_, **campaign_tags(cfg)})
         tracker.log_params(flat_params(cfg))
         log.info("[%s] started", name)
         start = time.perf_counter()
@@ -209,7 +210,8 @@ def run_stage(stage: str, preset: str = "demo", overrides: list[str] | None = No
         except BaseException:
             tracker.finish("FAILED")
             raise
-        summary = {"run_id": run_id, "stage": stage, "round": round_, **summary, "wall_s": round(time.perf_counter() - start, 1)}
+        summary = {"run_id": run_id, "stage": stage, "round": round_, **summary, "wall_s": round(time.perf_counter() - start, 1),
+                   "mlflow_run_id": tracker.run_id, "mlflow_experiment_id": tracker.experiment_id}
         tracker.log_dict(summary, "summary.json")
         write_json_atomic(marker_path(store, run_id, stage, round_), summary)
         tracker.finish()
@@ -217,18 +219,27 @@ def run_stage(stage: str, preset: str = "demo", overrides: list[str] | None = No
         return summary
 
 
+def campaign_tags(cfg: Config, continuation: int | None = None) -> dict[str, object]:
+    """MLflow tags naming the campaign (and continuation) a run belongs to; none for a run on its own."""
+    tags = {"rtt.campaign": cfg.campaign} if cfg.campaign else {}
+    return tags | ({"rtt.continuation": continuation} if continuation is not None else {})
+
+
 @contextmanager
-def pipeline_run(preset: str = "demo", overrides: list[str] | None = None, run_id: str | None = None) -> Iterator[PipelineRun]:
+def pipeline_run(preset: str = "demo", overrides: list[str] | None = None, run_id: str | None = None,
+                 continuation: int | None = None) -> Iterator[PipelineRun]:
     """A new or resumed pipeline run, holding the run's lock, in its MLflow parent run; the parent
-    ends KILLED on Ctrl-C (and says how to resume), FAILED on an error. `finish_pipeline` ends it well."""
+    ends KILLED on Ctrl-C (and says how to resume), FAILED on an error. `finish_pipeline` ends it well.
+    Each `continuation` of a campaign has a parent run of its own."""
     cfg = load_config(preset, overrides or [])
     run_id = run_id or new_run_id(cfg)
     with run_lock(cfg.data_dir, run_id):
         check_resumable(cfg, run_id)
         cfg, store, run_id = prepare(preset, overrides, run_id)
         recover_partial_writes(store, run_id)
-        tracker = Tracker.resume_or_open(cfg.tracking_uri, cfg.experiment, f"pipeline-{run_id}",
-                                         tags={"rtt.run_id": run_id, "rtt.stage": "pipeline"})
+        name = f"pipeline-{run_id}" if continuation is None else f"{run_id}-c{continuation}"
+        tracker = Tracker.resume_or_open(cfg.tracking_uri, cfg.experiment, name,
+                                         tags={"rtt.run_id": run_id, "rtt.stage": "pipeline", **campaign_tags(cfg, continuation)})
         params = flat_params(cfg)
         # MLflow refuses to change a logged param: a resumed parent keeps its first values of these
         tracker.log_params({k: v for k, v in params.items() if not (tracker.resumed and within(k, RESUMABLE_CHANGES))})

@@ -34,6 +34,9 @@ from rtt.grpo.advantages import token_advantages
 from rtt.grpo.relevance import gate
 from rtt.report import quoted, saved_settings
 
+ORIGINALS = "s.source NOT LIKE 'rescore:%' AND v.judge NOT LIKE 'rescore:%'"
+"""The run's own token scores and verdicts, not those `rtt rescore` wrote beside them (rtt/rescore.py)."""
+
 
 @dataclass
 class ArmResult:
@@ -117,7 +120,7 @@ def credit_agreement(store: Store, run_ids: list[str]) -> dict[str, list[float |
     rows = query(store, f"""
         SELECT s.run_id, s.round, s.step, r.prompt_id, r.sample_index, s.item_id, v.verdict, s.relevance, v.token_labels
         FROM token_scores s JOIN verdicts v USING (run_id, rollout_id, item_id) JOIN rollouts r USING (run_id, rollout_id)
-        WHERE s.run_id IN ({quoted(run_ids)})
+        WHERE s.run_id IN ({quoted(run_ids)}) AND {ORIGINALS}
         ORDER BY s.run_id, s.round, s.step, r.prompt_id, r.sample_index, s.item_id""").to_pylist()
     steps: dict[tuple, dict[tuple, list[dict]]] = {}
     for row in rows:  # (run, round, step) -> (prompt, sample) -> its item rows, in the order of a GRPO batch

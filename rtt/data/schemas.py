@@ -74,7 +74,7 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("round", pa.int32()),
         ("step", pa.int32()),
         ("verdict", pa.int8()),          # +1 satisfied, -1 violated, 0 unknown
-        ("judge", pa.string()),          # rule | llm:<model>
+        ("judge", pa.string()),          # rule | llm:<model>; rescore:<label> for `rtt rescore`'s rows
         ("reason", pa.string()),         # why unknown, or the judge's raw answer
         ("spans", pa.list_(SPAN)),       # evidence: character offsets into the rollout text
         ("token_labels", pa.list_(pa.int8())),  # 1 where a response token overlaps an evidence span
@@ -87,7 +87,7 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("item_id", pa.string()),
         ("round", pa.int32()),
         ("step", pa.int32()),
-        ("source", pa.string()),         # discriminator | uniform | random | gold
+        ("source", pa.string()),         # discriminator | uniform | random | gold | lexical; rescore:<label> (`rtt rescore`)
         ("relevance", pa.list_(pa.float32())),
     ]),
     # One row per GRPO step.
@@ -95,7 +95,7 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("run_id", pa.string()),
         ("round", pa.int32()),
         ("step", pa.int32()),
-        ("global_step", pa.int32()),
+        ("global_step", pa.int32()),     # round * grpo.steps + step: counts on across rounds (and a campaign's continuations)
         ("reward_mean", pa.float32()),   # the configured reward mode
         ("reward_std", pa.float32()),
         ("reward_aon", pa.float32()),    # mean all-or-nothing reward, whatever the mode
@@ -153,7 +153,7 @@ SCHEMAS: dict[str, pa.Schema] = {
     # One row per LLM request a stage made (or answered from the cache): cost and latency.
     "llm_calls": pa.schema([
         ("run_id", pa.string()),
-        ("stage", pa.string()),          # judge | grpo | rubrics
+        ("stage", pa.string()),          # judge | grpo | rubrics | eval | rescore
         ("round", pa.int32()),
         ("step", pa.int32()),
         ("request_key", pa.string()),    # the cache key (sha256 of model, messages, settings)
@@ -191,6 +191,29 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("status", pa.string()),         # running | finished
         ("wall_s", pa.float64()),        # the run's wall time (sum of its stages), null while running
         ("recorded_at", pa.string()),    # ISO 8601 UTC
+    ]),
+    # One row per continuation of a campaign (`rtt campaign`; rewritten as its status changes).
+    # A campaign is one run extended round by round: `run_id` is the campaign's name.
+    "campaigns": pa.schema([
+        ("campaign", pa.string()),
+        ("run_id", pa.string()),
+        ("continuation", pa.int32()),    # 0 for `rtt campaign start`, then 1, 2, ...
+        ("flow_run_id", pa.string()),    # the Prefect flow run that ran it (null outside Prefect)
+        ("first_round", pa.int32()),     # rounds this continuation trains: first_round..last_round
+        ("last_round", pa.int32()),
+        ("first_step", pa.int32()),      # train_steps.global_step of its first and last GRPO step
+        ("last_step", pa.int32()),
+        ("start_policy", pa.string()),   # the checkpoint it started from (the previous continuation's last)
+        ("start_discriminator", pa.string()),  # the discriminator its first round continues from, or null
+        ("final_policy", pa.string()),   # the checkpoint it ended with, null until completed
+        ("status", pa.string()),         # running | completed | failed | interrupted | killed
+        ("item_accuracy", pa.float64()),  # held-out item accuracy of final_policy (the same prompts every time)
+        ("prompt_accuracy", pa.float64()),
+        ("eval_n", pa.int32()),          # held-out items behind item_accuracy
+        ("prompts_drawn", pa.int64()),   # training prompts drawn by GRPO since the campaign began
+        ("pool_size", pa.int32()),       # training prompts in the pool; drawn / pool = passes over it
+        ("started_at", pa.string()),     # ISO 8601 UTC
+        ("ended_at", pa.string()),
     ]),
 }
 

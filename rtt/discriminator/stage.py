@@ -33,7 +33,7 @@ from rtt.discriminator.train import Pair, split_by_prompt, train_discriminator
 from rtt.models import load_tokenizer
 from rtt.rubrics.items import load_rubrics
 from rtt.show import render_labels_html
-from rtt.tracking import Tracker
+from rtt.tracking import Tracker, registered_model_name
 
 COLUMNS = SCHEMAS["disc_metrics"].names
 
@@ -111,6 +111,9 @@ def run_discriminator(cfg: Config, store: Store, tracker: Tracker, run_id: str, 
     tracker.log_artifact(page)
     overall = [r for r in history if r["kind"] == "all"]
     final = min(overall, key=lambda r: r["loss"], default={})  # the kept weights; none without held-out prompts
+    if cfg.registry:
+        tracker.register_model(registered_model_name(run_id, "discriminator"), out, run_id, round_, "heldout_token_f1",
+                               final.get("f1"), final.get("n_tokens"), campaign=cfg.campaign)
     positives = sum(sum(p.labels) for p in pairs)
     tokens = sum(len(p.labels) for p in pairs)
     return {"pairs_train": len(train), "pairs_heldout": len(heldout), "positive_token_frac": round(positives / max(tokens, 1), 3),

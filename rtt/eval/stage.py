@@ -28,7 +28,7 @@ from rtt.rubrics.items import (
     load_prompts,
     load_rubrics,
 )
-from rtt.tracking import Tracker
+from rtt.tracking import Tracker, registered_model_name
 
 BENCHMARK = "heldout_rubrics"
 SECOND_JUDGE = "heldout_rubrics_judge2"
@@ -96,6 +96,9 @@ def run_eval(cfg: Config, store: Store, tracker: Tracker, run_id: str, round_: i
     store.write("generations", generations, run_id, f"round{round_}")
     tracker.log_metrics({f"{'eval' if b == BENCHMARK else b}_{k.replace('/', '_')}": v
                          for b, values in metrics.items() for k, (v, _) in values.items()} | timings, step=round_ + 1)
+    if cfg.registry and round_ >= 0:  # round -1 is the starting policy, not this run's
+        tracker.register_model(registered_model_name(run_id, "policy"), checkpoint, run_id, round_, "heldout_item_accuracy",
+                               *metrics[BENCHMARK]["item_accuracy"], campaign=cfg.campaign)
     return {"checkpoint": checkpoint, "prompts": len(prompts), "seconds": round(time.perf_counter() - start, 1), **timings,
             **{k: round(v, 4) for k, (v, _) in metrics[BENCHMARK].items() if "/" not in k},
             **{f"{b}_{k}": round(v, 4) for b in (IFEVAL, SECOND_JUDGE) for k, (v, _) in metrics.get(b, {}).items() if "/" not in k}}

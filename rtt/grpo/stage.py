@@ -162,9 +162,15 @@ def grpo_step(cfg: Config, run_id: str, round_: int, step: int, policy_name: str
         for i, (r, its) in enumerate(zip(rollouts, items)) for j, item in enumerate(its)
     ]
     metrics = step_metrics(rewards, v, adv_res, adv_tok, mask, stats, clock.times, g.group_size)
-    step_row = {"run_id": run_id, "round": round_, "step": step, "global_step": trainer.global_step, **metrics}
+    step_row = {"run_id": run_id, "round": round_, "step": step, "global_step": global_step(cfg, round_, step), **metrics}
     return {"rollouts": rollouts, "verdicts": [r for rows in verdict_rows for r in rows], "token_scores": scores,
             "train_steps": [step_row], "llm_calls": call_rows(run_id, "grpo", round_, step, cfg.judge.llm.model, answers)}
+
+
+def global_step(cfg: Config, round_: int, step: int) -> int:
+    """The step's number counted across rounds (and a campaign's continuations, which extend one
+    run by rounds): the x axis of every curve, MLflow's step, and the prompt cursor's clock."""
+    return round_ * cfg.grpo.steps + step
 
 
 def save_state(state_dir, model, tokenizer, trainer: PolicyTrainer, generator: torch.Generator, next_step: int) -> None:
@@ -206,14 +212,14 @@ def run_grpo(cfg: Config, store: Store, tracker: Tracker, run_id: str, round_: i
     judge = Judge(cfg.judge, Path(cfg.data_dir) / "cache", cfg.seed)
     engine = engine_for(cfg, policy_name, batch_size=g.prompts_per_step * g.group_size)
     for step in range(first, g.steps):
-        batch_prompts = pick_prompts(prompts, g.prompts_per_step, (round_ * g.steps + step) * g.prompts_per_step)
+        batch_prompts = pick_prompts(prompts, g.prompts_per_step, global_step(cfg, round_, step) * g.prompts_per_step)
         tables = grpo_step(cfg, run_id, round_, step, policy_name, model, tokenizer, trainer, engine, batch_prompts,
                            rubrics, discriminator, generator, judge)
         for table, rows in tables.items():
             if rows:
                 store.write(table, rows, run_id, f"round{round_}_step{step}")
         metrics = {k: v for k, v in tables["train_steps"][0].items() if k not in ("run_id", "round", "step", "global_step")}
-        tracker.log_metrics(metrics, step=round_ * g.steps + step)
+        tracker.log_metrics(metrics, step=global_step(cfg, round_, step))
         log.info("grpo round %d step %d: reward %.3f, item pass rate %.3f, |A_tok| %.3f, %.1f s", round_, step,
                  metrics["reward_mean"], metrics["item_pass_rate"], metrics["adv_token_abs"], metrics["t_total"])
         if g.save_every and (step + 1) % g.save_every == 0 and step + 1 < g.steps:

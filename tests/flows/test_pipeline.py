@@ -123,6 +123,27 @@ def test_every_flow_becomes_a_deployment():
     made = deployments("smoke", ["grpo.steps=1"], cron="0 3 * * *")
     assert [d.name for d in made] == ["pipeline-smoke"] + [f"{s}-smoke" for s in
                                                            ("rubrics", "rollouts", "judge", "discriminator", "grpo", "eval",
-                                                            "compare")]
+                                                            "compare", "campaign-start")] + ["campaign-continue-smoke"]
     assert made[0].parameters == {"config": "smoke", "overrides": ["grpo.steps=1"]}
     assert made[0].schedules and not made[1].schedules
+
+
+def test_a_failed_stage_is_retried_when_configured(harness, tmp_path, monkeypatch):
+    from flows.pipeline import pipeline
+    from rtt import runs
+
+    calls = []
+    real = runs.STAGES["eval"]
+
+    def flaky(cfg, store, tracker, run_id, round_):
+        calls.append(round_)
+        if len(calls) == 1:
+            raise RuntimeError("a transient failure")
+        return real(cfg, store, tracker, run_id, round_)
+
+    monkeypatch.setitem(runs.STAGES, "eval", flaky)
+    overrides = [f"data_dir={tmp_path / 'data'}", f"tracking_uri={tmp_path / 'mlflow'}", "grpo.relevance=gold", "rounds=1",
+                 "stage_retries=1", "stage_retry_delay_s=0"]
+    result = pipeline(config="smoke", overrides=overrides, run_id="retry-1")
+    assert calls == [-1, -1, 0]  # the base eval failed once and was retried; round 0's ran once
+    assert set(result["wall_s"]) == {"rubrics", "eval-base", "grpo-r0", "eval-r0"}

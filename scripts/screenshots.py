@@ -1,0 +1,154 @@
+"""Photograph the Prefect and MLflow UIs' pages of a small campaign in headless Chromium.
+
+    python scripts/screenshots.py [--out docs/screenshots] [--config smoke]
+
+Starts a Prefect server (UI on) and, in a temporary folder, runs a campaign of the preset (a start
+and one continuation, as flow runs on that server), then `mlflow ui` on its store, and saves:
+- prefect-flow-run.png     the continuation's flow-run page, Artifacts tab (summary, held-out table)
+- prefect-artifacts.png    the Artifacts page (every stage's summary, eval tables, MLflow links)
+- prefect-runs.png         the flow runs: each continuation with its pipeline and stage subflows
+- mlflow-model.png         the registered policy: its versions, tags and the `best` alias
+- mlflow-runs.png          the experiment's runs (one parent per continuation, stages nested)
+Needs Debian's `chromium` (`apt-get install chromium`); not part of `make test`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                  "--hide-scrollbars", "--window-size=1500,1100"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_http(url: str, timeout: float = 180) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except OSError:
+            time.sleep(1)
+    raise SystemExit(f"{url} did not answer within {timeout} s")
+
+
+def shoot(url: str, out: Path, profile: Path, wait_ms: int = 15000) -> None:
+    """One screenshot of `url` after `wait_ms` of (virtual) time for the page's scripts to render."""
+    subprocess.run(["chromium", *CHROMIUM_FLAGS, f"--user-data-dir={profile}", f"--screenshot={out}",
+                    f"--virtual-time-budget={wait_ms}", url], check=True, capture_output=True, timeout=180)
+    print(f"wrote {out}")
+
+
+def shoot_tab(url: str, tab: str, out: Path, profile: Path) -> None:
+    """A screenshot of `url` after clicking its tab labelled `tab` (the Prefect UI opens a flow run
+    on its Logs tab whatever the URL says), driven over Chromium's DevTools protocol."""
+    import asyncio
+
+    import websockets  # Prefect's own dependency
+
+    port = free_port()
+    chrome = subprocess.Popen(["chromium", *CHROMIUM_FLAGS, f"--user-data-dir={profile}-cdp", f"--remote-debugging-port={port}",
+                               "about:blank"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_http(f"http://127.0.0.1:{port}/json/version", 60)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list") as answer:
+            page = next(t for t in json.loads(answer.read()) if t["type"] == "page")
+
+        async def drive() -> str:
+            async with websockets.connect(page["webSocketDebuggerUrl"], max_size=None) as ws:
+                ids = iter(range(1, 100))
+
+                async def call(method: str, **params) -> dict:
+                    n = next(ids)
+                    await ws.send(json.dumps({"id": n, "method": method, "params": params}))
+                    while True:
+                        message = json.loads(await ws.recv())
+                        if message.get("id") == n:
+                            return message.get("result", {})
+
+                await call("Page.navigate", url=url)
+                await asyncio.sleep(10)
+                click = (f"[...document.querySelectorAll('*')].filter(e => e.children.length === 0 && "
+                         f"e.textContent.trim() === {json.dumps(tab)}).forEach(e => e.click())")
+                await call("Runtime.evaluate", expression=click)
+                await asyncio.sleep(5)
+                return (await call("Page.captureScreenshot", format="png"))["data"]
+
+        import base64
+
+        out.write_bytes(base64.b64decode(asyncio.run(drive())))
+        print(f"wrote {out}")
+    finally:
+        chrome.kill()
+
+
+def run(cmd: list[str], env: dict) -> str:
+    done = subprocess.run(cmd, env=env, cwd=REPO, capture_output=True, text=True)
+    if done.returncode:
+        raise SystemExit(f"{' '.join(cmd)} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
+    return done.stdout
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--out", default="docs/screenshots", help="folder for the PNG files")
+    p.add_argument("--config", default="smoke", help="preset of the campaign")
+    args = p.parse_args()
+    if not shutil.which("chromium"):
+        raise SystemExit("needs Debian's chromium: apt-get install chromium")
+    out = Path(args.out).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    root = Path(tempfile.mkdtemp(prefix="rtt-screens-"))
+    prefect_port, mlflow_port = free_port(), free_port()
+    api = f"http://127.0.0.1:{prefect_port}/api"
+    env = {**os.environ, "PREFECT_HOME": str(root / "prefect"), "PREFECT_API_URL": api,
+           "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
+    data, store = root / "data", root / "mlflow"
+    procs = [subprocess.Popen([str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(prefect_port)],
+                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)]
+    try:
+        wait_http(f"{api}/health")
+        sets = [w for o in (f"data_dir={data}", f"tracking_uri={store}", f"tracking_ui=http://127.0.0.1:{mlflow_port}")
+                for w in ("--set", o)]
+        run([str(BIN / "rtt"), "campaign", "start", "demo-campaign", "--config", args.config, *sets, "--rounds", "1"], env)
+        run([str(BIN / "rtt"), "campaign", "continue", "demo-campaign", "--data-dir", str(data)], env)
+        rows = json.loads(run([str(BIN / "rtt"), "sql", "SELECT flow_run_id FROM campaigns ORDER BY continuation DESC LIMIT 1",
+                               "--data-dir", str(data), "--format", "json"], env))
+        procs.append(subprocess.Popen([str(BIN / "mlflow"), "ui", "--backend-store-uri", f"sqlite:///{store / 'mlflow.db'}",
+                                       "--host", "127.0.0.1", "--port", str(mlflow_port)], env=env,
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True))
+        ui, mlflow_ui = f"http://127.0.0.1:{prefect_port}", f"http://127.0.0.1:{mlflow_port}"
+        wait_http(mlflow_ui)
+        profile = root / "chromium"
+        shoot_tab(f"{ui}/runs/flow-run/{rows[0]['flow_run_id']}", "Artifacts", out / "prefect-flow-run.png", profile)
+        shoot(f"{ui}/artifacts", out / "prefect-artifacts.png", profile)
+        shoot(f"{ui}/runs", out / "prefect-runs.png", profile)
+        shoot(f"{mlflow_ui}/#/models/demo-campaign-policy", out / "mlflow-model.png", profile)
+        shoot(f"{mlflow_ui}/#/experiments/1", out / "mlflow-runs.png", profile)
+    finally:
+        for proc in procs:
+            os.killpg(proc.pid, 15)
+        shutil.rmtree(root, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
