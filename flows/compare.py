@@ -17,7 +17,19 @@ from rtt.data.store import Store
 def compare(config: str = "testbed", arms: list[str] | None = None, seeds: int = 1, seed: int = 0,
             overrides: list[str] | None = None, experiment_id: str | None = None, out: str | None = None,
             notes: str = "") -> dict:
-    """`notes`: markdown appended to the report pages (a reading of the numbers)."""
+    """Run arms x seeds on the same prompts and report which learned more.
+
+    Args:
+        config: preset name (testbed, learn, demo, smoke, gpu) or a YAML path on the worker
+        arms: arms to run (empty: compare.default_arms, else all): rtt, rtt-gold, rtt-uniform, rtt-random,
+            grpo-aon, grpo-csr, or arms of compare.arms
+        seeds: seeds per arm
+        seed: first seed (also the seed of the prompts)
+        overrides: dotted settings for every arm, each `key=value`
+        experiment_id: an experiment to resume; empty: a new one
+        out: also write the report JSON to this path
+        notes: markdown appended to the report pages (a reading of the numbers)
+    """
     experiment = plan_experiment(config, overrides, arms, seeds, seed, experiment_id)
     store = Store(experiment.cfg.data_dir)
     print(f"experiment {experiment.experiment_id}: {len(experiment.runs)} runs "

@@ -160,6 +160,9 @@ def test_serve_schedules_the_campaign_not_a_fresh_pipeline():
     assert scheduled.parameters == {"campaign": "nightly", "rounds": 2, "data_dir": "data", "wait_minutes": 60.0}
     assert set(by_name) >= {"rubrics-smoke", "grpo-smoke", "eval-smoke", "compare-smoke", "campaign-start-smoke"}
     assert by_name["pipeline-smoke"].parameters == {"config": "smoke", "overrides": ["seed=1"]}
+    undescribed = [(d.name, name) for d in by_name.values()  # the Run form shows each field's description
+                   for name, field in d._parameter_openapi_schema.properties.items() if not field.get("description")]
+    assert not undescribed
 
 
 def test_prefect_yaml_deploys_every_flow_to_its_pool():
