@@ -14,6 +14,7 @@ from prefect.artifacts import create_link_artifact, create_markdown_artifact, cr
 
 from rtt.config import load_config
 from rtt.data.store import Store
+from rtt.runs import stage_name
 from rtt.tracking import run_url
 
 HIDDEN = ("run_id", "stage", "round", "mlflow_run_id", "mlflow_experiment_id")
@@ -39,7 +40,7 @@ def cell(value) -> str:
 def publish_stage(summary: dict, config: str, overrides: list[str] | None) -> dict:
     """A stage's summary, its MLflow link and (eval) the round's evaluations, as artifacts; returns `summary`."""
     cfg = load_config(config, overrides or [])
-    name = summary["stage"] if summary["stage"] == "rubrics" else f"{summary['stage']}-r{summary['round']}"
+    name = stage_name(summary["stage"], summary["round"])
     numbers = [{"": k, "value": v} for k, v in summary.items() if k not in HIDDEN and not isinstance(v, (dict, list))]
     create_markdown_artifact(f"## {name} of run `{summary['run_id']}`\n\n{markdown_table(numbers)}\n",
                              key=key(summary["run_id"], name), description=f"rtt {name}: summary")

@@ -37,6 +37,8 @@ def cmd_run(args) -> int:
     """Run the pipeline or one stage holding the run's lock; exit 2 if another process holds it or
     the run exists with other settings, 130 on Ctrl-C (after saying how to resume)."""
     cfg = load_config(args.config, args.set)  # fail fast on a bad preset or override, before Prefect starts
+    from functools import partial
+
     from rtt.run_lock import RunLocked, run_lock
     from rtt.runs import ConfigMismatch, check_resumable, new_run_id, resume_command
 
@@ -47,21 +49,19 @@ def cmd_run(args) -> int:
         with run_lock(cfg.data_dir, run_id):  # taken here for a clear refusal; the flows take it again
             if args.stage == "pipeline":
                 check_resumable(cfg, run_id)
-            return run_flow(args, cfg, run_id)
+            result, code = run_guarded(partial(run_flow, args, run_id),
+                                       f"run {run_id} stopped; its finished stages and saved training state are kept",
+                                       resume_command(args.config, args.set, run_id, args.stage, args.round))
     except (RunLocked, ConfigMismatch) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    except RuntimeError as err:
-        if not any(sign in str(err) for sign in PREFECT_UNREACHABLE):
-            raise
-        print(prefect_unreachable_help(err), file=sys.stderr)
-        print(f"once it answers, start or continue the run with: "
-              f"{resume_command(args.config, args.set, run_id, args.stage, args.round)}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print(f"\ninterrupted: run {run_id} stopped; its finished stages and saved training state are kept.\n"
-              f"resume with: {resume_command(args.config, args.set, run_id, args.stage, args.round)}", file=sys.stderr)
-        return 130
+    if code is not None:
+        return code
+    if args.stage == "pipeline":
+        print_pipeline_summary(result, cfg)
+    else:
+        print(json.dumps(result, indent=2))
+    return 0
 
 
 def prefect_unreachable_help(err: RuntimeError) -> str:
@@ -80,17 +80,14 @@ def prefect_unreachable_help(err: RuntimeError) -> str:
     return f"error: Prefect's API did not answer: {str(err).splitlines()[0][:300]}\n{where}"
 
 
-def run_flow(args, cfg, run_id: str) -> int:
+def run_flow(args, run_id: str) -> dict:
+    """The pipeline's or the stage's flow, run now; what it returned."""
     from flows.pipeline import pipeline
-    from flows.server import start_temporary_server
     from flows.stages import FLOWS
 
-    start_temporary_server()
     if args.stage == "pipeline":
-        print_pipeline_summary(pipeline(config=args.config, overrides=args.set, run_id=run_id), cfg)
-    else:
-        print(json.dumps(FLOWS[args.stage](config=args.config, overrides=args.set, run_id=run_id, round=args.round), indent=2))
-    return 0
+        return pipeline(config=args.config, overrides=args.set, run_id=run_id)
+    return FLOWS[args.stage](config=args.config, overrides=args.set, run_id=run_id, round=args.round)
 
 
 def print_pipeline_summary(result: dict, cfg) -> None:

@@ -46,13 +46,12 @@ from rtt.checkpoints import starting_policy
 from rtt.compare.results import step_agreement
 from rtt.config import Config, validate
 from rtt.data.store import Store, stable_id
-from rtt.detokenize import decode_with_offsets
 from rtt.discriminator.metrics import token_metrics
 from rtt.discriminator.model import discriminator_device, load_discriminator
 from rtt.grpo.relevance import gate, relevance
 from rtt.grpo.stage import dense
-from rtt.judge.stage import llm_summary
-from rtt.judge.verdicts import Case, Judge, call_rows
+from rtt.judge.stage import rollout_cases, verdict_summary
+from rtt.judge.verdicts import Judge, call_rows
 from rtt.models import load_tokenizer
 from rtt.rubrics.items import conversation_text, load_prompts, load_rubrics
 
@@ -169,8 +168,7 @@ def rescore_verdicts(cfg: Config, store: Store, run_id: str, rounds: list[int]) 
     for round_ in rounds:
         rollouts = original_rows(store, "rollouts", run_id, [round_])
         tokenizer = load_tokenizer(starting_policy(cfg, store, run_id, round_))
-        cases = [Case(r["rollout_id"], prompt_text[r["prompt_id"]], *decode_with_offsets(tokenizer, r["token_ids"]),
-                      rubrics.get(r["prompt_id"], [])) for r in rollouts]
+        cases = rollout_cases(rollouts, prompt_text, rubrics, tokenizer)
         per_case, round_answers = judge.judge(run_id, round_, -1, cases, desc=f"rescore r{round_} judge")
         round_rows = []
         for rollout, case_rows in zip(rollouts, per_case):
@@ -185,11 +183,7 @@ def rescore_verdicts(cfg: Config, store: Store, run_id: str, rounds: list[int]) 
                         run_id, parts[-1])
         rows += round_rows
         answers += round_answers
-    known = [r for r in rows if r["verdict"] != 0]
-    return {"run_id": run_id, "judge": judge_value, "rounds": rounds, "parts": parts, "verdicts": len(rows),
-            "unknown": len(rows) - len(known),
-            "pass_rate": round(sum(r["verdict"] > 0 for r in known) / max(len(known), 1), 3),
-            **llm_summary(answers, rows),
+    return {"run_id": run_id, "judge": judge_value, "rounds": rounds, "parts": parts, **verdict_summary(rows, answers),
             "agreement": verdict_agreement(original_rows(store, "verdicts", run_id, rounds), rows,
                                            item_kinds(store, run_id))}
 

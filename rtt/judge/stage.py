@@ -32,6 +32,20 @@ def llm_summary(answers: list[Answer], rows: list[dict]) -> dict:
             "quotes_dropped": sum(r["quotes_dropped"] for r in rows)}
 
 
+def rollout_cases(rollouts: list[dict], prompt_text: dict[str, str], rubrics: dict, tokenizer) -> list[Case]:
+    """Stored rollouts as the judge's cases: the response text and offsets of their token ids, their items."""
+    return [Case(r["rollout_id"], prompt_text[r["prompt_id"]], *decode_with_offsets(tokenizer, r["token_ids"]),
+                 rubrics.get(r["prompt_id"], [])) for r in rollouts]
+
+
+def verdict_summary(rows: list[dict], answers: list[Answer]) -> dict:
+    """How many verdicts, unknown, the pass rate of the known ones, and what the LLM judge cost."""
+    known = [r for r in rows if r["verdict"] != 0]
+    return {"verdicts": len(rows), "unknown": len(rows) - len(known),
+            "pass_rate": round(sum(r["verdict"] > 0 for r in known) / max(len(known), 1), 3),
+            **llm_summary(answers, rows)}
+
+
 def run_judge(cfg: Config, store: Store, tracker: Tracker, run_id: str, round_: int) -> dict:
     rollouts = store.rows("rollouts", run_id, f"round{round_}")
     if not rollouts:
@@ -39,16 +53,12 @@ def run_judge(cfg: Config, store: Store, tracker: Tracker, run_id: str, round_: 
     rubrics = load_rubrics(store, run_id)
     prompt_text = {p["prompt_id"]: conversation_text(p) for p in load_prompts(store, run_id)}
     tokenizer = load_tokenizer(starting_policy(cfg, store, run_id, round_))
-    cases = [Case(r["rollout_id"], prompt_text[r["prompt_id"]], *decode_with_offsets(tokenizer, r["token_ids"]),
-                  rubrics.get(r["prompt_id"], [])) for r in rollouts]
+    cases = rollout_cases(rollouts, prompt_text, rubrics, tokenizer)
     per_case, answers = Judge(cfg.judge, Path(cfg.data_dir) / "cache", cfg.seed).judge(run_id, round_, -1, cases)
     rows = [row for case_rows in per_case for row in case_rows]
     store.write("verdicts", rows, run_id, f"round{round_}")
     if answers:
         store.write("llm_calls", call_rows(run_id, "judge", round_, -1, cfg.judge.llm.model, answers), run_id, f"judge_round{round_}")
-    known = [r for r in rows if r["verdict"] != 0]
-    summary = {"verdicts": len(rows), "unknown": len(rows) - len(known),
-               "pass_rate": round(sum(r["verdict"] > 0 for r in known) / max(len(known), 1), 3),
-               **llm_summary(answers, rows)}
+    summary = verdict_summary(rows, answers)
     tracker.log_metrics(summary, step=round_)
     return summary
