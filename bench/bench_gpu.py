@@ -31,11 +31,12 @@ import torch
 from rtt.config import load_config
 from rtt.grpo.logprobs import pack
 from rtt.grpo.trainer import PolicyTrainer
-from rtt.models import load_causal_lm, load_tokenizer, resolve_device, resolve_policy
+from rtt.checkpoints import resolve_policy
+from rtt.models import load_causal_lm, load_tokenizer, resolve_device
 from rtt.rollout.engine import engine_for
 from rtt.rollout.sampler import prompt_token_ids
 from rtt.rubrics.builtin import generate_prompts
-from rtt.rubrics.items import conversation
+from rtt.data.items import conversation
 
 ROOT = Path(__file__).resolve().parents[1]
 DENSE_BF16_PEAK = {"H100": 989e12, "H200": 989e12, "A100": 312e12, "L40S": 362e12, "B200": 2250e12}

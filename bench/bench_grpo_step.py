@@ -56,14 +56,15 @@ import rtt.grpo.trainer as trainer_module
 from rtt.config import load_config
 from rtt.discriminator.model import init_discriminator
 from rtt.grpo.logprobs import Packed, pack, token_logprobs
-from rtt.grpo.stage import grpo_step
+from rtt.grpo.stage import Learner, grpo_step
 from rtt.grpo.trainer import PolicyTrainer
 from rtt.judge.verdicts import Judge
-from rtt.models import load_causal_lm, load_tokenizer, resolve_policy
+from rtt.checkpoints import resolve_policy
+from rtt.models import load_causal_lm, load_tokenizer
 from rtt.rollout.engine import HFEngine
 from rtt.rollout.sampler import prompt_token_ids
 from rtt.rubrics.builtin import generate_prompts
-from rtt.rubrics.items import constraint_items, conversation
+from rtt.data.items import constraint_items, conversation
 
 ROOT = Path(__file__).resolve().parents[1]
 PHASES = ("t_sample", "t_judge", "t_score", "t_advantage", "t_update", "t_total")
@@ -178,8 +179,9 @@ def bench_overhead(args, policy: str, model, tokenizer) -> dict:
             model.load_state_dict(weights)
             trainer = PolicyTrainer(model, variant.grpo, device)
             start = time.perf_counter()
-            tables = grpo_step(variant, "bench", 0, 0, policy, model, tokenizer, trainer, HFEngine(len(prompts) * args.group),
-                               prompts, rubrics, discriminator, torch.Generator().manual_seed(0), Judge(variant.judge))
+            learner = Learner(policy, model, tokenizer, trainer, HFEngine(len(prompts) * args.group), Judge(variant.judge),
+                              discriminator, torch.Generator().manual_seed(0))
+            tables = grpo_step(variant, "bench", 0, 0, learner, prompts, rubrics)
             row = tables["train_steps"][0]
             times[name].append({p: row[p] for p in PHASES})
             print(f"overhead repeat {repeat} {name:18s} " + " ".join(f"{p[2:]} {row[p]:6.2f}" for p in PHASES)

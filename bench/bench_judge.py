@@ -2,7 +2,7 @@
 
     python bench/bench_judge.py [--latency-s 0.05] [--concurrency 1 4 16 64] [--out bench/results/judge.json]
 
-The server (`python -m rtt.llm.server`) runs in its own process, a fresh one per setting, so its
+The server (`python -m rtt.testing.llm_server`) runs in its own process, a fresh one per setting, so its
 work does not share the client's interpreter. Each setting judges (response, item) pairs with
 `judge.mode=llm`, one YES/NO request per pair, the cache off, at `judge.llm.max_concurrency=c`:
 pairs per second, and the server's count of requests in flight at most. Sequential (c=1) sets the
@@ -26,7 +26,7 @@ import httpx
 
 from rtt.config import JudgeConfig, LLMConfig
 from rtt.judge.verdicts import Case, Judge
-from rtt.rubrics.items import RubricItem
+from rtt.data.items import RubricItem
 
 ROOT = Path(__file__).resolve().parents[1]
 WORDS = "the ocean is vast and blue while rivers run to the sea under a quiet sky".split()
@@ -35,7 +35,7 @@ WORDS = "the ocean is vast and blue while rivers run to the sea under a quiet sk
 @contextmanager
 def server(latency_s: float, fault_rate: float = 0.0):
     """A server process; yields its base URL."""
-    proc = subprocess.Popen([sys.executable, "-m", "rtt.llm.server", "--latency-s", str(latency_s),
+    proc = subprocess.Popen([sys.executable, "-m", "rtt.testing.llm_server", "--latency-s", str(latency_s),
                              "--fault-rate", str(fault_rate), "--seed", "1"], stdout=subprocess.PIPE, text=True)
     try:
         yield proc.stdout.readline().strip()

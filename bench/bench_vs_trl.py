@@ -41,14 +41,15 @@ from pathlib import Path
 import torch
 
 from rtt.config import load_config
-from rtt.grpo.stage import grpo_step
+from rtt.grpo.stage import Learner, grpo_step
 from rtt.grpo.trainer import PolicyTrainer
 from rtt.judge.rule import judge_item
 from rtt.judge.verdicts import Judge
-from rtt.models import load_causal_lm, load_tokenizer, resolve_policy
+from rtt.checkpoints import resolve_policy
+from rtt.models import load_causal_lm, load_tokenizer
 from rtt.rollout.engine import engine_for
 from rtt.rubrics.builtin import generate_prompts
-from rtt.rubrics.items import constraint_items, conversation
+from rtt.data.items import constraint_items, conversation
 
 ROOT = Path(__file__).resolve().parents[1]
 PHASES = ("sample", "update", "other", "step")
@@ -70,12 +71,11 @@ def rtt_block(args, policy: str, engine_name: str, prompts, rubrics) -> list[dic
     tokenizer = load_tokenizer(policy)
     model = load_causal_lm(policy, torch.device("cpu"))
     trainer = PolicyTrainer(model, cfg.grpo, torch.device("cpu"))
-    engine = engine_for(cfg, policy, args.prompts * args.group)
-    judge = Judge(cfg.judge)
+    learner = Learner(policy, model, tokenizer, trainer, engine_for(cfg, policy, args.prompts * args.group),
+                      Judge(cfg.judge), None, torch.Generator().manual_seed(0))
     steps = []
     for step in range(args.steps):
-        row = grpo_step(cfg, "bench", 0, step, policy, model, tokenizer, trainer, engine, prompts, rubrics, None,
-                        torch.Generator().manual_seed(0), judge)["train_steps"][0]
+        row = grpo_step(cfg, "bench", 0, step, learner, prompts, rubrics)["train_steps"][0]
         sample = row["t_sync"] + row["t_sample"]
         steps.append({"sample": sample, "update": row["t_update"], "other": row["t_total"] - sample - row["t_update"],
                       "step": row["t_total"], "reward": row["reward_mean"]})

@@ -13,8 +13,9 @@ import re
 from prefect.artifacts import create_link_artifact, create_markdown_artifact, create_table_artifact
 
 from rtt.config import load_config
+from rtt.data.partitions import round_part
 from rtt.data.store import Store
-from rtt.runs import stage_name
+from rtt.stages import stage_name
 from rtt.tracking import run_url
 
 HIDDEN = ("run_id", "stage", "round", "mlflow_run_id", "mlflow_experiment_id")
@@ -58,7 +59,7 @@ def publish_stage(summary: dict, config: str, overrides: list[str] | None) -> di
 
 def evaluations(store: Store, run_id: str, round_: int | None = None) -> list[dict]:
     """Evaluation rows (of one round, or all) without the per-checker breakdown, sorted."""
-    rows = store.rows("evals", run_id, None if round_ is None else f"round{round_}")
+    rows = store.rows("evals", run_id, None if round_ is None else round_part(round_))
     return sorted(({"round": r["round"], "benchmark": r["benchmark"], "metric": r["metric"], "value": round(r["value"], 4),
                     "n": r["n"]} for r in rows if "/" not in r["metric"]),
                   key=lambda r: (r["round"], r["benchmark"], r["metric"]))

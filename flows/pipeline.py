@@ -13,6 +13,7 @@ from prefect import flow
 from flows.artifacts import publish_pipeline
 from flows.stages import FLOWS
 from rtt.runs import finish_pipeline, pipeline_run, round_stages
+from rtt.stages import stage_name
 
 
 @flow(name="rtt-pipeline", log_prints=True, description="rtt: rubrics, a baseline eval, then R rounds of training")
@@ -38,5 +39,5 @@ def pipeline(config: str = "demo", overrides: list[str] | None = None, run_id: s
         summaries = {"rubrics": stage("rubrics"), "eval-base": stage("eval", -1)}
         for round_ in range(run.cfg.rounds):
             for name in round_stages(run.cfg):
-                summaries[f"{name}-r{round_}"] = stage(name, round_)
+                summaries[stage_name(name, round_)] = stage(name, round_)
         return publish_pipeline(finish_pipeline(run, summaries), run.cfg.data_dir)

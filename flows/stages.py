@@ -1,4 +1,6 @@
-"""One Prefect flow per stage, each publishing its summary as artifacts (`flows.artifacts`).
+"""One thin Prefect flow per stage of `rtt.stages.STAGES`, each publishing its summary as artifacts
+(`flows.artifacts`). Each flow is this module's attribute of the stage's name, so its entrypoint is
+`flows/stages.py:<stage>` (`prefect.yaml`).
 
 Parameters (the UI's Run form): the preset, overrides, the run and the round. `parent_run` is the
 MLflow parent run id when a stage runs inside the pipeline.
@@ -6,10 +8,11 @@ MLflow parent run id when a stage runs inside the pipeline.
 
 from __future__ import annotations
 
-from prefect import flow
+from prefect import Flow, flow
 
 from flows.artifacts import publish_stage
 from rtt.runs import run_stage
+from rtt.stages import STAGES, Stage
 
 PARAMETERS = """
     Args:
@@ -21,53 +24,16 @@ PARAMETERS = """
 """
 
 
-def stage_flow(name: str):
-    """`@flow` for the `name` stage, with the parameter descriptions the UI's Run form shows."""
-    def wrap(fn):
-        fn.__doc__ = f"Run the {name} stage of a run.\n{PARAMETERS}"
-        return flow(name=f"rtt-{name}", log_prints=True, description=f"rtt: the {name} stage of a run")(fn)
-    return wrap
-
-
-def stage(name: str, config: str, overrides: list[str] | None, run_id: str | None, round_: int, parent_run: str | None) -> dict:
-    return publish_stage(run_stage(name, config, overrides, run_id, round_, parent_run), config, overrides)
-
-
-@stage_flow("rubrics")
-def rubrics(config: str = "demo", overrides: list[str] | None = None, run_id: str | None = None, round: int = 0,
+def stage_flow(stage: Stage) -> Flow:
+    """The `rtt-<stage>` flow, with the parameter descriptions the UI's Run form shows."""
+    def run(config: str = "demo", overrides: list[str] | None = None, run_id: str | None = None, round: int = 0,
             parent_run: str | None = None) -> dict:
-    return stage("rubrics", config, overrides, run_id, round, parent_run)
+        return publish_stage(run_stage(stage.name, config, overrides, run_id, round, parent_run), config, overrides)
+
+    run.__name__ = run.__qualname__ = stage.name  # what a deployment's entrypoint names (Prefect imports it back)
+    run.__doc__ = f"Run the {stage.name} stage of a run: {stage.description}.\n{PARAMETERS}"
+    return flow(name=f"rtt-{stage.name}", log_prints=True, description=f"rtt: {stage.description}")(run)
 
 
-@stage_flow("rollouts")
-def rollouts(config: str = "demo", overrides: list[str] | None = None, run_id: str | None = None, round: int = 0,
-             parent_run: str | None = None) -> dict:
-    return stage("rollouts", config, overrides, run_id, round, parent_run)
-
-
-@stage_flow("judge")
-def judge(config: str = "demo", overrides: list[str] | None = None, run_id: str | None = None, round: int = 0,
-          parent_run: str | None = None) -> dict:
-    return stage("judge", config, overrides, run_id, round, parent_run)
-
-
-@stage_flow("discriminator")
-def discriminator(config: str = "demo", overrides: list[str] | None = None, run_id: str | None = None, round: int = 0,
-                  parent_run: str | None = None) -> dict:
-    return stage("discriminator", config, overrides, run_id, round, parent_run)
-
-
-@stage_flow("grpo")
-def grpo(config: str = "demo", overrides: list[str] | None = None, run_id: str | None = None, round: int = 0,
-         parent_run: str | None = None) -> dict:
-    return stage("grpo", config, overrides, run_id, round, parent_run)
-
-
-@stage_flow("eval")
-def evaluate(config: str = "demo", overrides: list[str] | None = None, run_id: str | None = None, round: int = 0,
-             parent_run: str | None = None) -> dict:
-    return stage("eval", config, overrides, run_id, round, parent_run)
-
-
-FLOWS = {"rubrics": rubrics, "rollouts": rollouts, "judge": judge, "discriminator": discriminator, "grpo": grpo,
-         "eval": evaluate}
+FLOWS = {stage.name: stage_flow(stage) for stage in STAGES}
+globals().update(FLOWS)

@@ -31,6 +31,7 @@ from pathlib import Path
 
 from rtt.checkpoints import discriminator_dir, policy_dir, starting_policy
 from rtt.config import load_config
+from rtt.data.partitions import continuation_part, round_part
 from rtt.data.store import Store
 from rtt.eval.stage import BENCHMARK as HELDOUT
 from rtt.run_lock import run_lock
@@ -149,12 +150,12 @@ def continuation(campaign: Campaign, rounds: int, flow_run_id: str | None = None
 
 
 def write_row(store: Store, row: dict) -> None:
-    store.write("campaigns", [row], row["run_id"], f"continuation{row['continuation']}")
+    store.write("campaigns", [row], row["run_id"], continuation_part(row["continuation"]))
 
 
 def results(store: Store, run_id: str, last_round: int, cfg) -> dict:
     """The final checkpoint, its held-out accuracy and how far through the prompt pool the campaign is."""
-    evals = {r["metric"]: r for r in store.rows("evals", run_id, f"round{last_round}") if r["benchmark"] == HELDOUT}
+    evals = {r["metric"]: r for r in store.rows("evals", run_id, round_part(last_round)) if r["benchmark"] == HELDOUT}
     item = evals.get("item_accuracy", {})
     pool = [p for p in store.rows("prompts", run_id) if p["split"] == "train"]
     return {"final_policy": str(policy_dir(store, run_id, last_round)), "item_accuracy": item.get("value"),

@@ -18,7 +18,8 @@ from pathlib import Path
 from rtt.config import Config
 from rtt.data.store import Store
 from rtt.faults import crash_point
-from rtt.models import resolve_policy
+from rtt.models import SMOLLM2_HUB_ID, build_tiny_model, convert_smollm2_gguf, hub_reachable
+from rtt.testbed import build_testbed_model
 
 
 def policy_dir(store: Store, run_id: str, round_: int) -> Path:
@@ -35,6 +36,20 @@ def grpo_state_dir(store: Store, run_id: str, round_: int) -> Path:
 
 def disc_state_dir(store: Store, run_id: str, round_: int) -> Path:
     return store.run_dir(run_id) / "disc_state" / f"round_{round_}"
+
+
+def resolve_policy(name: str, data_dir: str | os.PathLike) -> str:
+    """A loadable folder or hub id for a policy name (the built-in names: `rtt.models`)."""
+    models = Path(data_dir) / "models"
+    if name == "tiny":
+        return str(build_tiny_model(models / "tiny"))
+    if name == "testbed":
+        return str(build_testbed_model(models / "testbed"))
+    if name == "smollm2-135m-instruct":
+        if hub_reachable():
+            return SMOLLM2_HUB_ID
+        return str(convert_smollm2_gguf(models / "smollm2-135m-instruct"))
+    return name
 
 
 def base_policy(cfg: Config) -> str:

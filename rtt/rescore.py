@@ -28,7 +28,7 @@ when it may be asked), or `discriminator:<name>`, `gold`, `lexical`, `uniform`, 
 
 Every row keeps its rollout's round and step. One label, one judge value: under `auto` the rubric's
 `kind` says which judge graded an item (a blank response's items are the rule judge's, in any mode). Stages read `verdicts` by part name (`round<r>`), so
-they never see rescored rows; the SQL readers of the originals (`rtt.compare.results`, `rtt.show`)
+they never see rescored rows; the SQL readers of the originals (`rtt.compare.results`, `rtt.relevance_view`)
 leave them out with `NOT LIKE 'rescore:%'`. A rerun of the same rescore replaces its parts.
 """
 
@@ -45,19 +45,17 @@ import torch
 from rtt.checkpoints import starting_policy
 from rtt.compare.results import step_agreement
 from rtt.config import Config, validate
+from rtt.data.partitions import rescore_part, stage_part, step_part
 from rtt.data.store import Store, stable_id
 from rtt.discriminator.metrics import token_metrics
 from rtt.discriminator.model import discriminator_device, load_discriminator
-from rtt.grpo.relevance import gate, relevance
-from rtt.grpo.stage import dense
-from rtt.judge.stage import rollout_cases, verdict_summary
-from rtt.judge.verdicts import Judge, call_rows
+from rtt.grpo.relevance import dense, gate, relevance
+from rtt.judge.verdicts import Judge, rollout_cases, verdict_summary
+from rtt.llm.calls import call_rows
 from rtt.models import load_tokenizer
-from rtt.rubrics.items import conversation_text, load_prompts, load_rubrics
+from rtt.data.items import conversation_text, load_prompts, load_rubrics
 
 PREFIX = "rescore:"
-ORIGINAL_PART = re.compile(r"^round(\d+)(?:_step(\d+))?$")
-"""The parts stages write: round<r> (offline stages), round<r>_step<s> (GRPO steps)."""
 RELEVANCE_SOURCES = ("gold", "lexical", "uniform", "random")
 VERDICT_COLUMNS = ["kind", "checker", "pairs", "both_known", "agreement", "unknown_old", "unknown_new",
                    "pass_to_fail", "fail_to_pass", "same_labels"]
@@ -72,10 +70,6 @@ def load_run_config(store: Store, run_id: str, overrides: list[str] | tuple[str,
     tree = json.loads(path.read_text())
     tree["data_dir"] = str(store.root)
     return validate(tree, overrides, f"run {run_id} ({path}) with overrides {list(overrides)}")
-
-
-def part_name(label: str, round_: int) -> str:
-    return f"rescore_{re.sub(r'[^A-Za-z0-9_.=-]', '-', label)}_round{round_}"
 
 
 def judge_label(cfg: Config) -> str:
@@ -95,15 +89,15 @@ def original_rows(store: Store, table: str, run_id: str, rounds: list[int], grpo
     """The rows stages wrote to `table` for `rounds` (never a rescore's), read part by part."""
     rows = []
     for path in store.files(table, run_id):
-        match = ORIGINAL_PART.match(path.stem)
-        if match and int(match[1]) in rounds and (match[2] is not None or not grpo_only):
+        where = stage_part(path.stem)
+        if where and where[0] in rounds and (where[1] is not None or not grpo_only):
             rows += store.rows(table, run_id, path.stem)
     return rows
 
 
 def stored_rounds(store: Store, run_id: str, round_: int | None) -> list[int]:
     """The rounds with stored rollouts (only `round_` when given); FileNotFoundError if none."""
-    rounds = sorted({int(m[1]) for p in store.files("rollouts", run_id) if (m := ORIGINAL_PART.match(p.stem))})
+    rounds = sorted({where[0] for p in store.files("rollouts", run_id) if (where := stage_part(p.stem))})
     if round_ is not None:
         if round_ not in rounds:
             raise FileNotFoundError(f"run {run_id} has no rollouts for round {round_} in {store.root} "
@@ -163,7 +157,7 @@ def rescore_verdicts(cfg: Config, store: Store, run_id: str, rounds: list[int]) 
     judge_value = PREFIX + label
     rubrics = load_rubrics(store, run_id)
     prompt_text = {p["prompt_id"]: conversation_text(p) for p in load_prompts(store, run_id)}
-    judge = Judge(cfg.judge, Path(cfg.data_dir) / "cache", cfg.seed)
+    judge = Judge.for_run(cfg)
     rows, answers, parts = [], [], []
     for round_ in rounds:
         rollouts = original_rows(store, "rollouts", run_id, [round_])
@@ -176,7 +170,7 @@ def rescore_verdicts(cfg: Config, store: Store, run_id: str, rounds: list[int]) 
                 row.update(step=rollout["step"], judge=judge_value,
                            verdict_id=stable_id(row["rollout_id"], row["item_id"], judge_value))
                 round_rows.append(row)
-        parts.append(part_name(label, round_))
+        parts.append(rescore_part(label, round_))
         store.write("verdicts", round_rows, run_id, parts[-1])
         if round_answers:
             store.write("llm_calls", call_rows(run_id, "rescore", round_, -1, cfg.judge.llm.model, round_answers),
@@ -287,7 +281,7 @@ def round_relevance(cfg: Config, store: Store, run_id: str, round_: int, source:
                       "step": step, "source": source_value, "relevance": rel[i, j, :len(r["token_ids"])].tolist()}
                      for i, r in enumerate(rollouts) for j, item in enumerate(rubrics.get(r["prompt_id"], []))]
         new = {key: s["relevance"] for key, s in by_pair(step_rows).items()}
-        credit[f"round{round_}_step{step}"] = step_credit(cfg, rollouts, rubrics, verdicts, old, new)
+        credit[step_part(round_, step)] = step_credit(cfg, rollouts, rubrics, verdicts, old, new)
         rows += step_rows
     return rows, stored, credit
 
@@ -307,7 +301,7 @@ def rescore_relevance(cfg: Config, store: Store, run_id: str, rounds: list[int],
                                                     discriminator, generator)
         if not new:
             continue
-        parts.append(part_name(label, round_))
+        parts.append(rescore_part(label, round_))
         store.write("token_scores", new, run_id, parts[-1])
         rows, old_rows, credit, scored = rows + new, old_rows + stored, credit | round_credit, scored + [round_]
     if not scored:

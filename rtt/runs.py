@@ -34,25 +34,11 @@ import torch
 from rtt.checkpoints import recover_atomic_dirs
 from rtt.config import Config, config_dict, dotted, flat_params, load_config, save_config
 from rtt.data.store import Store
-from rtt.discriminator.stage import run_discriminator
-from rtt.eval.stage import run_eval
-from rtt.grpo.stage import run_grpo
-from rtt.judge.stage import run_judge
-from rtt.rollout.stage import run_rollouts
-from rtt.rubrics.stage import run_rubrics
 from rtt.run_lock import run_lock
+from rtt.stage_context import StageContext
+from rtt.stages import STAGES, get_stage, stage_name
 from rtt.tracking import Tracker
 
-STAGES = {
-    "rubrics": lambda cfg, store, tracker, run_id, round_: run_rubrics(cfg, store, tracker, run_id),
-    "rollouts": run_rollouts,
-    "judge": run_judge,
-    "discriminator": run_discriminator,
-    "grpo": run_grpo,
-    "eval": run_eval,
-}
-ROUND_STAGES = ("rollouts", "judge", "discriminator", "grpo", "eval")
-DISCRIMINATOR_STAGES = ("rollouts", "judge", "discriminator")
 log = logging.getLogger(__name__)
 
 
@@ -89,17 +75,12 @@ def round_stages(cfg: Config) -> tuple[str, ...]:
     training only feed GRPO's token relevance: a run that does not score relevance with the
     discriminator (plain GRPO, or gold, uniform, random, lexical relevance) skips them; any of them
     can still be run by hand (`rtt run rollouts ...`)."""
-    if cfg.grpo.token_weight != 0 and cfg.grpo.relevance == "discriminator":
-        return ROUND_STAGES
-    return tuple(s for s in ROUND_STAGES if s not in DISCRIMINATOR_STAGES)
+    relevance = cfg.grpo.token_weight != 0 and cfg.grpo.relevance == "discriminator"
+    return tuple(s.name for s in STAGES if s.per_round and (relevance or not s.relevance_only))
 
 
 def new_run_id(cfg: Config) -> str:
     return f"{cfg.name}-{datetime.datetime.now():%Y%m%d-%H%M%S}-{secrets.token_hex(2)}"
-
-
-def stage_name(stage: str, round_: int) -> str:
-    return stage if stage == "rubrics" else f"{stage}-r{round_}"
 
 
 def marker_path(store: Store, run_id: str, stage: str, round_: int) -> Path:
@@ -153,7 +134,7 @@ def check_resumable(cfg: Config, run_id: str) -> None:
 def resume_command(preset: str, overrides: list[str] | None, run_id: str, stage: str = "pipeline", round_: int = 0) -> str:
     """The command line that continues this run (or reruns this stage)."""
     words = ["rtt", "run", stage, "--config", preset, *[w for o in overrides or [] for w in ("--set", o)], "--run-id", run_id]
-    return shlex.join(words + (["--round", str(round_)] if stage not in ("pipeline", "rubrics") else []))
+    return shlex.join(words + (["--round", str(round_)] if stage != "pipeline" and get_stage(stage).per_round else []))
 
 
 def recover_partial_writes(store: Store, run_id: str) -> None:
@@ -187,8 +168,7 @@ def run_stage(stage: str, preset: str = "demo", overrides: list[str] | None = No
               round_: int = 0, parent_tracking_id: str | None = None) -> dict:
     """Run one stage in its own (nested, when a parent is given) MLflow run, holding the run's lock;
     record and return its summary."""
-    if stage not in STAGES:
-        raise ValueError(f"unknown stage {stage!r}; stages: {list(STAGES)}")
+    run = get_stage(stage).run
     cfg = load_config(preset, overrides or [])
     run_id = run_id or new_run_id(cfg)
     with run_lock(cfg.data_dir, run_id):
@@ -201,7 +181,7 @@ def run_stage(stage: str, preset: str = "demo", overrides: list[str] | None = No
         log.info("[%s] started", name)
         start = time.perf_counter()
         try:
-            summary = STAGES[stage](cfg, store, tracker, run_id, round_)
+            summary = run(StageContext(cfg, store, tracker, run_id, round_))
         except KeyboardInterrupt:
             tracker.finish("KILLED")
             if parent_tracking_id is None:  # inside a pipeline, the pipeline says how to resume

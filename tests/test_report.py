@@ -3,7 +3,7 @@
 import pytest
 from mlflow.tracking import MlflowClient
 
-from rtt.cli import main
+from flows.cli import main
 from rtt.data.schemas import SCHEMAS
 from rtt.config import load_config, save_config
 from rtt.report import breakdown, load_report, render_report, setting_differences, side_by_side

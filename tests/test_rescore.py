@@ -12,16 +12,16 @@ import json
 import pytest
 
 from rtt.checkpoints import discriminator_dir
-from rtt.cli import main
+from flows.cli import main
 from rtt.compare.results import credit_agreement, on_policy_f1
 from rtt.data.catalog import query
 from rtt.data.store import Store, stable_id
 from rtt.discriminator.stage import training_pairs
-from rtt.llm.server import LocalServer
+from rtt.testing.llm_server import LocalServer
 from rtt.rescore import rescore
-from rtt.rubrics.items import load_rubrics
+from rtt.data.items import load_rubrics
 from rtt.runs import run_stage
-from rtt.show import load_view
+from rtt.relevance_view import load_view
 
 RUN = "rescore-1"
 ORIGINAL_PARTS = ("round0", "round0_step0", "round0_step1")  # smoke: offline rollouts, then grpo.steps = 2

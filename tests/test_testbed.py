@@ -11,9 +11,10 @@ from transformers import GenerationConfig
 from rtt import testbed
 from rtt.data.store import Store
 from rtt.judge.rule import verdict_row
-from rtt.models import SPECIAL_TOKENS, load_causal_lm, load_tokenizer, resolve_policy
+from rtt.checkpoints import resolve_policy
+from rtt.models import SPECIAL_TOKENS, load_causal_lm, load_tokenizer
 from rtt.rollout.sampler import sample
-from rtt.rubrics.items import RubricItem
+from rtt.data.items import RubricItem
 from rtt.runs import run_stage
 
 T = 10  # the preset's max_new_tokens

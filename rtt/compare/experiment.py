@@ -28,6 +28,7 @@ import secrets
 from dataclasses import dataclass, field
 
 from rtt.config import Config, load_config
+from rtt.data.partitions import EXPERIMENT
 from rtt.data.store import Store
 
 BUILTIN_ARMS: dict[str, dict[str, object]] = {
@@ -38,7 +39,6 @@ BUILTIN_ARMS: dict[str, dict[str, object]] = {
     "grpo-aon": {"grpo.token_weight": 0.0, "grpo.reward_mode": "all_or_nothing"},
     "grpo-csr": {"grpo.token_weight": 0.0, "grpo.reward_mode": "satisfaction_rate"},
 }
-EXPERIMENTS_PART = "experiment"
 
 
 @dataclass
@@ -111,4 +111,4 @@ def record(store: Store, experiment: Experiment, run: ArmRun, status: str, wall_
         "arm": run.arm, "seed": run.seed, "run_id": run.run_id, "settings": json.dumps(run.settings, sort_keys=True),
         "overrides": json.dumps(experiment.overrides), "status": status, "wall_s": wall_s,
         "recorded_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-    }], run.run_id, EXPERIMENTS_PART)
+    }], run.run_id, EXPERIMENT)

@@ -20,6 +20,7 @@ from rtt.checkpoints import (
     starting_policy,
 )
 from rtt.config import Config
+from rtt.data.partitions import round_part
 from rtt.data.schemas import SCHEMAS
 from rtt.data.store import Store
 from rtt.detokenize import decode_with_offsets
@@ -31,9 +32,10 @@ from rtt.discriminator.model import (
 from rtt.discriminator.score import score_relevance
 from rtt.discriminator.train import Pair, split_by_prompt, train_discriminator
 from rtt.models import load_tokenizer
-from rtt.rubrics.items import load_rubrics
-from rtt.show import render_labels_html
-from rtt.tracking import Tracker, registered_model_name
+from rtt.data.items import load_rubrics
+from rtt.relevance_view import render_labels_html
+from rtt.stage_context import StageContext
+from rtt.tracking import registered_model_name
 
 COLUMNS = SCHEMAS["disc_metrics"].names
 
@@ -42,10 +44,10 @@ def training_pairs(store: Store, run_id: str, round_: int, llm_labels: bool = Fa
     """The labelled (response, item) pairs of a round: known rule verdicts, and known LLM verdicts
     when the LLM judge was asked for quotes (`llm_labels`; without quotes an LLM verdict has no
     evidence, and its all-zero labels would teach the model that nothing was relevant)."""
-    rollouts = {r["rollout_id"]: r for r in store.rows("rollouts", run_id, f"round{round_}")}
+    rollouts = {r["rollout_id"]: r for r in store.rows("rollouts", run_id, round_part(round_))}
     items = {i.item_id: i for its in load_rubrics(store, run_id).values() for i in its}
     pairs = []
-    for v in store.rows("verdicts", run_id, f"round{round_}"):
+    for v in store.rows("verdicts", run_id, round_part(round_)):
         if v["verdict"] == 0 or v["rollout_id"] not in rollouts or (v["judge"] != "rule" and not llm_labels):
             continue
         item = items[v["item_id"]]
@@ -79,7 +81,8 @@ def label_examples(model, tokenizer, cfg: Config, pairs: list[Pair], n: int = 12
     return examples
 
 
-def run_discriminator(cfg: Config, store: Store, tracker: Tracker, run_id: str, round_: int) -> dict:
+def run_discriminator(ctx: StageContext) -> dict:
+    cfg, store, tracker, run_id, round_ = ctx.cfg, ctx.store, ctx.tracker, ctx.run_id, ctx.round
     pairs = training_pairs(store, run_id, round_, llm_labels=cfg.judge.quotes)
     if not pairs:
         raise FileNotFoundError(f"discriminator: no labelled (response, item) pairs for run {run_id} round {round_}: run "
@@ -91,7 +94,7 @@ def run_discriminator(cfg: Config, store: Store, tracker: Tracker, run_id: str, 
 
     def on_eval(history: list[dict]) -> None:
         store.write("disc_metrics", [{**{c: row.get(c) for c in COLUMNS}, "run_id": run_id, "round": round_}
-                                     for row in history], run_id, f"round{round_}")
+                                     for row in history], run_id, round_part(round_))
         overall = next(r for r in reversed(history) if r["kind"] == "all")
         tracker.log_metrics({f"disc_{k}": overall[k] for k in ("loss", "precision", "recall", "f1", "auroc", "ece")},
                             step=overall["opt_step"])

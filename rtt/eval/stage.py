@@ -12,23 +12,24 @@ checker (`rtt.eval.ifeval`); those rows have benchmark `ifeval`. Every generatio
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 from rtt.checkpoints import evaluated_policy
 from rtt.config import Config, JudgeConfig
-from rtt.data.store import Store
+from rtt.data.partitions import llm_calls_part, round_part
 from rtt.eval.ifeval import BENCHMARK as IFEVAL
 from rtt.eval.ifeval import grade, ifeval_metrics, load_ifeval
-from rtt.judge.verdicts import Case, Judge, call_rows
+from rtt.judge.verdicts import Case, Judge
+from rtt.llm.calls import call_rows
 from rtt.models import load_causal_lm, load_tokenizer, resolve_device
 from rtt.rollout.engine import engine_for
-from rtt.rubrics.items import (
+from rtt.data.items import (
     conversation,
     conversation_text,
     load_prompts,
     load_rubrics,
 )
-from rtt.tracking import Tracker, registered_model_name
+from rtt.stage_context import StageContext
+from rtt.tracking import registered_model_name
 
 BENCHMARK = "heldout_rubrics"
 SECOND_JUDGE = "heldout_rubrics_judge2"
@@ -52,7 +53,8 @@ def item_results(cases: list[Case], verdicts: list[list[dict]]) -> list[list[tup
     return [[(item.label, row["verdict"] > 0) for item, row in zip(case.items, rows)] for case, rows in zip(cases, verdicts)]
 
 
-def run_eval(cfg: Config, store: Store, tracker: Tracker, run_id: str, round_: int) -> dict:
+def run_eval(ctx: StageContext) -> dict:
+    cfg, store, tracker, run_id, round_ = ctx.cfg, ctx.store, ctx.tracker, ctx.run_id, ctx.round
     checkpoint = evaluated_policy(cfg, store, run_id, round_)
     device = resolve_device(cfg.model.device)
     tokenizer = load_tokenizer(checkpoint)
@@ -67,7 +69,7 @@ def run_eval(cfg: Config, store: Store, tracker: Tracker, run_id: str, round_: i
                             greedy=True, desc=f"eval r{round_}", logprobs=False)
     cases = [Case(f"eval-{prompts[s.prompt_index]['prompt_id']}", conversation_text(prompts[s.prompt_index]), s.text,
                   s.offsets, rubrics[prompts[s.prompt_index]["prompt_id"]]) for s in samples]
-    verdicts, answers = Judge(cfg.judge, Path(cfg.data_dir) / "cache", cfg.seed).judge(run_id, round_, -1, cases, f"eval r{round_} judge")
+    verdicts, answers = Judge.for_run(cfg).judge(run_id, round_, -1, cases, f"eval r{round_} judge")
     graded = item_results(cases, verdicts)
     generations = [{"run_id": run_id, "round": round_, "checkpoint": checkpoint, "benchmark": BENCHMARK,
                     "prompt_id": prompts[s.prompt_index]["prompt_id"], "prompt_key": None, "response": s.text,
@@ -77,12 +79,12 @@ def run_eval(cfg: Config, store: Store, tracker: Tracker, run_id: str, round_: i
     calls = call_rows(run_id, "eval", round_, -1, cfg.judge.llm.model, answers)
     if cfg.eval.second_judge:
         second = JudgeConfig(mode="llm", batch_items=cfg.judge.batch_items, llm=cfg.eval.second_judge_llm)
-        verdicts2, answers2 = Judge(second, Path(cfg.data_dir) / "cache", cfg.seed).judge(run_id, round_, -1, cases,
+        verdicts2, answers2 = Judge(second, ctx.cache_dir, cfg.seed).judge(run_id, round_, -1, cases,
                                                                                        f"eval r{round_} second judge")
         metrics[SECOND_JUDGE] = accuracy_metrics(item_results(cases, verdicts2))
         calls += call_rows(run_id, "eval", round_, -1, cfg.eval.second_judge_llm.model, answers2)
     if calls:
-        store.write("llm_calls", calls, run_id, f"eval_round{round_}")
+        store.write("llm_calls", calls, run_id, llm_calls_part("eval", round_))
     timings = {}
     if cfg.eval.ifeval:
         ifeval_start = time.perf_counter()
@@ -92,8 +94,8 @@ def run_eval(cfg: Config, store: Store, tracker: Tracker, run_id: str, round_: i
     store.write("evals", [{"run_id": run_id, "round": round_, "checkpoint": checkpoint, "benchmark": benchmark,
                            "metric": name, "value": value, "n": n}
                           for benchmark, values in metrics.items() for name, (value, n) in values.items()],
-                run_id, f"round{round_}")
-    store.write("generations", generations, run_id, f"round{round_}")
+                run_id, round_part(round_))
+    store.write("generations", generations, run_id, round_part(round_))
     tracker.log_metrics({f"{'eval' if b == BENCHMARK else b}_{k.replace('/', '_')}": v
                          for b, values in metrics.items() for k, (v, _) in values.items()} | timings, step=round_ + 1)
     if cfg.registry and round_ >= 0:  # round -1 is the starting policy, not this run's

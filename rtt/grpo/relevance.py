@@ -57,3 +57,16 @@ def gate(relevance: torch.Tensor, threshold: float) -> torch.Tensor:
     if not 0 <= threshold <= 1:
         raise ValueError(f"relevance threshold must lie in [0, 1], got {threshold}")
     return relevance if threshold == 0 else relevance * (relevance >= threshold)  # [N, K, T]
+
+
+def dense(rows: list[list], k: int, t: int | None, fill=0) -> torch.Tensor:
+    """Ragged [N][K] (or [N][K][T]) Python lists -> a padded tensor."""
+    shape = (len(rows), k) if t is None else (len(rows), k, t)
+    out = torch.full(shape, fill, dtype=torch.float32)
+    for i, row in enumerate(rows):
+        for j, value in enumerate(row):
+            if t is None:
+                out[i, j] = value
+            else:
+                out[i, j, :len(value)] = torch.tensor(value, dtype=torch.float32)
+    return out

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import shutil
 import time
-from pathlib import Path
+from dataclasses import dataclass
 
 import torch
 
@@ -25,7 +25,7 @@ from rtt.checkpoints import (
     starting_policy,
 )
 from rtt.config import Config
-from rtt.data.store import Store
+from rtt.data.partitions import step_part
 from rtt.discriminator.model import discriminator_device, load_discriminator
 from rtt.grpo.advantages import (
     combine_advantages,
@@ -35,20 +35,21 @@ from rtt.grpo.advantages import (
 )
 from rtt.grpo.logprobs import pack
 from rtt.grpo.mismatch import pad_logprobs
-from rtt.grpo.relevance import gate, relevance
+from rtt.grpo.relevance import dense, gate, relevance
 from rtt.grpo.trainer import PolicyTrainer
-from rtt.judge.verdicts import Case, Judge, call_rows
+from rtt.judge.verdicts import Case, Judge
+from rtt.llm.calls import call_rows
 from rtt.models import load_causal_lm, load_tokenizer, resolve_device
-from rtt.rollout.engine import engine_for
-from rtt.rollout.stage import pick_prompts, rollout_rows
-from rtt.rubrics.items import (
+from rtt.rollout.engine import HFEngine, VLLMEngine, engine_for
+from rtt.rollout.rows import pick_prompts, rollout_rows
+from rtt.data.items import (
     conversation,
     conversation_text,
     load_prompts,
     load_rubrics,
 )
-from rtt.show import render_html
-from rtt.tracking import Tracker
+from rtt.relevance_view import render_html
+from rtt.stage_context import StageContext
 
 log = logging.getLogger(__name__)
 
@@ -64,19 +65,6 @@ class Clock:
         now = time.perf_counter()
         self.times[name] = self.times.get(name, 0.0) + now - self.last
         self.last = now
-
-
-def dense(rows: list[list], k: int, t: int | None, fill=0) -> torch.Tensor:
-    """Ragged [N][K] (or [N][K][T]) Python lists -> a padded tensor."""
-    shape = (len(rows), k) if t is None else (len(rows), k, t)
-    out = torch.full(shape, fill, dtype=torch.float32)
-    for i, row in enumerate(rows):
-        for j, value in enumerate(row):
-            if t is None:
-                out[i, j] = value
-            else:
-                out[i, j, :len(value)] = torch.tensor(value, dtype=torch.float32)
-    return out
 
 
 def judge_samples(judge: Judge, run_id: str, round_: int, step: int, prompts: list[dict], rubrics: dict, samples,
@@ -115,21 +103,39 @@ def step_metrics(rewards, verdicts, adv_res, adv_tok, mask, stats: dict, times: 
     }
 
 
-def grpo_step(cfg: Config, run_id: str, round_: int, step: int, policy_name: str, model, tokenizer, trainer, engine,
-              prompts: list[dict], rubrics: dict, discriminator, generator: torch.Generator, judge: Judge) -> dict[str, list]:
-    """One RTT-GRPO step; returns the rows it produced, by table. `engine` samples from `model`'s
-    current weights (rtt.rollout.engine)."""
+@dataclass
+class Learner:
+    """What every GRPO step of a stage works with, built once per stage."""
+
+    policy_name: str
+    """The policy the stage started from (the `policy` of its rollouts)."""
+    model: torch.nn.Module
+    tokenizer: object
+    trainer: PolicyTrainer
+    engine: HFEngine | VLLMEngine
+    """Samples from `model`'s current weights (`rtt.rollout.engine`)."""
+    judge: Judge
+    discriminator: object | None
+    """Token relevance model; None unless `grpo.relevance` is `discriminator` (and `token_weight` != 0)."""
+    generator: torch.Generator
+    """Draws of the `random` relevance ablation."""
+
+
+def grpo_step(cfg: Config, run_id: str, round_: int, step: int, learner: Learner, prompts: list[dict],
+              rubrics: dict) -> dict[str, list]:
+    """One RTT-GRPO step on `prompts`; returns the rows it produced, by table."""
     g = cfg.grpo
     clock = Clock()
-    samples = engine.sample(model, tokenizer, [conversation(p) for p in prompts], g.group_size, g.max_new_tokens,
+    engine, tokenizer = learner.engine, learner.tokenizer
+    samples = engine.sample(learner.model, tokenizer, [conversation(p) for p in prompts], g.group_size, g.max_new_tokens,
                             g.temperature, g.top_p, seed=cfg.seed + 1_000_003 * (round_ + 1) + step,
                             desc=f"grpo r{round_} s{step} sample")
-    rollouts = rollout_rows(run_id, round_, step, policy_name, prompts, samples)
+    rollouts = rollout_rows(run_id, round_, step, learner.policy_name, prompts, samples)
     clock.lap("sample")
     clock.times["sync"] = engine.sync_s  # part of sample()'s time, reported apart
     clock.times["sample"] -= engine.sync_s
 
-    items, verdict_rows, answers, v, weights, gold = judge_samples(judge, run_id, round_, step, prompts, rubrics, samples,
+    items, verdict_rows, answers, v, weights, gold = judge_samples(learner.judge, run_id, round_, step, prompts, rubrics, samples,
                                                                    rollouts)
     clock.lap("judge")
 
@@ -137,9 +143,9 @@ def grpo_step(cfg: Config, run_id: str, round_: int, step: int, policy_name: str
     rel = torch.zeros_like(gold)  # [N, K, T]; unused when token_weight is 0 (plain GRPO)
     if g.token_weight != 0:
         rel = relevance(g.relevance, gold=gold, item_texts=[[i.text for i in its] for its in items], responses=responses,
-                        discriminator=discriminator, tokenizer=tokenizer, instruction=cfg.discriminator.instruction,
+                        discriminator=learner.discriminator, tokenizer=tokenizer, instruction=cfg.discriminator.instruction,
                         batch_size=cfg.discriminator.score_batch_size, pack_length=cfg.discriminator.pack_length,
-                        generator=generator)  # [N, K, T]
+                        generator=learner.generator)  # [N, K, T]
     clock.lap("score")
 
     batch = pack([s.prompt_token_ids for s in samples], responses, tokenizer.pad_token_id)
@@ -151,7 +157,7 @@ def grpo_step(cfg: Config, run_id: str, round_: int, step: int, policy_name: str
     adv = combine_advantages(adv_res, adv_tok, mask, g.combine, g.token_weight)  # [N, T]
     clock.lap("advantage")
 
-    stats = trainer.update(batch, adv, pad_logprobs([s.logprobs for s in samples], mask.shape[1]))  # sampler's [N, T]
+    stats = learner.trainer.update(batch, adv, pad_logprobs([s.logprobs for s in samples], mask.shape[1]))  # sampler's [N, T]
     clock.lap("update")
 
     for i, (row, s) in enumerate(zip(rollouts, samples)):
@@ -190,7 +196,8 @@ def load_state(state_dir, trainer: PolicyTrainer, generator: torch.Generator) ->
     return state["next_step"]
 
 
-def run_grpo(cfg: Config, store: Store, tracker: Tracker, run_id: str, round_: int) -> dict:
+def run_grpo(ctx: StageContext) -> dict:
+    cfg, store, run_id, round_ = ctx.cfg, ctx.store, ctx.run_id, ctx.round
     g = cfg.grpo
     device = resolve_device(cfg.model.device)
     policy_name = starting_policy(cfg, store, run_id, round_)
@@ -209,29 +216,28 @@ def run_grpo(cfg: Config, store: Store, tracker: Tracker, run_id: str, round_: i
         log.info("grpo round %d: resuming at step %d from %s", round_, first, state_dir)
     prompts = load_prompts(store, run_id, "train")
     rubrics = load_rubrics(store, run_id)
-    judge = Judge(cfg.judge, Path(cfg.data_dir) / "cache", cfg.seed)
-    engine = engine_for(cfg, policy_name, batch_size=g.prompts_per_step * g.group_size)
+    learner = Learner(policy_name, model, tokenizer, trainer, engine_for(cfg, policy_name, g.prompts_per_step * g.group_size),
+                      Judge.for_run(cfg), discriminator, generator)
     for step in range(first, g.steps):
         batch_prompts = pick_prompts(prompts, g.prompts_per_step, global_step(cfg, round_, step) * g.prompts_per_step)
-        tables = grpo_step(cfg, run_id, round_, step, policy_name, model, tokenizer, trainer, engine, batch_prompts,
-                           rubrics, discriminator, generator, judge)
+        tables = grpo_step(cfg, run_id, round_, step, learner, batch_prompts, rubrics)
         for table, rows in tables.items():
             if rows:
-                store.write(table, rows, run_id, f"round{round_}_step{step}")
+                store.write(table, rows, run_id, step_part(round_, step))
         metrics = {k: v for k, v in tables["train_steps"][0].items() if k not in ("run_id", "round", "step", "global_step")}
-        tracker.log_metrics(metrics, step=global_step(cfg, round_, step))
+        ctx.tracker.log_metrics(metrics, step=global_step(cfg, round_, step))
         log.info("grpo round %d step %d: reward %.3f, item pass rate %.3f, |A_tok| %.3f, %.1f s", round_, step,
                  metrics["reward_mean"], metrics["item_pass_rate"], metrics["adv_token_abs"], metrics["t_total"])
         if g.save_every and (step + 1) % g.save_every == 0 and step + 1 < g.steps:
             save_state(state_dir, model, tokenizer, trainer, generator, step + 1)
     out = save_pretrained_atomic(model, tokenizer, policy_dir(store, run_id, round_))
     shutil.rmtree(state_dir, ignore_errors=True)
-    tracker.set_tags({"policy_checkpoint": str(out)})
-    last = store.rows("rollouts", run_id, f"round{round_}_step{g.steps - 1}")[:g.group_size]  # one group
+    ctx.tracker.set_tags({"policy_checkpoint": str(out)})
+    last = store.rows("rollouts", run_id, step_part(round_, g.steps - 1))[:g.group_size]  # one group
     page = store.run_dir(run_id) / f"relevance_round{round_}.html"
     page.write_text(render_html(store, [r["rollout_id"] for r in last],
                                 f"Token relevance: run {run_id}, round {round_}, step {g.steps - 1}"))
-    tracker.log_artifact(page)
+    ctx.tracker.log_artifact(page)
     history = sorted((r for r in store.rows("train_steps", run_id) if r["round"] == round_), key=lambda r: r["step"])
     return {"steps": g.steps, "resumed_at": first, "checkpoint": str(out),
             "reward_first": round(history[0]["reward_mean"], 4), "reward_last": round(history[-1]["reward_mean"], 4),

@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import re
 
-from rtt.rubrics.items import RubricItem
+from rtt.data.items import RubricItem
 
 SYSTEM = ("You are a strict grader. You are given a user's request, an AI assistant's response and "
           "grading criteria. Judge only what the response actually contains. If a criterion is only "

@@ -15,7 +15,7 @@ from __future__ import annotations
 from rtt.constraints import check
 from rtt.data.store import stable_id
 from rtt.detokenize import spans_to_token_labels
-from rtt.rubrics.items import RubricItem
+from rtt.data.items import RubricItem
 
 NO_CHECKER = "no rule checker for this item (judge.mode=rule)"
 EMPTY = "empty response: every item is violated (as IFEval's evaluation does)"

@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from rtt.config import JudgeConfig
+from rtt.config import Config, JudgeConfig
 from rtt.judge.llm import (
     batch_messages,
     item_messages,
@@ -27,11 +27,12 @@ from rtt.judge.llm import (
     parse_item,
     verdict_of,
 )
+from rtt.detokenize import decode_with_offsets
 from rtt.judge.quotes import locate_quotes
 from rtt.judge.rule import is_empty, verdict_record, verdict_row
-from rtt.llm.cache import AnswerCache
+from rtt.llm.cache import answer_cache
 from rtt.llm.client import Answer, ChatClient
-from rtt.rubrics.items import RubricItem
+from rtt.data.items import RubricItem
 
 RAW_CHARS = 2000
 
@@ -65,11 +66,15 @@ class Judge:
         self.cfg, self.cache_dir, self.seed = cfg, cache_dir, seed
         self._client: ChatClient | None = None
 
+    @classmethod
+    def for_run(cls, cfg: Config) -> Judge:
+        """The run's judge (`cfg.judge`), sharing the run's answer cache."""
+        return cls(cfg.judge, Path(cfg.data_dir) / "cache", cfg.seed)
+
     @property
     def client(self) -> ChatClient:
         if self._client is None:
-            cache = AnswerCache(Path(self.cache_dir) / "llm.sqlite") if self.cfg.llm.cache and self.cache_dir else None
-            self._client = ChatClient(self.cfg.llm, cache, self.seed)
+            self._client = ChatClient(self.cfg.llm, answer_cache(self.cfg.llm.cache, self.cache_dir), self.seed)
         return self._client
 
     def uses_llm(self, case: Case, item: RubricItem) -> bool:
@@ -117,8 +122,28 @@ class Judge:
         return rows, answers
 
 
-def call_rows(run_id: str, stage: str, round_: int, step: int, model: str, answers: list[Answer]) -> list[dict]:
-    """`llm_calls` rows for a stage's answers."""
-    return [{"run_id": run_id, "stage": stage, "round": round_, "step": step, "request_key": a.key, "model": model,
-             "cached": a.cached, "attempts": a.attempts, "latency_s": a.latency_s, "prompt_tokens": a.prompt_tokens,
-             "completion_tokens": a.completion_tokens, "error": a.error} for a in answers]
+def llm_summary(answers: list[Answer], rows: list[dict]) -> dict:
+    """What the LLM judge cost and how it went (empty when it was not called)."""
+    if not answers:
+        return {}
+    fresh = [a for a in answers if not a.cached]
+    latencies = sorted(a.latency_s for a in fresh if a.content is not None)
+    return {"llm_requests": len(answers), "llm_cached": len(answers) - len(fresh),
+            "llm_failed": sum(a.content is None for a in answers), "llm_retries": sum(max(a.attempts - 1, 0) for a in fresh),
+            "prompt_tokens": sum(a.prompt_tokens for a in answers), "completion_tokens": sum(a.completion_tokens for a in answers),
+            "llm_latency_p50_s": round(latencies[len(latencies) // 2], 3) if latencies else 0.0,
+            "quotes_dropped": sum(r["quotes_dropped"] for r in rows)}
+
+
+def rollout_cases(rollouts: list[dict], prompt_text: dict[str, str], rubrics: dict, tokenizer) -> list[Case]:
+    """Stored rollouts as the judge's cases: the response text and offsets of their token ids, their items."""
+    return [Case(r["rollout_id"], prompt_text[r["prompt_id"]], *decode_with_offsets(tokenizer, r["token_ids"]),
+                 rubrics.get(r["prompt_id"], [])) for r in rollouts]
+
+
+def verdict_summary(rows: list[dict], answers: list[Answer]) -> dict:
+    """How many verdicts, unknown, the pass rate of the known ones, and what the LLM judge cost."""
+    known = [r for r in rows if r["verdict"] != 0]
+    return {"verdicts": len(rows), "unknown": len(rows) - len(known),
+            "pass_rate": round(sum(r["verdict"] > 0 for r in known) / max(len(known), 1), 3),
+            **llm_summary(answers, rows)}

@@ -44,3 +44,8 @@ class AnswerCache:
 
     def close(self) -> None:
         self.db.close()
+
+
+def answer_cache(enabled: bool, cache_dir: str | Path | None) -> AnswerCache | None:
+    """The answer cache every stage shares, `<cache_dir>/llm.sqlite`; None when caching is off."""
+    return AnswerCache(Path(cache_dir) / "llm.sqlite") if enabled and cache_dir else None

@@ -5,35 +5,16 @@ from __future__ import annotations
 import time
 
 from rtt.checkpoints import starting_policy
-from rtt.config import Config
-from rtt.data.store import Store, stable_id
+from rtt.data.items import conversation, load_prompts
+from rtt.data.partitions import round_part
 from rtt.models import load_causal_lm, load_tokenizer, resolve_device
 from rtt.rollout.engine import engine_for
-from rtt.rollout.sampler import Sample
-from rtt.rubrics.items import conversation, load_prompts
-from rtt.tracking import Tracker
+from rtt.rollout.rows import pick_prompts, rollout_rows
+from rtt.stage_context import StageContext
 
 
-def rollout_rows(run_id: str, round_: int, step: int, policy: str, prompts: list[dict], samples: list[Sample]) -> list[dict]:
-    rows = []
-    for s in samples:
-        prompt_id = prompts[s.prompt_index]["prompt_id"]
-        rows.append({
-            "run_id": run_id, "rollout_id": stable_id(run_id, round_, step, prompt_id, s.sample_index),
-            "prompt_id": prompt_id, "round": round_, "step": step, "sample_index": s.sample_index, "policy": policy,
-            "prompt_token_ids": s.prompt_token_ids, "token_ids": s.token_ids, "logprobs": s.logprobs,
-            "text": s.text, "num_tokens": len(s.token_ids), "finished": s.finished,
-            "reward": None, "adv_response": None, "adv_tokens": None,
-        })
-    return rows
-
-
-def pick_prompts(prompts: list[dict], n: int, offset: int) -> list[dict]:
-    """n prompts starting at `offset`, wrapping around: successive rounds and steps see new prompts."""
-    return [prompts[(offset + i) % len(prompts)] for i in range(min(n, len(prompts)))]
-
-
-def run_rollouts(cfg: Config, store: Store, tracker: Tracker, run_id: str, round_: int) -> dict:
+def run_rollouts(ctx: StageContext) -> dict:
+    cfg, store, run_id, round_ = ctx.cfg, ctx.store, ctx.run_id, ctx.round
     c = cfg.rollouts
     policy = starting_policy(cfg, store, run_id, round_)
     device = resolve_device(cfg.model.device)
@@ -46,9 +27,9 @@ def run_rollouts(cfg: Config, store: Store, tracker: Tracker, run_id: str, round
                             c.temperature, c.top_p, seed=cfg.seed + 1000 * round_, desc=f"rollouts r{round_}")
     seconds = time.perf_counter() - start
     rows = rollout_rows(run_id, round_, -1, policy, prompts, samples)
-    store.write("rollouts", rows, run_id, f"round{round_}")
+    store.write("rollouts", rows, run_id, round_part(round_))
     tokens = sum(r["num_tokens"] for r in rows)
     summary = {"rollouts": len(rows), "response_tokens": tokens, "tokens_per_s": round(tokens / seconds, 1),
                "finished_frac": round(sum(r["finished"] for r in rows) / len(rows), 3), "seconds": round(seconds, 1)}
-    tracker.log_metrics(summary, step=round_)
+    ctx.tracker.log_metrics(summary, step=round_)
     return summary

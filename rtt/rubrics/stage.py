@@ -16,14 +16,17 @@ from pathlib import Path
 from rtt import testbed
 from rtt.config import Config, RubricsConfig
 from rtt.data.store import Store, stable_id
-from rtt.judge.verdicts import Judge, call_rows
-from rtt.llm.cache import AnswerCache
+from rtt.data.partitions import PROMPTS, RUBRICS, llm_calls_part
+from rtt.judge.verdicts import Judge
+from rtt.llm.cache import answer_cache
+from rtt.llm.calls import call_rows
 from rtt.llm.client import ChatClient
 from rtt.rubrics.builtin import generate_prompts, split_prompts
 from rtt.rubrics.importers import read_ifeval_jsonl, read_verl_parquet
-from rtt.rubrics.items import RubricItem, conversation, conversation_text, load_rubrics
+from rtt.data.items import RubricItem, conversation, conversation_text, load_rubrics
 from rtt.rubrics.rubric_importers import READERS as RUBRIC_READERS
 from rtt.rubrics.writer import RubricWriter, trigger_json
+from rtt.stage_context import StageContext
 from rtt.tracking import Tracker
 
 log = logging.getLogger(__name__)
@@ -81,11 +84,9 @@ def item_row(run_id: str, prompt_id: str, index: int, version: int, item: dict, 
 def written_rows(cfg: Config, run_id: str, prompts: list[dict], fixed: dict[str, list[dict]], source_author: str,
                  tracker: Tracker) -> tuple[list[dict], list[dict], dict]:
     """(rubric rows of every version, llm_calls rows, summary) of the LLM-written rubrics."""
-    data = Path(cfg.data_dir) / "cache"
-    cache = AnswerCache(data / "llm.sqlite") if cfg.rubrics.llm.cache else None
     r = cfg.rubrics
-    judge = Judge(cfg.judge, data, cfg.seed)
-    writer = RubricWriter(ChatClient(r.llm, cache, cfg.seed), judge, r.max_written_items, r.candidates,
+    cache = answer_cache(r.llm.cache, Path(cfg.data_dir) / "cache")
+    writer = RubricWriter(ChatClient(r.llm, cache, cfg.seed), Judge.for_run(cfg), r.max_written_items, r.candidates,
                           r.candidate_temperature)
     requests = {p["prompt_id"]: conversation_text(p) for p in prompts}
     drafts = writer.draft(requests)
@@ -119,7 +120,8 @@ def written_rows(cfg: Config, run_id: str, prompts: list[dict], fixed: dict[str,
     return rows, calls, summary
 
 
-def run_rubrics(cfg: Config, store: Store, tracker: Tracker, run_id: str) -> dict:
+def run_rubrics(ctx: StageContext) -> dict:
+    cfg, store, tracker, run_id = ctx.cfg, ctx.store, ctx.tracker, ctx.run_id
     seed = cfg.seed if cfg.rubrics.seed is None else cfg.rubrics.seed
     prompts_in, report = source_prompts(cfg.rubrics, seed)
     train, heldout, split_from = split(prompts_in, cfg.rubrics.eval_fraction, seed)
@@ -137,11 +139,11 @@ def run_rubrics(cfg: Config, store: Store, tracker: Tracker, run_id: str) -> dic
         rows += [item_row(run_id, pid, i, 0, item, source_author) for pid, its in fixed.items()
                  if pid not in written for i, item in enumerate(its)]
         if calls:
-            store.write("llm_calls", calls, run_id, "rubrics")
+            store.write("llm_calls", calls, run_id, llm_calls_part("rubrics", -1))
     else:
         rows = [item_row(run_id, pid, i, 0, item, source_author) for pid, its in fixed.items() for i, item in enumerate(its)]
-    store.write("prompts", prompts, run_id, "prompts")
-    store.write("rubrics", rows, run_id, "rubrics")
+    store.write("prompts", prompts, run_id, PROMPTS)
+    store.write("rubrics", rows, run_id, RUBRICS)
     latest = load_rubrics(store, run_id)
     n_items = sum(map(len, latest.values()))
     summary = {"source": cfg.rubrics.source, "prompts_train": sum(p["split"] == "train" for p in prompts),

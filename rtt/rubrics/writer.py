@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from rtt.judge.llm import json_object
 from rtt.judge.verdicts import Case, Judge
 from rtt.llm.client import Answer, ChatClient
-from rtt.rubrics.items import RubricItem
+from rtt.data.items import RubricItem
 
 WRITER_SYSTEM = ("You write grading rubrics for AI assistant responses: lists of binary criteria that a "
                  "strict grader can check by reading the response alone.")

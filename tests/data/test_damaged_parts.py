@@ -10,7 +10,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from rtt.cli import main
+from flows.cli import main
 from rtt.data.catalog import LakeWarning, query
 from rtt.data.schemas import SCHEMA_VERSION, SCHEMAS
 from rtt.data.store import STALE_TMP_SECONDS, LakeError, to_table

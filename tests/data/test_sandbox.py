@@ -8,7 +8,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from rtt.cli import main
+from flows.cli import main
 from rtt.data.catalog import ReadOnlyError, connect, query
 
 SECRET = "TOP-SECRET-OUTSIDE-THE-LAKE"

@@ -2,7 +2,7 @@
 
 from rtt.data.catalog import query
 from rtt.data.store import Store
-from rtt.llm.server import LocalServer
+from rtt.testing.llm_server import LocalServer
 from rtt.runs import run_stage
 
 

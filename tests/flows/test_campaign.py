@@ -11,7 +11,7 @@ from mlflow.tracking import MlflowClient
 
 from rtt.campaigns import CampaignError, continuation, create, load, write_row
 from rtt.data.store import Store
-from rtt.rubrics.items import load_prompts
+from rtt.data.items import load_prompts
 from rtt.run_lock import RunLocked, lock_path
 from rtt.tracking import tracking_uri
 

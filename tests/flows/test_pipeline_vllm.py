@@ -12,7 +12,7 @@ from rtt.data.store import Store
 from rtt.models import load_causal_lm, load_tokenizer
 from rtt.rollout.engine import VLLMEngine, close_engines
 from rtt.rollout.sampler import sample
-from rtt.rubrics.items import conversation, load_prompts
+from rtt.data.items import conversation, load_prompts
 
 
 @pytest.fixture(scope="module")

@@ -21,7 +21,7 @@ from rtt.grpo.logprobs import pack
 from rtt.grpo.trainer import PolicyTrainer
 from rtt.judge.rule import EMPTY, verdict_row
 from rtt.models import load_causal_lm, load_tokenizer
-from rtt.rubrics.items import RubricItem
+from rtt.data.items import RubricItem
 
 PROMPT = "Write one line about tea."
 TEXTS = ["Tea then pie.", "Tea, then pie.", "Tea then cake.", ""]

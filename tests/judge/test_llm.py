@@ -1,7 +1,7 @@
 import pytest
 
 from rtt.judge.llm import batch_messages, item_messages, json_object, parse_batch, parse_item, verdict_of, yes_no
-from rtt.rubrics.items import RubricItem
+from rtt.data.items import RubricItem
 
 
 def item(text="Mentions the ocean", pitfall=False):

@@ -7,7 +7,7 @@ import pytest
 from rtt.constraints import check
 from rtt.detokenize import decode_with_offsets
 from rtt.judge.rule import EMPTY, NO_CHECKER, judge_item, verdict_row
-from rtt.rubrics.items import RubricItem
+from rtt.data.items import RubricItem
 
 
 def item(checker, kwargs=None):

@@ -20,7 +20,7 @@ from rtt.config import load_config
 from rtt.data.catalog import query
 from rtt.data.store import Store
 from rtt.llm.client import ChatClient
-from rtt.llm.server import Faults, LocalServer
+from rtt.testing.llm_server import Faults, LocalServer
 from rtt.runs import run_stage
 
 RUN = "secret-1"

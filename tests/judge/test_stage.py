@@ -7,7 +7,7 @@ import pytest
 from rtt.constraints.official import shipped
 from rtt.data.catalog import query
 from rtt.data.store import Store
-from rtt.llm.server import Faults, LocalServer
+from rtt.testing.llm_server import Faults, LocalServer
 from rtt.runs import run_stage
 
 RUN = "hb-1"

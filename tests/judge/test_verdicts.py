@@ -1,4 +1,4 @@
-"""The judge over a real HTTP endpoint on loopback that injects faults (rtt.llm.server)."""
+"""The judge over a real HTTP endpoint on loopback that injects faults (rtt.testing.llm_server)."""
 
 import json
 import re
@@ -9,8 +9,8 @@ from rtt.config import JudgeConfig, LLMConfig
 from rtt.eval.stage import item_results
 from rtt.judge.rule import EMPTY, NO_CHECKER
 from rtt.judge.verdicts import Case, Judge
-from rtt.llm.server import Faults, LocalServer
-from rtt.rubrics.items import RubricItem
+from rtt.testing.llm_server import Faults, LocalServer
+from rtt.data.items import RubricItem
 
 WORDS = "the ocean is vast and blue while rivers run to the sea under a quiet sky".split()
 

@@ -9,7 +9,7 @@ import pytest
 from rtt.config import LLMConfig
 from rtt.llm.cache import AnswerCache
 from rtt.llm.client import ChatClient, retry_after_seconds, run_sync
-from rtt.llm.server import Faults, LocalServer, default_answer
+from rtt.testing.llm_server import Faults, LocalServer, default_answer
 
 FAST = {"backoff_s": 0.01, "max_backoff_s": 0.05, "timeout_s": 5.0}
 

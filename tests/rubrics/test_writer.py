@@ -9,8 +9,8 @@ from rtt.config import load_config
 from rtt.data.catalog import query
 from rtt.data.store import Store
 from rtt.judge.llm import SYSTEM as JUDGE_SYSTEM
-from rtt.llm.server import LocalServer
-from rtt.rubrics.items import load_rubrics
+from rtt.testing.llm_server import LocalServer
+from rtt.data.items import load_rubrics
 from rtt.rubrics.stage import run_rubrics
 from rtt.rubrics.writer import WRITER_SYSTEM, parse_criteria, weighted_score
 from rtt.tracking import Tracker
@@ -27,7 +27,7 @@ def test_parse_criteria_keeps_only_usable_ones():
 
 
 def test_weighted_score_hand_worked():
-    from rtt.rubrics.items import RubricItem
+    from rtt.data.items import RubricItem
 
     items = [RubricItem(f"i{k}", "p", k, "t", w, "llm", None, {}) for k, w in enumerate((3.0, 1.0, 2.0))]
     rows = [{"verdict": 1}, {"verdict": -1}, {"verdict": 0}]

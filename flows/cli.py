@@ -24,9 +24,9 @@ import sys
 from pathlib import Path
 
 from rtt.config import load_config
+from rtt.stages import STAGE_NAMES, get_stage
 
 PREFECT_UNREACHABLE = ("Failed to reach API", "Timed out while attempting to connect to ephemeral Prefect API")
-STAGE_NAMES = ("pipeline", "rubrics", "rollouts", "judge", "discriminator", "grpo", "eval")
 UI_HELP = """\
 MLflow UI:   mlflow ui --backend-store-uri sqlite:///mlflow/mlflow.db --port 5000   (then http://127.0.0.1:5000)
 Prefect UI:  prefect server start   (then http://127.0.0.1:4200; set PREFECT_API_URL=http://127.0.0.1:4200/api
@@ -42,7 +42,7 @@ def cmd_run(args) -> int:
     from rtt.run_lock import RunLocked, run_lock
     from rtt.runs import ConfigMismatch, check_resumable, new_run_id, resume_command
 
-    if args.stage not in ("pipeline", "rubrics") and not args.run_id:
+    if args.stage != "pipeline" and get_stage(args.stage).per_round and not args.run_id:
         raise SystemExit(f"rtt run {args.stage} needs --run-id of a run whose earlier stages exist")
     run_id = args.run_id or new_run_id(cfg)
     try:
@@ -219,7 +219,7 @@ def format_table(columns: list[str], rows: list[dict], width: int = 40) -> str:
 
 def cmd_show(args) -> int:
     from rtt.data.store import Store
-    from rtt.show import render_html, render_terminal
+    from rtt.relevance_view import render_html, render_terminal
 
     store = Store(args.data_dir)
     try:
@@ -395,7 +395,7 @@ def parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="run the pipeline or one stage as a Prefect flow")
-    run.add_argument("stage", choices=STAGE_NAMES)
+    run.add_argument("stage", choices=("pipeline", *STAGE_NAMES))
     run.add_argument("--config", default="demo", help="preset name (demo, smoke, gpu) or a YAML path")
     run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override, e.g. grpo.lr=1e-6")
     run.add_argument("--run-id", default=None, help="run to create or continue")

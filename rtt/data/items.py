@@ -1,4 +1,4 @@
-"""Rubric items as the stages use them, read back from the `prompts` and `rubrics` tables."""
+"""Rubric items and prompts as the stages read them back from the `prompts` and `rubrics` tables."""
 
 from __future__ import annotations
 
@@ -49,7 +49,7 @@ def load_prompts(store: Store, run_id: str, split: str | None = None) -> list[di
 
 def constraint_items(prompts: list[dict]) -> dict[str, list[RubricItem]]:
     """prompt_id -> one rule-checked item per constraint of built-in generator prompts
-    (rtt.rubrics.builtin), for benchmarks that skip the rubrics stage."""
+    (rtt.generator), for benchmarks that skip the rubrics stage."""
     return {p["prompt_id"]: [RubricItem(f"{p['prompt_id']}-{k}", p["prompt_id"], k, c["text"], 1.0, "rule",
                                         c["instruction_id"], c["kwargs"]) for k, c in enumerate(p["constraints"])]
             for p in prompts}

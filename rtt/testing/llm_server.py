@@ -270,7 +270,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if self.route() == MODELS_PATH:
             self.send_json(200, models_body())
-        elif self.route() == STATS_PATH:  # for a server in another process (python -m rtt.llm.server)
+        elif self.route() == STATS_PATH:  # for a server in another process (python -m rtt.testing.llm_server)
             owner = self.owner
             self.send_json(200, {"requests": owner.requests, "faults": dict(owner.faults), "answered": owner.answered,
                                  "max_in_flight": owner.max_in_flight})
@@ -508,7 +508,7 @@ class LocalServer:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """`python -m rtt.llm.server [--latency-s 0.05] [--fault-rate 0.3] [--seed 0] [--port 0]`: serve
+    """`python -m rtt.testing.llm_server [--latency-s 0.05] [--fault-rate 0.3] [--seed 0] [--port 0]`: serve
     until interrupted, printing the base URL first; GET /stats returns the counters."""
     import argparse
 

@@ -1,7 +1,7 @@
 import json
 import os
 
-from rtt.cli import main
+from flows.cli import main
 
 
 def write_prompts(store):
@@ -80,7 +80,7 @@ def test_run_says_what_to_do_when_prefect_does_not_answer(tmp_path):
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     env = {**os.environ, "PREFECT_API_URL": f"http://127.0.0.1:{port}/api"}
-    done = subprocess.run([sys.executable, "-m", "rtt.cli", "run", "pipeline", "--config", "smoke",
+    done = subprocess.run([sys.executable, "-m", "flows.cli", "run", "pipeline", "--config", "smoke",
                            "--set", f"data_dir={tmp_path / 'data'}", "--set", f"tracking_uri={tmp_path / 'mlflow'}"],
                           env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 2, done.stderr[-2000:]
@@ -102,7 +102,7 @@ def test_compare_refuses_an_unknown_arm_or_setting_before_anything_runs(tmp_path
 def test_compare_command_line_resumes_the_same_experiment():
     import argparse
 
-    from rtt.cli import compare_command
+    from flows.cli import compare_command
 
     args = argparse.Namespace(config="learn", seeds=2, seed=0, arms="rtt,grpo-aon", set=["grpo.steps=3"], out="x.json",
                               notes="my reading.md")

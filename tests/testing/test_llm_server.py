@@ -10,7 +10,7 @@ from collections import Counter
 import httpx
 import pytest
 
-from rtt.llm.server import (
+from rtt.testing.llm_server import (
     ALL_FAULTS,
     GARBAGE,
     MODEL_ID,
@@ -322,7 +322,7 @@ def test_runs_as_its_own_process_with_stats():
     import subprocess
     import sys
 
-    proc = subprocess.Popen([sys.executable, "-m", "rtt.llm.server", "--latency-s", "0.01"], stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen([sys.executable, "-m", "rtt.testing.llm_server", "--latency-s", "0.01"], stdout=subprocess.PIPE, text=True)
     try:
         url = proc.stdout.readline().strip()
         assert url.startswith("http://127.0.0.1:") and url.endswith("/v1")
