@@ -44,7 +44,10 @@ lock:
 demo: install
 	$(BIN)/rtt run pipeline --config demo
 
+# Lint and format check first (seconds), then the suite.
 test: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
 
 bench: install
