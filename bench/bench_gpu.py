@@ -29,12 +29,12 @@ from pathlib import Path
 import torch
 
 from rtt.config import load_config
+from rtt.generator.builtin import generate_prompts
 from rtt.grpo.logprobs import pack
 from rtt.grpo.trainer import PolicyTrainer
 from rtt.models import load_causal_lm, load_tokenizer, resolve_device, resolve_policy
 from rtt.rollout.engine import engine_for
 from rtt.rollout.sampler import prompt_token_ids
-from rtt.rubrics.builtin import generate_prompts
 from rtt.rubrics.items import conversation
 
 ROOT = Path(__file__).resolve().parents[1]

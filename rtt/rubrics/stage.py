@@ -19,7 +19,7 @@ from rtt.data.store import Store, stable_id
 from rtt.judge.verdicts import Judge, call_rows
 from rtt.llm.cache import AnswerCache
 from rtt.llm.client import ChatClient
-from rtt.rubrics.builtin import generate_prompts, split_prompts
+from rtt.generator.builtin import generate_prompts, split_prompts
 from rtt.rubrics.importers import read_ifeval_jsonl, read_verl_parquet
 from rtt.rubrics.items import RubricItem, conversation, conversation_text, load_rubrics
 from rtt.rubrics.rubric_importers import READERS as RUBRIC_READERS

@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from rtt.rubrics.builtin import generate_prompts
+from rtt.generator.builtin import generate_prompts
 from rtt.rubrics.near_duplicates import (
     ReferenceIndex, ifeval_overlap, ifeval_prompts, near_duplicate, normalize, shingles,
 )

@@ -12,10 +12,10 @@ import rtt.constraints
 from rtt.constraints import IFEVAL_IDS, INSTRUCTION_IDS, check, describe
 from rtt.constraints.language import detect_language
 from rtt.constraints.sentences import sentence_spans
-from rtt.rubrics import builtin, instructions, vocabulary
-from rtt.rubrics.builtin import compatible, conflicts, generate_prompts, make_prompt, split_prompts
-from rtt.rubrics.instructions import CONFLICTING_IDS, ID, POOL, POOLS, SPECS, WEIGHTS
-from rtt.rubrics.vocabulary import (
+from rtt.generator import builtin, instructions, vocabulary
+from rtt.generator.builtin import compatible, conflicts, generate_prompts, make_prompt, split_prompts
+from rtt.generator.instructions import CONFLICTING_IDS, ID, POOL, POOLS, SPECS, WEIGHTS
+from rtt.generator.vocabulary import (
     END_PHRASES, FIRST_WORDS, FORBIDDEN_POOL, QUESTIONS, SECTION_SPLITTERS, TASKS, TOPICS,
 )
 

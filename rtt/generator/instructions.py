@@ -1,4 +1,4 @@
-"""The instruction table of the built-in prompt generator (`rtt.rubrics.builtin`).
+"""The instruction table of the built-in prompt generator (`rtt.generator.builtin`).
 
 `SPECS` holds one `InstructionSpec` per id: weight, kwargs sampler, imperative wordings, what the
 item needs from a response (literal text, words, sentences, the characters of its markup) and
@@ -125,7 +125,7 @@ from dataclasses import dataclass
 from typing import Callable, NamedTuple
 
 from rtt.constraints import IFEVAL_IDS, INSTRUCTION_IDS
-from rtt.rubrics.vocabulary import (
+from rtt.generator.vocabulary import (
     BULLET_RANGES, CONSTRAINED_OPTIONS, END_PHRASES, FIRST_WORDS, FORBIDDEN_CHARACTERS, FORBIDDEN_PHRASES,
     FORBIDDEN_POOL, JSON_KEYS, LANGUAGES, PARAGRAPH_RANGES, PHRASE_COUNTS, QUESTIONS, SECTION_SPLITTERS,
     SENTENCE_RANGES, START_PHRASES, TABLE_COLUMNS, WORD_RANGES, XML_ROOTS,
