@@ -27,7 +27,7 @@ wording's hints only name words the set allows. The tests build, for a sample of
 response that passes every item (a witness).
 
 Never an IFEval prompt: the tests compare thousands of generated prompts with IFEval's 541
-evaluation prompts (`rtt.rubrics.near_duplicates`) and assert that none is an exact or near
+evaluation prompts (`rtt.testing.near_duplicates`) and assert that none is an exact or near
 duplicate. The words prompts are made of are in `rtt.generator.vocabulary`.
 """
 

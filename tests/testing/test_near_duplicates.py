@@ -6,7 +6,7 @@ import re
 import pytest
 
 from rtt.generator.builtin import generate_prompts
-from rtt.rubrics.near_duplicates import (
+from rtt.testing.near_duplicates import (
     ReferenceIndex, ifeval_overlap, ifeval_prompts, near_duplicate, normalize, shingles,
 )
 
