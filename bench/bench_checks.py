@@ -38,7 +38,7 @@ from rtt.constraints.language import detect_language
 from rtt.constraints import official as official_package
 from rtt.constraints import sentences
 from rtt.constraints.sentences import install_punkt_tab
-from rtt.rubrics.builtin import generate_prompts
+from rtt.generator.builtin import generate_prompts
 
 ROOT = Path(__file__).resolve().parents[1]
 WORDS = ("the a garden river morning light answer quickly because people often plant seeds water "

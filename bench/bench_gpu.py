@@ -29,13 +29,13 @@ from pathlib import Path
 import torch
 
 from rtt.config import load_config
+from rtt.generator.builtin import generate_prompts
 from rtt.grpo.logprobs import pack
 from rtt.grpo.trainer import PolicyTrainer
 from rtt.checkpoints import resolve_policy
 from rtt.models import load_causal_lm, load_tokenizer, resolve_device
 from rtt.rollout.engine import engine_for
 from rtt.rollout.sampler import prompt_token_ids
-from rtt.rubrics.builtin import generate_prompts
 from rtt.data.items import conversation
 
 ROOT = Path(__file__).resolve().parents[1]

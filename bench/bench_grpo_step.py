@@ -55,6 +55,7 @@ import torch
 import rtt.grpo.trainer as trainer_module
 from rtt.config import load_config
 from rtt.discriminator.model import init_discriminator
+from rtt.generator.builtin import generate_prompts
 from rtt.grpo.logprobs import Packed, pack, token_logprobs
 from rtt.grpo.stage import Learner, grpo_step
 from rtt.grpo.trainer import PolicyTrainer
@@ -63,7 +64,6 @@ from rtt.checkpoints import resolve_policy
 from rtt.models import load_causal_lm, load_tokenizer
 from rtt.rollout.engine import HFEngine
 from rtt.rollout.sampler import prompt_token_ids
-from rtt.rubrics.builtin import generate_prompts
 from rtt.data.items import constraint_items, conversation
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -41,6 +41,7 @@ from pathlib import Path
 import torch
 
 from rtt.config import load_config
+from rtt.generator.builtin import generate_prompts
 from rtt.grpo.stage import Learner, grpo_step
 from rtt.grpo.trainer import PolicyTrainer
 from rtt.judge.rule import judge_item
@@ -48,7 +49,6 @@ from rtt.judge.verdicts import Judge
 from rtt.checkpoints import resolve_policy
 from rtt.models import load_causal_lm, load_tokenizer
 from rtt.rollout.engine import engine_for
-from rtt.rubrics.builtin import generate_prompts
 from rtt.data.items import constraint_items, conversation
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -73,13 +73,14 @@ class RubricsConfig(Section):
     """Where prompts and rubrics come from. `builtin`: procedurally generated prompts with
     verifiable (rule-graded) items. `testbed`: the credit-assignment testbed's prompts, each with
     `max_items` forbidden-word items, for the `testbed` policy (`rtt/testbed.py`).
-    `ifeval_jsonl`: an IFEval-format JSONL file (google/IFEval's
-    input_data.jsonl or its Hugging Face copy). `verl_parquet`: a verl-layout Parquet file whose
-    reward_model.ground_truth holds IFEval's instruction_id_list and kwargs: those items are
-    rule-graded (`rtt/rubrics/importers.py`). `rar`, `rubrichub`, `healthbench`: LLM-graded rubrics
-    (RaR's weighted categories, RubricHub's criterion/points, HealthBench's physician rubrics),
-    pitfalls included (`rtt/rubrics/rubric_importers.py`). `prompts`: plain prompts whose rubrics
-    the LLM writer writes (needs `rubrics.write`)."""
+    The others are the file formats of `rtt.importers.FORMATS`.
+    `ifeval_jsonl`: an IFEval-format JSONL file (google/IFEval's input_data.jsonl or its Hugging
+    Face copy; `rtt/importers/ifeval.py`). `verl_parquet`: a verl-layout Parquet file whose
+    reward_model.ground_truth holds IFEval's instruction_id_list and kwargs (`rtt/importers/verl.py`):
+    those items are rule-graded. `rar`, `rubrichub`, `healthbench`: LLM-graded rubrics (RaR's
+    weighted categories, RubricHub's criterion/points, HealthBench's physician rubrics), pitfalls
+    included (`rtt/importers/rubric_sets.py`). `prompts`: plain prompts whose rubrics the LLM writer
+    writes (needs `rubrics.write`; `rtt/importers/plain.py`)."""
     path: str | None = None
     """The dataset file, required unless `source` is `builtin` or `testbed` (where it is ignored). A
     relative path is relative to the working directory."""

@@ -1,8 +1,8 @@
 """Rubrics stage: write the run's prompts (train/eval split) and one rubric row per item.
 
-Prompts come from the built-in generator or the credit-assignment testbed's (`rtt.testbed`), or
-are imported from a dataset file (`rubrics.source`): verifiable constraints (`rtt.rubrics.importers`)
-or LLM-graded rubrics with weights and pitfalls (`rtt.rubrics.rubric_importers`: RaR, RubricHub,
+Prompts come from the built-in generator (`rtt.generator`) or the credit-assignment testbed's
+(`rtt.testbed`), or are imported from a dataset file (`rubrics.source`, `rtt.importers`): verifiable
+constraints (IFEval, verl) or LLM-graded rubrics with weights and pitfalls (RaR, RubricHub,
 HealthBench). A file is read and validated whole before anything is written, so a bad file leaves
 the store untouched.
 """
@@ -13,49 +13,35 @@ import json
 import logging
 from pathlib import Path
 
-from rtt import testbed
+from rtt import importers, testbed
 from rtt.config import Config, RubricsConfig
 from rtt.data.store import Store, stable_id
+from rtt.data.items import RubricItem, conversation, conversation_text, load_rubrics
 from rtt.data.partitions import PROMPTS, RUBRICS, llm_calls_part
+from rtt.generator.builtin import generate_prompts, split_prompts
+from rtt.importers.items import llm_item, rule_item
 from rtt.judge.verdicts import Judge
 from rtt.llm.cache import answer_cache
 from rtt.llm.calls import call_rows
 from rtt.llm.client import ChatClient
-from rtt.rubrics.builtin import generate_prompts, split_prompts
-from rtt.rubrics.importers import read_ifeval_jsonl, read_verl_parquet
-from rtt.data.items import RubricItem, conversation, conversation_text, load_rubrics
-from rtt.rubrics.rubric_importers import READERS as RUBRIC_READERS
 from rtt.rubrics.writer import RubricWriter, trigger_json
 from rtt.stage_context import StageContext
 from rtt.tracking import Tracker
 
 log = logging.getLogger(__name__)
 
-READERS = {"ifeval_jsonl": read_ifeval_jsonl, "verl_parquet": read_verl_parquet}
-
 
 def source_prompts(rubrics: RubricsConfig, seed: int) -> tuple[list[dict], dict]:
-    """(prompts, what the import reports: empty for builtin and testbed)."""
+    """(prompts, each with its rubric `items`; what the import reports: empty for builtin and testbed)."""
     if rubrics.source == "builtin":
-        return generate_prompts(rubrics.n_prompts, seed=seed, max_constraints=rubrics.max_items,
-                                kinds=rubrics.kinds, only=rubrics.checkers), {}
-    if rubrics.source == "testbed":
-        return testbed.generate_prompts(rubrics.n_prompts, seed=seed, k=rubrics.max_items), {}
-    if rubrics.source in RUBRIC_READERS:
-        imported = RUBRIC_READERS[rubrics.source](rubrics.path, rubrics.n_prompts)
-        items = [i for p in imported for i in p["items"]]
-        return list(imported), {"dataset": rubrics.path, "items": len(items), "pitfalls": sum(i["pitfall"] for i in items)}
-    imported = READERS[rubrics.source](rubrics.path, rubrics.unknown_ids)
-    report = {"dataset": rubrics.path, "prompts_in_file": len(imported), "skipped_items": imported.skipped_items,
-              "skipped_prompts": imported.skipped_prompts, "skipped_ids": imported.skipped_ids,
-              "system_messages_dropped": imported.system_dropped}
-    return list(imported[: rubrics.n_prompts] if rubrics.n_prompts else imported), report
-
-
-def rule_item(constraint: dict) -> dict:
-    """A verifiable constraint (builtin, IFEval, verl) as a rubric item."""
-    return {"text": constraint["text"], "weight": 1.0, "kind": "rule", "checker": constraint["instruction_id"],
-            "kwargs": constraint["kwargs"], "pitfall": False, "category": None, "points": None}
+        generated = generate_prompts(rubrics.n_prompts, seed=seed, max_constraints=rubrics.max_items,
+                                     kinds=rubrics.kinds, only=rubrics.checkers)
+    elif rubrics.source == "testbed":
+        generated = testbed.generate_prompts(rubrics.n_prompts, seed=seed, k=rubrics.max_items)
+    else:
+        imported = importers.read(rubrics.source, rubrics.path, rubrics.n_prompts, rubrics.unknown_ids)
+        return list(imported), imported.report()
+    return [{**p, "items": [rule_item(c) for c in p["constraints"]]} for p in generated], {}
 
 
 def split(prompts: list[dict], eval_fraction: float, seed: int) -> tuple[list[dict], list[dict], str]:
@@ -106,8 +92,7 @@ def written_rows(cfg: Config, run_id: str, prompts: list[dict], fixed: dict[str,
     for pid, versions in history.items():
         for d in versions:
             its = [(item, source_author) for item in fixed[pid]]
-            its += [({"text": c["text"], "weight": c["weight"], "kind": "llm", "checker": None, "kwargs": {}, "pitfall": False,
-                      "category": None, "points": None}, author) for c in d.criteria]
+            its += [(llm_item(c["text"], c["weight"], False, None, None), author) for c in d.criteria]
             rows += [item_row(run_id, pid, i, d.version, item, who, d.parent_version, trigger_json(d))
                      for i, (item, who) in enumerate(its)]
     calls = (call_rows(run_id, "rubrics", -1, -1, r.llm.model, writer.answers)
@@ -126,7 +111,7 @@ def run_rubrics(ctx: StageContext) -> dict:
     prompts_in, report = source_prompts(cfg.rubrics, seed)
     train, heldout, split_from = split(prompts_in, cfg.rubrics.eval_fraction, seed)
     prompts = [prompt_row(run_id, p, name) for name, group in (("train", train), ("eval", heldout)) for p in group]
-    fixed = {p["prompt_id"]: p["items"] if "items" in p else [rule_item(c) for c in p["constraints"]] for p in prompts_in}
+    fixed = {p["prompt_id"]: p["items"] for p in prompts_in}
     source_author = cfg.rubrics.source if cfg.rubrics.source in ("builtin", "testbed") else f"import:{cfg.rubrics.source}"
     extra: dict = {}
     if cfg.rubrics.write:

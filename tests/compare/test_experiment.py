@@ -38,7 +38,7 @@ def test_bad_arms_fail_before_anything_runs(arms, overrides, message):
 
 
 def test_restricted_checkers_draw_only_those_ids():
-    from rtt.rubrics.builtin import generate_prompts
+    from rtt.generator.builtin import generate_prompts
 
     ids = ["punctuation:no_comma", "change_case:english_lowercase"]
     prompts = generate_prompts(20, seed=0, max_constraints=2, only=ids)

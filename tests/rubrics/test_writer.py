@@ -12,6 +12,7 @@ from rtt.judge.llm import SYSTEM as JUDGE_SYSTEM
 from rtt.testing.llm_server import LocalServer
 from rtt.data.items import load_rubrics
 from rtt.rubrics.stage import run_rubrics
+from rtt.stage_context import StageContext
 from rtt.rubrics.writer import WRITER_SYSTEM, parse_criteria, weighted_score
 from rtt.tracking import Tracker
 
@@ -79,12 +80,12 @@ def writer_config(tmp_path, server, prompts_file, *extra):
 def test_written_rubrics_are_refined_on_the_top_pair_with_lineage(tmp_path, prompts_file):
     store = Store(tmp_path / "data")
     with LocalServer(answer=fake_llm) as server:
-        summary = run_rubrics(writer_config(tmp_path, server, prompts_file), store, Tracker(), "w-1")
+        summary = run_rubrics(StageContext(writer_config(tmp_path, server, prompts_file), store, Tracker(), "w-1"))
         requests = server.requests
         # 3 drafts, 2 x 4 candidates (none for "broken"), 2 prompts x 4 candidates x 2 criteria judged in round 0,
         # in round 1 only the new third criterion (the first two questions are answered by the cache), 2 x 2 rewrites
         assert requests == 3 + 8 + 16 + 8 + 4
-        again = run_rubrics(writer_config(tmp_path, server, prompts_file), store, Tracker(), "w-1")
+        again = run_rubrics(StageContext(writer_config(tmp_path, server, prompts_file), store, Tracker(), "w-1"))
         assert server.requests == requests and again == summary  # the cache answers every call
     assert (summary["written"], summary["write_failures"], summary["refined"], summary["rubric_versions"]) == (2, 1, 2, 6)
     assert summary["dropped_prompts"] == 1  # "broken": nothing written, nothing given
@@ -112,7 +113,7 @@ def test_writing_next_to_verifiable_items_keeps_them_in_every_version(tmp_path):
                                     "rubrics.refine_rounds=1", "rubrics.candidates=2",
                                     f"rubrics.llm.base_url={server.base_url}", "rubrics.llm.model=writer",
                                     f"judge.llm.base_url={server.base_url}", "judge.llm.model=judge"])
-        run_rubrics(cfg, store, Tracker(), "w-2")
+        run_rubrics(StageContext(cfg, store, Tracker(), "w-2"))
     for items in load_rubrics(store, "w-2").values():
         kinds = [i.kind for i in items]
         assert kinds[: kinds.index("llm")] == ["rule"] * kinds.index("llm") and kinds.count("llm") == 3

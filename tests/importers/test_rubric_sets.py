@@ -1,4 +1,5 @@
-"""Importers for LLM-graded rubric formats: RaR, RubricHub, HealthBench."""
+"""LLM-graded rubric formats (`rtt.importers.rubric_sets`): RaR, RubricHub, HealthBench, and the
+conversation files they share (`rtt.importers.conversations`)."""
 
 from __future__ import annotations
 
@@ -11,39 +12,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from rtt.constraints import official
-from rtt.rubrics.importers import DatasetError
-from rtt.rubrics.rubric_importers import READERS, read_healthbench, read_prompts, read_rar, read_rubrichub
+from rtt.importers.rubric_sets import read_healthbench, read_rar, read_rubrichub
 
 ITEM_KEYS = {"text", "weight", "kind", "checker", "kwargs", "pitfall", "category", "points"}
-
-
-def write_jsonl(tmp_path: Path, rows: list, name: str = "data.jsonl") -> Path:
-    path = tmp_path / name
-    path.write_text("".join((r if isinstance(r, str) else json.dumps(r)) + "\n" for r in rows))
-    return path
-
-
-def write_json(tmp_path: Path, rows: object, name: str = "data.json") -> Path:
-    path = tmp_path / name
-    path.write_text(json.dumps(rows))
-    return path
-
-
-def write_parquet(tmp_path: Path, rows: list[dict], name: str = "data.parquet") -> Path:
-    path = tmp_path / name
-    pq.write_table(pa.Table.from_pylist(rows), path)
-    return path
-
-
-def raises_at(call, path, where, field) -> DatasetError:
-    """The DatasetError `call` raises, checked to name the file, the place and the field."""
-    with pytest.raises(DatasetError) as info:
-        call()
-    err = info.value
-    assert (err.path, err.where, err.field) == (str(path), where, field), str(err)
-    prefix = ": ".join(p for p in (str(path), where, field) if p) + ": "
-    assert str(err).startswith(prefix), str(err)
-    return err
 
 
 def llm(text, weight, pitfall=False, category=None, points=None) -> dict:
@@ -84,8 +55,8 @@ def rar_rows() -> list[dict]:
     ]
 
 
-def test_rar_jsonl_categories_weights_pitfalls_and_titles(tmp_path):
-    path = write_jsonl(tmp_path, rar_rows())
+def test_rar_jsonl_categories_weights_pitfalls_and_titles(write_jsonl):
+    path = write_jsonl(rar_rows())
     prompts = read_rar(path)
     first, second = prompts
     assert set(first) == {"prompt_id", "prompt", "messages", "task", "source", "items"}
@@ -101,21 +72,21 @@ def test_rar_jsonl_categories_weights_pitfalls_and_titles(tmp_path):
     assert len({p["prompt_id"] for p in prompts}) == 2
 
 
-def test_rar_json_list_prompt_field_chat_and_rubrics_alias(tmp_path):
+def test_rar_json_list_prompt_field_chat_and_rubrics_alias(write_json):
     conversation = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi"},
                     {"role": "assistant", "content": "Hello."}, {"role": "user", "content": "Name a gas."}]
     rows = [{"prompt": conversation, "question": "ignored when prompt is given",
              "rubrics": [{"title": "Gas", "description": "Essential Criteria: Names a gas.", "weight": 4}]}]
-    (prompt,) = read_rar(write_json(tmp_path, rows))
+    (prompt,) = read_rar(write_json(rows))
     assert prompt["messages"] == conversation and prompt["prompt"] == "Name a gas."
     assert prompt["items"] == [llm("Names a gas.", 4.0, category="essential", points=4.0)]
 
 
-def test_rar_parquet_structs_and_json_strings_read_as_jsonl(tmp_path):
-    expected = read_rar(write_jsonl(tmp_path, rar_rows()))
+def test_rar_parquet_structs_and_json_strings_read_as_jsonl(write_jsonl, write_parquet):
+    expected = read_rar(write_jsonl(rar_rows()))
     # Arrow pads the second row's structs with title/weight nulls and the first's with category nulls
-    structs = write_parquet(tmp_path, rar_rows(), "structs.parquet")
-    strings = write_parquet(tmp_path, [{**r, "rubric": json.dumps(r["rubric"])} for r in rar_rows()],
+    structs = write_parquet(rar_rows(), "structs.parquet")
+    strings = write_parquet([{**r, "rubric": json.dumps(r["rubric"])} for r in rar_rows()],
                             "strings.parquet")
     assert pa.types.is_list(pq.read_schema(structs).field("rubric").type)
     assert read_rar(structs) == expected
@@ -136,8 +107,8 @@ def rubrichub_rows() -> list[dict]:
     ]
 
 
-def test_rubrichub_points_weight_alias_and_pitfalls(tmp_path):
-    path = write_jsonl(tmp_path, rubrichub_rows())
+def test_rubrichub_points_weight_alias_and_pitfalls(write_jsonl, write_json):
+    path = write_jsonl(rubrichub_rows())
     first, second = read_rubrichub(path)
     assert first["source"] == first["task"] == "rubrichub" and first["prompt_id"].startswith("rubrichub-")
     assert first["messages"] == user("Write a haiku about rain.")
@@ -146,17 +117,17 @@ def test_rubrichub_points_weight_alias_and_pitfalls(tmp_path):
     assert second["items"] == [llm("Is under 50 words.", 4.0, points=4.0)]
     assert [p["prompt_id"] for p in read_rubrichub(path)] == [first["prompt_id"], second["prompt_id"]]
     # ids hash the conversation, not the file: the same rows as a JSON list read the same
-    assert read_rubrichub(write_json(tmp_path, rubrichub_rows())) == [first, second]
+    assert read_rubrichub(write_json(rubrichub_rows())) == [first, second]
 
 
-def test_rubrichub_parquet_verl_layout(tmp_path):
+def test_rubrichub_parquet_verl_layout(write_parquet, raises_at):
     rubrics = [{"criterion": "States the formula.", "points": 10, "tags": {"verifier": "llm"}}]
     rows = [{"data_source": "Science", "prompt": user("Find the empirical formula."),
              "reward_model": json.dumps({"ground_truth": "", "rubrics": rubrics})}]
-    (prompt,) = read_rubrichub(write_parquet(tmp_path, rows))
+    (prompt,) = read_rubrichub(write_parquet(rows))
     assert prompt["prompt"] == "Find the empirical formula."
     assert prompt["items"] == [llm("States the formula.", 10.0, points=10.0)]
-    bad = write_parquet(tmp_path, [{**rows[0], "reward_model": json.dumps({"ground_truth": ""})}], "bad.parquet")
+    bad = write_parquet([{**rows[0], "reward_model": json.dumps({"ground_truth": ""})}], "bad.parquet")
     raises_at(lambda: read_rubrichub(bad), bad, "row 0", "reward_model.rubrics")
 
 
@@ -169,10 +140,10 @@ def healthbench_row(prompt_id="hb-1", prompt=None, rubrics=None, tags=("theme:he
             "example_tags": list(tags), "ideal_completions_data": None, "canary": "x"}
 
 
-def test_healthbench_hand_made_rows(tmp_path):
+def test_healthbench_hand_made_rows(write_jsonl):
     turns = [{"role": "user", "content": "I feel dizzy."}, {"role": "assistant", "content": "Since when?"},
              {"role": "user", "content": "Two days."}]
-    path = write_jsonl(tmp_path, [healthbench_row(), healthbench_row("hb-2", turns, tags=())])
+    path = write_jsonl([healthbench_row(), healthbench_row("hb-2", turns, tags=())])
     first, second = read_healthbench(path)
     assert first["prompt_id"] == "healthbench-hb-1" and first["task"] == "healthbench:hedging"
     assert first["source"] == "healthbench" and first["prompt"] == "Is this rash serious?"
@@ -211,33 +182,16 @@ def test_official_healthbench_500_examples_import():
 
 # --- n_prompts -------------------------------------------------------------------------------
 
-def test_n_prompts_keeps_the_first_n_after_checking_the_whole_file(tmp_path):
+def test_n_prompts_keeps_the_first_n_after_checking_the_whole_file(write_jsonl, raises_at):
     rows = [healthbench_row(f"hb-{i}") for i in range(5)]
-    path = write_jsonl(tmp_path, rows)
+    path = write_jsonl(rows)
     assert [p["prompt_id"] for p in read_healthbench(path, n_prompts=2)] == ["healthbench-hb-0", "healthbench-hb-1"]
     assert len(read_healthbench(path, n_prompts=0)) == 5 and len(read_healthbench(path, n_prompts=9)) == 5
     zero = healthbench_row("hb-9", rubrics=[{"criterion": "x", "points": 0}])
-    bad = write_jsonl(tmp_path, rows + [zero], "bad.jsonl")
+    bad = write_jsonl(rows + [zero], "bad.jsonl")
     raises_at(lambda: read_healthbench(bad, n_prompts=1), bad, "line 6", "rubrics[0].points")
     with pytest.raises(ValueError, match="n_prompts"):
         read_healthbench(path, n_prompts=-1)
-
-
-def test_readers_by_format_name():
-    assert READERS == {"rar": read_rar, "rubrichub": read_rubrichub, "healthbench": read_healthbench,
-                       "prompts": read_prompts}
-
-
-def test_plain_prompts_carry_no_items(tmp_path):
-    rows = [{"id": "a", "prompt": "Plan a trip."}, {"messages": [{"role": "system", "content": "Be brief."},
-                                                                   {"role": "user", "content": "Bake bread?"}]}]
-    path = write_jsonl(tmp_path, rows, "prompts.jsonl")
-    first, second = read_prompts(path)
-    assert (first["prompt_id"], first["prompt"], first["items"]) == ("prompts-a", "Plan a trip.", [])
-    assert second["prompt"] == "Bake bread?" and len(second["messages"]) == 2 and second["prompt_id"].startswith("prompts-")
-    assert read_prompts(path)[1]["prompt_id"] == second["prompt_id"]  # stable
-    bad = write_jsonl(tmp_path, [{"id": "x"}], "bad.jsonl")
-    raises_at(lambda: read_prompts(bad), bad, "line 1", "prompt")
 
 
 # --- errors ----------------------------------------------------------------------------------
@@ -295,37 +249,37 @@ def hub_with(**criterion) -> dict:
     (read_healthbench, healthbench_row(tags=("theme:a", "theme:b")), "example_tags", "2 theme tags"),
     (read_healthbench, healthbench_row(rubrics=[{"criterion": "C", "points": -0.0}]), "rubrics[0].points", "is 0"),
 ])
-def test_bad_rows_name_the_file_line_and_field(tmp_path, reader, row, field, problem):
-    path = write_jsonl(tmp_path, [rar_with(question="ok") if reader is read_rar else
-                                  hub_with(criterion="C", points=1) if reader is read_rubrichub else
-                                  healthbench_row("hb-0"), row])
+def test_bad_rows_name_the_file_line_and_field(write_jsonl, raises_at, reader, row, field, problem):
+    path = write_jsonl([rar_with(question="ok") if reader is read_rar else
+                        hub_with(criterion="C", points=1) if reader is read_rubrichub else
+                        healthbench_row("hb-0"), row])
     err = raises_at(lambda: reader(path), path, "line 2", field)
     assert problem in err.problem and "data.jsonl" in str(err)
 
 
-def test_duplicate_prompts_are_errors(tmp_path):
-    path = write_jsonl(tmp_path, [rar_with(), rar_with(rubric=[{"description": "Pitfall Criteria: X."}])])
+def test_duplicate_prompts_are_errors(write_jsonl, raises_at):
+    path = write_jsonl([rar_with(), rar_with(rubric=[{"description": "Pitfall Criteria: X."}])])
     assert "same as line 1" in raises_at(lambda: read_rar(path), path, "line 2", "question").problem
-    path = write_jsonl(tmp_path, [healthbench_row("hb-1"), "", healthbench_row("hb-1")], "hb.jsonl")
+    path = write_jsonl([healthbench_row("hb-1"), "", healthbench_row("hb-1")], "hb.jsonl")
     assert "same as line 1" in raises_at(lambda: read_healthbench(path), path, "line 3", "prompt_id").problem
 
 
-def test_file_level_problems(tmp_path):
-    jsonl = write_jsonl(tmp_path, [rar_with(), "{not json"])
+def test_file_level_problems(tmp_path, write_jsonl, write_json, write_parquet, raises_at):
+    jsonl = write_jsonl([rar_with(), "{not json"])
     assert "invalid JSON" in raises_at(lambda: read_rar(jsonl), jsonl, "line 2", None).problem
     broken = tmp_path / "broken.json"
     broken.write_text('[{"question": "Q?"')
     assert "invalid JSON" in raises_at(lambda: read_rar(broken), broken, None, None).problem
-    not_list = write_json(tmp_path, {"rows": []}, "object.json")
+    not_list = write_json({"rows": []}, "object.json")
     assert "list of objects" in raises_at(lambda: read_rar(not_list), not_list, None, None).problem
-    not_object = write_json(tmp_path, [rar_with(), "text"], "items.json")
+    not_object = write_json([rar_with(), "text"], "items.json")
     assert "JSON object" in raises_at(lambda: read_rar(not_object), not_object, "item 1", None).problem
-    in_json = write_json(tmp_path, [rar_with(), rar_with(question="Q2", rubric=[])], "list.json")
+    in_json = write_json([rar_with(), rar_with(question="Q2", rubric=[])], "list.json")
     raises_at(lambda: read_rar(in_json), in_json, "item 1", "rubric")
-    parquet = write_parquet(tmp_path, [rar_with(rubric=json.dumps(rar_with()["rubric"])),
-                                       rar_with(question="Q2", rubric="[{")])
+    parquet = write_parquet([rar_with(rubric=json.dumps(rar_with()["rubric"])),
+                             rar_with(question="Q2", rubric="[{")])
     assert "invalid JSON" in raises_at(lambda: read_rar(parquet), parquet, "row 1", "rubric").problem
-    empty = write_jsonl(tmp_path, ["", ""], "empty.jsonl")
+    empty = write_jsonl(["", ""], "empty.jsonl")
     assert raises_at(lambda: read_rubrichub(empty), empty, None, None).problem == "no rows"
     csv = tmp_path / "data.csv"
     csv.write_text("prompt,rubrics\n")

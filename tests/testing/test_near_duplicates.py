@@ -5,8 +5,8 @@ import re
 
 import pytest
 
-from rtt.rubrics.builtin import generate_prompts
-from rtt.rubrics.near_duplicates import (
+from rtt.generator.builtin import generate_prompts
+from rtt.testing.near_duplicates import (
     ReferenceIndex, ifeval_overlap, ifeval_prompts, near_duplicate, normalize, shingles,
 )
 

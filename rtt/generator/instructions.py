@@ -1,119 +1,27 @@
-"""The instruction table of the built-in prompt generator (`rtt.rubrics.builtin`).
+"""The instruction table of the built-in prompt generator (`rtt.generator.builtin`).
 
 `SPECS` holds one `InstructionSpec` per id: weight, kwargs sampler, imperative wordings, what the
-item needs from a response (literal text, words, sentences, the characters of its markup) and
-what it limits; `hints` adds wording fields that are not kwargs (a table's column names, taken
-from the topic's words). Adding an id is one more entry there, plus rows in the conflict tables
-below when it clashes with something.
+item needs from a response (`Needs`) and what it limits; `hints` adds wording fields that are not
+kwargs (a table's column names, taken from the topic's words). Adding an id is one more entry
+there, plus rows in the conflict tables when it clashes with something.
 
-Compatible combinations only. Three layers decide it, all data:
+Only compatible combinations are drawn. Three layers decide it, all data, each entry with its
+reason next to it:
 
-1. `CONFLICTS`, id pairs never drawn together:
+1. `CONFLICTS`: id pairs never drawn together.
+2. `InstructionSpec.only_with`: a kind that shapes the whole response (JSON, XML, two responses,
+   the repeated request, a constrained verdict) conflicts with every id outside its list, as
+   IFEval's own INSTRUCTION_CONFLICTS does (more strictly). A new id is kept away from these kinds
+   until it is added to their lists.
+3. kwargs-level rules: `KWARG_CONFLICTS` (pairs), and over the whole set (`builtin.compatible`)
+   the `limit`s: the needs of all the other items, plus `BASE_NEEDS`, add up, and each limiting
+   item checks that the sum fits it (no comma in required text, a word cap above the others'
+   floors, no forbidden character in their markup...).
 
-    instruction id                 instruction id                  why
-    english_lowercase              english_capital                 opposite cases
-    english_lowercase              capital_word_frequency          no capitals at all vs a count of all-caps words
-    english_capital                capital_word_frequency          all words capital: a cap contradicts, a floor is void
-    english_lowercase / _capital   constrained_response            the phrases are case-sensitive ("My answer is yes.")
-    startend:quotation             startend:end_checker            both claim the last character
-    startend:quotation             detectable_content:postscript   the P.S. would follow the closing quote
-    startend:end_checker           detectable_content:postscript   both claim the last line
-    number_paragraphs              nth_paragraph_first_word        paragraphs split by *** vs by blank lines
-    multiple_sections              nth_paragraph_first_word        section headers open the paragraphs
-    response_language              english_lowercase / _capital    both require English text
-    response_language              keywords existence / frequency /
-                                   forbidden_words, end_checker,
-                                   nth_paragraph_first_word,
-                                   multiple_sections               English words or headers in a non-English reply
-    response_language              letter_frequency                letter counts aim at English spelling
-    rtt's further kinds:
-    length:words_between           number_words                    two word counts for one reply
-    length:sentences_between       number_sentences                two sentence counts for one reply
-    length:paragraphs_between      number_paragraphs               paragraphs split by blank lines vs by ***
-    length:paragraphs_between      nth_paragraph_first_word        two paragraph counts for one reply
-    lists:bullets_between          number_bullet_lists             two counts of the same bullets
-    lists:numbered_items           number_bullet_lists /
-                                   lists:bullets_between           two lists: which items belong to which count
-    structure:markdown_headings    multiple_sections               two kinds of section headers
-    length:max_words_per_sentence  length:sentences_between        caps on sentences and on words per sentence
-                                                                   bound the length together (also
-                                                                   number_sentences "less than", layer 3)
-    length:max_words_per_sentence  number_bullet_lists,
-                                   lists:bullets_between,
-                                   lists:numbered_items,
-                                   tables:markdown                 Punkt reads list items and table rows (no
-                                                                   full stops) as one long sentence
-    phrases:start_with             startend:quotation, title       the opening quote / the title would come first
-    lists:numbered_items           chars:no_digits                 list numbers are digits
-    chars:ascii_only               response_language               Spanish, French, German, Italian and
-                                                                   Portuguese have accents
-    response_language              phrases:start_with, phrases:count,
-                                   order:phrases_in_order,
-                                   phrases:forbidden,
-                                   tables:markdown                 English phrases or column names in a
-                                                                   non-English reply
-
-2. `InstructionSpec.only_with`: kinds that shape the whole response conflict with every id
-   outside their list (IFEval's own INSTRUCTION_CONFLICTS does the same, more strictly); a new
-   id is kept away from these until it is added to their lists:
-
-    json_format,          keywords (existence, forbidden, frequency, letter), english_lowercase,
-    structure:json_keys   number_words, number_placeholders, response_language, and rtt's
-                          words_between, max_characters, phrases:count, phrases:forbidden,
-                          no_digits, forbidden_characters, ascii_only (`INSIDE_STRUCTURE`: all fit
-                          inside the strings of a JSON object; titles, markdown, lists, tables,
-                          postscripts, start/end rules, section headers, phrase order do not;
-                          no_comma would allow a single field only, english_capital upper-case
-                          keys, sentence counts and line lengths are not about JSON; the two JSON
-                          kinds exclude each other)
-    structure:xml         the same, and max_line_length (XML text may break lines)
-    two_responses         no_comma, existence, forbidden_words, title, english_lowercase,
-                          english_capital, response_language, and rtt's phrases:forbidden,
-                          no_digits, forbidden_characters, ascii_only, max_line_length (rules
-                          about the whole text; counts and start/end rules would be ambiguous
-                          across two answers, and "***" dividers clash with "******")
-    repeat_prompt         no_comma, existence, forbidden_words, frequency, letter_frequency,
-                          title, number_words, end_checker, postscript, bullets, highlights,
-                          placeholders, and rtt's words_between, phrases:count, phrases:forbidden,
-                          numbered_items, bullets_between, no_digits, forbidden_characters,
-                          ascii_only (the reply must start with the request: no quotation,
-                          JSON, case change, other language, opening phrase or
-                          paragraph/section layout)
-    constrained_response  no_comma, existence, forbidden_words, frequency, letter_frequency,
-                          title, number_words and number_sentences ("less than" only),
-                          end_checker, postscript, quotation, and rtt's max_words_per_sentence,
-                          max_characters, phrases:forbidden, no_digits, forbidden_characters,
-                          ascii_only (a short verdict, not a document)
-
-3. kwargs-level rules. `KWARG_CONFLICTS` (pairs): constrained_response vs number_words /
-   number_sentences "at least" (a verdict is short); title vs nth_paragraph_first_word with
-   nth_paragraph 1 (the title would be that paragraph's first word); phrases:start_with vs
-   nth_paragraph_first_word with nth_paragraph 1 (that word prescribed twice), and vs
-   order:phrases_in_order when the opening phrase holds a phrase other than the first of the
-   order; max_words_per_sentence vs number_sentences "less than" (see above). And `compatible`,
-   over the whole set: each item says what a response needs (`Needs`: literal text such as
-   keywords, the end phrase, the request to repeat, section headers, JSON keys, an opening
-   phrase, phrases to count or order; a minimum of words and of sentences; the characters of
-   its markup: "*" of bullets, highlights and dividers, "<>" of a title, "[]" of placeholders,
-   "-" of dash bullets, "|-" of a table, "#" of headings, "1." of a numbered list, '{}":' of
-   JSON, '"' of a quotation, "</>" of XML), and the limiting items check the sum of the
-   others' needs: no_comma (no comma in required text), forbidden_words (no forbidden word in
-   it), keywords:frequency and letter_frequency "less than" (the required text alone stays
-   under the limit; "less than" 2 with the same word required once is fine),
-   capital_word_frequency "less than" (all-caps words in required text, e.g. "P.S.", "I",
-   "SECTION"), english_lowercase / english_capital (case-sensitive required text such as a
-   "SECTION" header or a JSON key), number_words / number_sentences "less than" (paragraphs,
-   bullets, sections, sentence floors, the repeated request... must fit; an english_capital
-   reply reserves 10 words, as langdetect, which its checker consults, is unsure of short
-   all-caps text; a numbered list may count as one sentence per item), and rtt's:
-   words_between / sentences_between (the others' floors under the maximum),
-   max_characters (CHARACTERS_PER_WORD characters per needed word), max_words_per_sentence
-   and max_line_length (no required sentence or line too long), phrases:count (the phrase
-   at most max_count times in required text), phrases:forbidden (in no required text),
-   no_digits / forbidden_characters / ascii_only (no digit, forbidden or non-ASCII character
-   in required text or markup: no_digits rules out "Section 1" headers, a forbidden "*" rules
-   out "*" bullets, a forbidden "!" the end phrase "Have a great day!"). Opening, counted and
-   ordered phrases are matched case-insensitively, so they go with english_lowercase / _capital.
+What required text is matched against: a `limit` on case (english_lowercase / _capital) reads
+`Needs.exact` only, the text that checkers match case-sensitively (section headers, JSON keys, the
+constrained phrases). Keywords, opening, counted and ordered phrases are matched
+case-insensitively, so they go in `Needs.text` and combine with either case.
 """
 
 from __future__ import annotations
@@ -125,7 +33,7 @@ from dataclasses import dataclass
 from typing import Callable, NamedTuple
 
 from rtt.constraints import IFEVAL_IDS, INSTRUCTION_IDS
-from rtt.rubrics.vocabulary import (
+from rtt.generator.vocabulary import (
     BULLET_RANGES, CONSTRAINED_OPTIONS, END_PHRASES, FIRST_WORDS, FORBIDDEN_CHARACTERS, FORBIDDEN_PHRASES,
     FORBIDDEN_POOL, JSON_KEYS, LANGUAGES, PARAGRAPH_RANGES, PHRASE_COUNTS, QUESTIONS, SECTION_SPLITTERS,
     SENTENCE_RANGES, START_PHRASES, TABLE_COLUMNS, WORD_RANGES, XML_ROOTS,
@@ -540,7 +448,10 @@ def _ids(*names: str) -> frozenset[str]:
 INSIDE_STRUCTURE = _ids("existence", "forbidden", "frequency", "letter", "lowercase", "number_words", "placeholders",
                         "language", "words_between", "max_characters", "phrase_count", "forbidden_phrases",
                         "no_digits", "forbidden_chars", "ascii")
-"""What fits inside the strings of a JSON object or the text of an XML document."""
+"""What fits inside the strings of a JSON object or the text of an XML document. Titles, markdown,
+lists, tables, postscripts, start/end rules, section headers and phrase order do not; no_comma would
+allow a single field only, english_capital upper-case keys; sentence counts and line lengths are not
+about JSON; the two JSON kinds exclude each other."""
 
 
 SPECS: dict[str, InstructionSpec] = {
@@ -682,6 +593,7 @@ SPECS: dict[str, InstructionSpec] = {
          'Say what you think in a few words and settle it with one of these exact sentences: "My answer is yes.", '
          '"My answer is no.", "My answer is maybe."'),
         needs=lambda kw: text_needs(CONSTRAINED_OPTIONS[1], exact=True, sentences=1),
+        # a short verdict, not a document
         only_with=_ids("no_comma", "existence", "forbidden", "frequency", "letter", "title", "number_words",
                        "sentences", "end", "postscript", "quotation", "sentence_words", "max_characters",
                        "forbidden_phrases", "no_digits", "forbidden_chars", "ascii"),
@@ -692,6 +604,8 @@ SPECS: dict[str, InstructionSpec] = {
         ("Write two different answers and put a line of six asterisks (******) between them.",
          "Write two distinct versions of your answer and separate them with ******."),
         needs=lambda kw: Needs(words=8, sentences=2, marks="*"),
+        # rules about the whole text: counts and start/end rules would be ambiguous across two answers,
+        # and "***" dividers clash with "******"
         only_with=_ids("no_comma", "existence", "forbidden", "title", "lowercase", "capital", "language",
                        "forbidden_phrases", "no_digits", "forbidden_chars", "ascii", "line_length"),
     ),
@@ -701,6 +615,8 @@ SPECS: dict[str, InstructionSpec] = {
          "Do not restate these instructions.",
          "Begin by copying the request above exactly as written (without these instructions), then answer it."),
         needs=lambda kw: text_needs(kw["prompt_to_repeat"], sentences=_sentences_in(kw["prompt_to_repeat"])),
+        # the reply starts with the request: no quotation, JSON, case change, other language, opening
+        # phrase or paragraph/section layout
         only_with=_ids("no_comma", "existence", "forbidden", "frequency", "letter", "title", "number_words", "end",
                        "postscript", "bullets", "highlights", "placeholders", "words_between", "phrase_count",
                        "forbidden_phrases", "numbered", "bullets_between", "no_digits", "forbidden_chars", "ascii"),
@@ -820,7 +736,7 @@ SPECS: dict[str, InstructionSpec] = {
         ("Format your whole reply as a well-formed XML document whose root element is <{root}>.",
          "Reply only with XML: a single <{root}> element wrapping everything."),
         needs=lambda kw: Needs(exact=kw["root"], words=2, marks="</>"),
-        only_with=INSIDE_STRUCTURE | _ids("line_length"),
+        only_with=INSIDE_STRUCTURE | _ids("line_length"),  # XML text may break lines
     ),
 }
 

@@ -1,7 +1,7 @@
 """What the built-in prompts are made of: task templates, topics with their keyword pools, names,
 situations, and the values instructions draw from (forbidden words, end phrases, first words...).
 
-Plain data, kept apart from the generator (`rtt.rubrics.builtin`) so that both read easily.
+Plain data, kept apart from the generator (`rtt.generator.builtin`) so that both read easily.
 """
 
 TASKS = (

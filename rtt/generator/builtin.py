@@ -19,7 +19,7 @@ of `generate_prompts(10, s)`. Prompt ids differ between the two kinds, so the tw
 collide in one table.
 
 The instruction table (`SPECS`) and the conflict tables that keep combinations compatible are
-in `rtt.rubrics.instructions`.
+in `rtt.generator.instructions`.
 
 `conflicts(a, b)` is the pairwise test (all three layers on a pair), `compatible(constraints)`
 the whole-set one; the generator only adds an item that keeps the set compatible, and a
@@ -27,8 +27,8 @@ wording's hints only name words the set allows. The tests build, for a sample of
 response that passes every item (a witness).
 
 Never an IFEval prompt: the tests compare thousands of generated prompts with IFEval's 541
-evaluation prompts (`rtt.rubrics.near_duplicates`) and assert that none is an exact or near
-duplicate. The words prompts are made of are in `rtt.rubrics.vocabulary`.
+evaluation prompts (`rtt.testing.near_duplicates`) and assert that none is an exact or near
+duplicate. The words prompts are made of are in `rtt.generator.vocabulary`.
 """
 
 from __future__ import annotations
@@ -39,10 +39,10 @@ import string
 
 from rtt.constraints import describe
 from rtt.constraints.checkers import LANGUAGES as LANGUAGE_NAMES
-from rtt.rubrics.instructions import (
+from rtt.generator.instructions import (
     BASE_NEEDS, CONFLICTING_IDS, ID, KWARG_CONFLICTS, POOLS, SPECS, Context, Needs, quoted, text_needs,
 )
-from rtt.rubrics.vocabulary import (
+from rtt.generator.vocabulary import (
     AUDIENCES, DAYS, NAMES, ORDINALS, PLACES, PRODUCTS, RELATION_WORDS, SITUATIONS, TASKS, TOPIC_NAMES,
     TOPICS,
 )
