@@ -7,8 +7,8 @@ from rtt import testbed
 from rtt.config import load_config
 from rtt.generator.builtin import generate_prompts
 from rtt.data.items import load_prompts
-from rtt.rubrics.stage import run_rubrics
-from rtt.stage_context import StageContext, source_prompts
+from rtt.rubrics.stage import run_rubrics, source_prompts
+from rtt.stage_context import StageContext
 from rtt.tracking import Tracker
 
 
