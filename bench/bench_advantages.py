@@ -82,7 +82,7 @@ def loop_token_advantages(verdicts, relevance, mask, G, norm):
 
 
 def loop_response_advantages(rewards, G):
-    return torch.cat([_z(rewards[g0:g0 + G], unbiased=True) for g0 in range(0, len(rewards), G)])
+    return torch.cat([_z(rewards[g0 : g0 + G], unbiased=True) for g0 in range(0, len(rewards), G)])
 
 
 def median_time(fn, repeats):
@@ -112,25 +112,39 @@ def main():
     sub = verdicts[:n_ref], relevance[:n_ref], mask[:n_ref]
     rewards = response_rewards(verdicts, "all_or_nothing")  # [N]
 
-    cases = {f"token_advantages/{norm}": (
-        lambda norm=norm: token_advantages(verdicts, relevance, mask, G, norm),
-        lambda norm=norm: loop_token_advantages(*sub, G, norm),
-        lambda norm=norm: (token_advantages(*sub, G, norm) - loop_token_advantages(*sub, G, norm)).abs().max().item(),
-    ) for norm in TOKEN_NORMS}
+    cases = {
+        f"token_advantages/{norm}": (
+            lambda norm=norm: token_advantages(verdicts, relevance, mask, G, norm),
+            lambda norm=norm: loop_token_advantages(*sub, G, norm),
+            lambda norm=norm: (
+                (token_advantages(*sub, G, norm) - loop_token_advantages(*sub, G, norm)).abs().max().item()
+            ),
+        )
+        for norm in TOKEN_NORMS
+    }
     cases["response_advantages"] = (
         lambda: response_advantages(rewards, G),
         lambda: loop_response_advantages(rewards[:n_ref], G),
-        lambda: (response_advantages(rewards[:n_ref], G) - loop_response_advantages(rewards[:n_ref], G)).abs().max().item(),
+        lambda: (
+            (response_advantages(rewards[:n_ref], G) - loop_response_advantages(rewards[:n_ref], G)).abs().max().item()
+        ),
     )
 
     rows, loop_repeats = {}, max(1, args.repeats // 2)
-    print(f"N={B * G} (B={B}, G={G}) K={K} T={T} threads={args.threads}; loop reference on {n_ref} rows, extrapolated x{B / args.ref_groups:g}")
+    print(
+        f"N={B * G} (B={B}, G={G}) K={K} T={T} threads={args.threads}; loop reference on {n_ref} rows, extrapolated x{B / args.ref_groups:g}"
+    )
     print(f"{'case':36s} {'vectorized s':>13s} {'loop s (extrap.)':>17s} {'speed-up':>9s} {'max |diff|':>11s}")
     for name, (fast, slow, diff) in cases.items():
         fast()  # warm-up
         t_fast = median_time(fast, args.repeats)
         t_slow = median_time(slow, loop_repeats) * B / args.ref_groups
-        rows[name] = {"vectorized_s": t_fast, "loop_reference_s": t_slow, "speedup": t_slow / t_fast, "max_abs_diff": diff()}
+        rows[name] = {
+            "vectorized_s": t_fast,
+            "loop_reference_s": t_slow,
+            "speedup": t_slow / t_fast,
+            "max_abs_diff": diff(),
+        }
         print(f"{name:36s} {t_fast:13.4f} {t_slow:17.3f} {t_slow / t_fast:8.0f}x {rows[name]['max_abs_diff']:11.2e}")
 
     result = {
@@ -140,9 +154,11 @@ def main():
         "torch": torch.__version__,
         "repeats": {"vectorized": args.repeats, "loop_reference": loop_repeats},
         "statistic": "median wall-clock seconds per call",
-        "loop_reference": (f"Python loops over groups, responses and items (torch ops per row), run on the first "
-                           f"{args.ref_groups} groups ({n_ref} rows) and extrapolated linearly to all {B} groups; "
-                           f"max_abs_diff compares both on that subset"),
+        "loop_reference": (
+            f"Python loops over groups, responses and items (torch ops per row), run on the first "
+            f"{args.ref_groups} groups ({n_ref} rows) and extrapolated linearly to all {B} groups; "
+            f"max_abs_diff compares both on that subset"
+        ),
         "results": rows,
     }
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)

@@ -33,16 +33,17 @@ import sys
 import time
 from pathlib import Path
 
-from rtt.constraints import check
-from rtt.constraints.language import detect_language
+from rtt.constraints import check, sentences
 from rtt.constraints import official as official_package
-from rtt.constraints import sentences
+from rtt.constraints.language import detect_language
 from rtt.constraints.sentences import install_punkt_tab
 from rtt.generator.builtin import generate_prompts
 
 ROOT = Path(__file__).resolve().parents[1]
-WORDS = ("the a garden river morning light answer quickly because people often plant seeds water "
-         "every small city park bench coffee friend travel winter story music careful simple").split()
+WORDS = (
+    "the a garden river morning light answer quickly because people often plant seeds water "
+    "every small city park bench coffee friend travel winter story music careful simple"
+).split()
 
 
 def _sentence(rng: random.Random) -> str:
@@ -169,12 +170,19 @@ def main() -> None:
     seconds, per_id = time_checks(cases, args.repeats)
     slowest = sorted(per_id.items(), key=lambda kv: -kv[1])[:5]
     result = {
-        "machine": {"python": platform.python_version(), "cpu": platform.processor() or platform.machine(),
-                    "cores_used": 1},
+        "machine": {
+            "python": platform.python_version(),
+            "cpu": platform.processor() or platform.machine(),
+            "cores_used": 1,
+        },
         "grpo_step": {
-            "responses": 512, "items_per_response": 20, "checks": len(cases),
-            "seconds": round(seconds, 4), "checks_per_s": round(len(cases) / seconds),
-            "target_seconds": 1.0, "kinds": len(per_id),
+            "responses": 512,
+            "items_per_response": 20,
+            "checks": len(cases),
+            "seconds": round(seconds, 4),
+            "checks_per_s": round(len(cases) / seconds),
+            "target_seconds": 1.0,
+            "kinds": len(per_id),
             "slowest_kinds_seconds": {k: round(v, 4) for k, v in slowest},
         },
         "corpus": corpus_result(args.repeats),

@@ -102,10 +102,15 @@ def scoring_throughput(model, tokenizer, cfg, pairs: list[Pair]) -> dict:
     out, scores = {"pairs": len(pairs), "responses": len(responses)}, {}
     for name, pack_length in (("packed", cfg.pack_length), ("padded", 0)):
         start = time.perf_counter()
-        scores[name] = score_relevance(model, tokenizer, cfg.instruction, list(items.values()), responses,
-                                       cfg.score_batch_size, pack_length)
+        scores[name] = score_relevance(
+            model, tokenizer, cfg.instruction, list(items.values()), responses, cfg.score_batch_size, pack_length
+        )
         seconds = time.perf_counter() - start
-        out[name] = {"pack_length": pack_length, "seconds": round(seconds, 2), "pairs_per_s": round(len(pairs) / seconds, 1)}
+        out[name] = {
+            "pack_length": pack_length,
+            "seconds": round(seconds, 2),
+            "pairs_per_s": round(len(pairs) / seconds, 1),
+        }
     out["packed_over_padded"] = round(out["packed"]["pairs_per_s"] / out["padded"]["pairs_per_s"], 3)
     out["max_abs_difference"] = float((scores["packed"] - scores["padded"]).abs().max())
     return out
@@ -119,9 +124,13 @@ def main() -> None:
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
     parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "discriminator.json"))
     args = parser.parse_args()
-    overrides = [f"rubrics.n_prompts={math.ceil(args.rollout_prompts / 0.75) + 1}",
-                 f"rollouts.n_prompts={args.rollout_prompts}", f"rollouts.group_size={args.group_size}",
-                 "discriminator.epochs=3", *args.set]
+    overrides = [
+        f"rubrics.n_prompts={math.ceil(args.rollout_prompts / 0.75) + 1}",
+        f"rollouts.n_prompts={args.rollout_prompts}",
+        f"rollouts.group_size={args.group_size}",
+        "discriminator.epochs=3",
+        *args.set,
+    ]
     cfg = load_config(args.preset, overrides)
 
     start = time.perf_counter()
@@ -138,22 +147,34 @@ def main() -> None:
     history = train_discriminator(model, tokenizer, train, heldout, cfg.discriminator, device, seed=cfg.seed)
     train_seconds = time.perf_counter() - start
     evaluation = evaluate(model, tokenizer, heldout, cfg.discriminator, device)
-    results = {"discriminator": by_kind(evaluation.probs, evaluation.labels, evaluation.kinds),
-               **baselines(tokenizer, train, heldout, cfg.seed)}
+    results = {
+        "discriminator": by_kind(evaluation.probs, evaluation.labels, evaluation.kinds),
+        **baselines(tokenizer, train, heldout, cfg.seed),
+    }
     f1 = results["discriminator"]["all"]["f1"]
     report = {
         "machine": {"device": str(device), "python": platform.python_version()},
         "run_id": run_id,
-        "data": {"rollouts": args.rollout_prompts * args.group_size, "pairs_train": len(train),
-                 "pairs_heldout": len(heldout), "positive_token_frac": round(float(np.mean(
-                     np.concatenate([np.asarray(p.labels) for p in pairs]))), 4), "seconds": round(data_seconds, 1)},
-        "training": {"seconds": round(train_seconds, 1), "evaluations": len({r["opt_step"] for r in history}),
-                     "settings": cfg.discriminator.model_dump()},
+        "data": {
+            "rollouts": args.rollout_prompts * args.group_size,
+            "pairs_train": len(train),
+            "pairs_heldout": len(heldout),
+            "positive_token_frac": round(float(np.mean(np.concatenate([np.asarray(p.labels) for p in pairs]))), 4),
+            "seconds": round(data_seconds, 1),
+        },
+        "training": {
+            "seconds": round(train_seconds, 1),
+            "evaluations": len({r["opt_step"] for r in history}),
+            "settings": cfg.discriminator.model_dump(),
+        },
         "heldout": results,
         "scoring": scoring_throughput(model, tokenizer, cfg.discriminator, heldout),
-        "targets": {"train_within_20_min": train_seconds <= BUDGET_S, "f1_at_least_0.8": f1 >= 0.8,
-                    "f1_above_lexical": f1 > results["lexical"]["all"]["f1"],
-                    "f1_above_kind_prior": f1 > results["kind_prior"]["all"]["f1"]},
+        "targets": {
+            "train_within_20_min": train_seconds <= BUDGET_S,
+            "f1_at_least_0.8": f1 >= 0.8,
+            "f1_above_lexical": f1 > results["lexical"]["all"]["f1"],
+            "f1_above_kind_prior": f1 > results["kind_prior"]["all"]["f1"],
+        },
     }
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(report, indent=2) + "\n")

@@ -28,15 +28,15 @@ from pathlib import Path
 
 import torch
 
+from rtt.checkpoints import resolve_policy
 from rtt.config import load_config
+from rtt.data.items import conversation
 from rtt.generator.builtin import generate_prompts
 from rtt.grpo.logprobs import pack
 from rtt.grpo.trainer import PolicyTrainer
-from rtt.checkpoints import resolve_policy
 from rtt.models import load_causal_lm, load_tokenizer, resolve_device
 from rtt.rollout.engine import engine_for
 from rtt.rollout.sampler import prompt_token_ids
-from rtt.data.items import conversation
 
 ROOT = Path(__file__).resolve().parents[1]
 DENSE_BF16_PEAK = {"H100": 989e12, "H200": 989e12, "A100": 312e12, "L40S": 362e12, "B200": 2250e12}
@@ -70,16 +70,32 @@ def bench_generation(cfg, policy: str, model, tokenizer, prompts: list, args) ->
     from vllm.inputs import TokensPrompt
 
     engine = engine_for(cfg, policy, len(prompts) * args.group)
-    params = SamplingParams(n=args.group, max_tokens=args.tokens, temperature=1.0, logprobs=0, seed=0,
-                            stop_token_ids=[tokenizer.eos_token_id], detokenize=False)
+    params = SamplingParams(
+        n=args.group,
+        max_tokens=args.tokens,
+        temperature=1.0,
+        logprobs=0,
+        seed=0,
+        stop_token_ids=[tokenizer.eos_token_id],
+        detokenize=False,
+    )
     ids = [TokensPrompt(prompt_token_ids=prompt_token_ids(tokenizer, p)) for p in prompts]
     raw_s, outputs = timed(lambda: engine.llm.generate(ids, params, use_tqdm=False), args.repeats)
     raw_tokens = sum(len(c.token_ids) for o in outputs for c in o.outputs)
-    ours_s, samples = timed(lambda: engine.sample(model, tokenizer, prompts, args.group, args.tokens, seed=0), args.repeats)
+    ours_s, samples = timed(
+        lambda: engine.sample(model, tokenizer, prompts, args.group, args.tokens, seed=0), args.repeats
+    )
     ours_tokens = sum(len(s.token_ids) for s in samples)
     raw, ours = raw_tokens / statistics.median(raw_s), ours_tokens / statistics.median(ours_s)
-    return {"engine_start_s": engine.startup_s, "raw_tokens_per_s": raw, "rtt_tokens_per_s": ours,
-            "rtt_over_raw": ours / raw, "sync_s": engine.sync_s, "raw_seconds": raw_s, "rtt_seconds": ours_s}
+    return {
+        "engine_start_s": engine.startup_s,
+        "raw_tokens_per_s": raw,
+        "rtt_tokens_per_s": ours,
+        "rtt_over_raw": ours / raw,
+        "sync_s": engine.sync_s,
+        "raw_seconds": raw_s,
+        "rtt_seconds": ours_s,
+    }
 
 
 def bench_update(cfg, model, tokenizer, prompts: list, args, device: torch.device) -> dict:
@@ -96,9 +112,17 @@ def bench_update(cfg, model, tokenizer, prompts: list, args, device: torch.devic
     passes = 6 + (2 if cfg.grpo.updates_per_batch > 1 else 0)  # fwd + bwd, and the old-logprob pass
     flops = passes * params * tokens / median
     peak = bf16_peak(device)
-    return {"sequences": len(encoded), "response_tokens": int(batch.response_mask.sum()), "tokens_seen": tokens,
-            "parameters": params, "seconds": seconds, "response_tokens_per_s": int(batch.response_mask.sum()) / median,
-            "model_flops_per_s": flops, "bf16_peak_flops_per_s": peak, "mfu": flops / peak if peak else None}
+    return {
+        "sequences": len(encoded),
+        "response_tokens": int(batch.response_mask.sum()),
+        "tokens_seen": tokens,
+        "parameters": params,
+        "seconds": seconds,
+        "response_tokens_per_s": int(batch.response_mask.sum()) / median,
+        "model_flops_per_s": flops,
+        "bf16_peak_flops_per_s": peak,
+        "mfu": flops / peak if peak else None,
+    }
 
 
 def main() -> None:
@@ -124,10 +148,16 @@ def main() -> None:
     prompts = [conversation(p) for p in generate_prompts(args.prompts, seed=1)]
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
-    result = {"config": args.config, "model": cfg.model.policy, "device": str(device),
-              "device_name": torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu",
-              "prompts": args.prompts, "group": args.group, "max_new_tokens": args.tokens,
-              "rollout": cfg.rollout.model_dump()}
+    result = {
+        "config": args.config,
+        "model": cfg.model.policy,
+        "device": str(device),
+        "device_name": torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu",
+        "prompts": args.prompts,
+        "group": args.group,
+        "max_new_tokens": args.tokens,
+        "rollout": cfg.rollout.model_dump(),
+    }
     result["generation"] = bench_generation(cfg, policy, model, tokenizer, prompts, args)
     print(json.dumps(result["generation"], indent=1), flush=True)
     result["update"] = bench_update(cfg, model, tokenizer, prompts, args, device)

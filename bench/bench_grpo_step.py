@@ -53,18 +53,18 @@ from unittest import mock
 import torch
 
 import rtt.grpo.trainer as trainer_module
+from rtt.checkpoints import resolve_policy
 from rtt.config import load_config
+from rtt.data.items import constraint_items, conversation
 from rtt.discriminator.model import init_discriminator
 from rtt.generator.builtin import generate_prompts
 from rtt.grpo.logprobs import Packed, pack, token_logprobs
 from rtt.grpo.stage import Learner, grpo_step
 from rtt.grpo.trainer import PolicyTrainer
 from rtt.judge.verdicts import Judge
-from rtt.checkpoints import resolve_policy
 from rtt.models import load_causal_lm, load_tokenizer
 from rtt.rollout.engine import HFEngine
 from rtt.rollout.sampler import prompt_token_ids
-from rtt.data.items import constraint_items, conversation
 
 ROOT = Path(__file__).resolve().parents[1]
 PHASES = ("t_sample", "t_judge", "t_score", "t_advantage", "t_update", "t_total")
@@ -82,18 +82,23 @@ UPDATE_SETTINGS = {  # name -> (response-only logits, fused AdamW, train_layers)
 }
 
 
-def update_batch(tokenizer, vocab: int, n_prompts: int, group: int, tokens: int, seed: int) -> tuple[Packed, torch.Tensor]:
+def update_batch(
+    tokenizer, vocab: int, n_prompts: int, group: int, tokens: int, seed: int
+) -> tuple[Packed, torch.Tensor]:
     """(batch, advantages [N, T]): each built-in prompt `group` times, random responses of `tokens` ids."""
     generator = torch.Generator().manual_seed(seed)
-    prompts = [prompt_token_ids(tokenizer, conversation(p)) for p in generate_prompts(n_prompts, seed) for _ in range(group)]
+    prompts = [
+        prompt_token_ids(tokenizer, conversation(p)) for p in generate_prompts(n_prompts, seed) for _ in range(group)
+    ]
     responses = torch.randint(0, vocab, (len(prompts), tokens), generator=generator)  # [N, T]
     batch = pack(prompts, responses.tolist(), tokenizer.pad_token_id)
     advantages = torch.randn(len(prompts), 1, generator=generator) * batch.response_mask  # [N, T]
     return batch, advantages
 
 
-def time_update(model, weights: dict, cfg, batch: Packed, advantages: torch.Tensor, response_only: bool,
-                fused: bool) -> float:
+def time_update(
+    model, weights: dict, cfg, batch: Packed, advantages: torch.Tensor, response_only: bool, fused: bool
+) -> float:
     """(wall, CPU) seconds of one `PolicyTrainer.update` from `weights`, with the trainer's logprobs on
     the given path, and its fused AdamW (the default) or AdamW's per-weight loop (as before)."""
     model.load_state_dict(weights)
@@ -123,7 +128,7 @@ def timed_rounds(model, configs: dict, batch: Packed, advantages: torch.Tensor, 
     names = list(UPDATE_SETTINGS)
     times: dict[str, dict] = {"wall": {name: [] for name in names}, "cpu": {name: [] for name in names}}
     for repeat in range(repeats):
-        for name in names[repeat % len(names):] + names[:repeat % len(names)]:
+        for name in names[repeat % len(names) :] + names[: repeat % len(names)]:
             wall, cpu = time_update(model, weights, configs[name], batch, advantages, *UPDATE_SETTINGS[name][:2])
             times["wall"][name].append(wall)
             times["cpu"][name].append(cpu)
@@ -140,23 +145,37 @@ def paired_ratios(runs: dict[str, list[float]]) -> dict[str, float]:
 
 
 def bench_update(args, policy: str, model, tokenizer) -> dict:
-    overrides = [f"grpo.prompts_per_step={args.prompts}", f"grpo.group_size={args.group}",
-                 f"grpo.max_new_tokens={args.response_tokens}", "grpo.micro_batch_size=8"]
-    configs = {name: load_config("demo", overrides + [f"grpo.train_layers={layers}"]).grpo
-               for name, (_, _, layers) in UPDATE_SETTINGS.items()}
-    batch, advantages = update_batch(tokenizer, model.config.vocab_size, args.prompts, args.group, args.response_tokens,
-                                     seed=1)
+    overrides = [
+        f"grpo.prompts_per_step={args.prompts}",
+        f"grpo.group_size={args.group}",
+        f"grpo.max_new_tokens={args.response_tokens}",
+        "grpo.micro_batch_size=8",
+    ]
+    configs = {
+        name: load_config("demo", overrides + [f"grpo.train_layers={layers}"]).grpo
+        for name, (_, _, layers) in UPDATE_SETTINGS.items()
+    }
+    batch, advantages = update_batch(
+        tokenizer, model.config.vocab_size, args.prompts, args.group, args.response_tokens, seed=1
+    )
     times = timed_rounds(model, configs, batch, advantages, args.repeats)
     median = {clock: {name: statistics.median(t) for name, t in runs.items()} for clock, runs in times.items()}
     tokens = int(batch.response_mask.sum())
     return {
-        "batch": {"sequences": batch.input_ids.shape[0],
-                  "prompt_tokens": sorted(set(batch.positions[:, 0].add(1).tolist())),
-                  "response_tokens": args.response_tokens, "padded_length": batch.input_ids.shape[1],
-                  "updates_per_batch": configs["before"].updates_per_batch, "micro_batch_size": 8},
-        "settings": {name: {"response_logits_only": only, "fused_adamw": fused, "train_layers": layers}
-                     for name, (only, fused, layers) in UPDATE_SETTINGS.items()},
-        "seconds": times, "median_seconds": median,
+        "batch": {
+            "sequences": batch.input_ids.shape[0],
+            "prompt_tokens": sorted(set(batch.positions[:, 0].add(1).tolist())),
+            "response_tokens": args.response_tokens,
+            "padded_length": batch.input_ids.shape[1],
+            "updates_per_batch": configs["before"].updates_per_batch,
+            "micro_batch_size": 8,
+        },
+        "settings": {
+            name: {"response_logits_only": only, "fused_adamw": fused, "train_layers": layers}
+            for name, (only, fused, layers) in UPDATE_SETTINGS.items()
+        },
+        "seconds": times,
+        "median_seconds": median,
         "ratio_to_before": {clock: paired_ratios(runs) for clock, runs in times.items()},
         "response_tokens_per_wall_s": {name: tokens / m for name, m in median["wall"].items()},
         "max_abs_logprob_difference_full_vs_response_only": logit_paths_difference(model, batch),
@@ -164,8 +183,14 @@ def bench_update(args, policy: str, model, tokenizer) -> dict:
 
 
 def bench_overhead(args, policy: str, model, tokenizer) -> dict:
-    common = [f"model.policy={args.model}", f"data_dir={args.data_dir}", f"grpo.prompts_per_step={args.overhead_prompts}",
-              f"grpo.group_size={args.group}", f"grpo.max_new_tokens={args.tokens}", "grpo.micro_batch_size=8"]
+    common = [
+        f"model.policy={args.model}",
+        f"data_dir={args.data_dir}",
+        f"grpo.prompts_per_step={args.overhead_prompts}",
+        f"grpo.group_size={args.group}",
+        f"grpo.max_new_tokens={args.tokens}",
+        "grpo.micro_batch_size=8",
+    ]
     configs = {name: load_config("demo", common + extra) for name, extra in VARIANTS.items()}
     device = torch.device("cpu")
     weights = copy.deepcopy(model.state_dict())
@@ -179,13 +204,25 @@ def bench_overhead(args, policy: str, model, tokenizer) -> dict:
             model.load_state_dict(weights)
             trainer = PolicyTrainer(model, variant.grpo, device)
             start = time.perf_counter()
-            learner = Learner(policy, model, tokenizer, trainer, HFEngine(len(prompts) * args.group), Judge(variant.judge),
-                              discriminator, torch.Generator().manual_seed(0))
+            learner = Learner(
+                policy,
+                model,
+                tokenizer,
+                trainer,
+                HFEngine(len(prompts) * args.group),
+                Judge(variant.judge),
+                discriminator,
+                torch.Generator().manual_seed(0),
+            )
             tables = grpo_step(variant, "bench", 0, 0, learner, prompts, rubrics)
             row = tables["train_steps"][0]
             times[name].append({p: row[p] for p in PHASES})
-            print(f"overhead repeat {repeat} {name:18s} " + " ".join(f"{p[2:]} {row[p]:6.2f}" for p in PHASES)
-                  + f"  (wall {time.perf_counter() - start:.1f} s)", flush=True)
+            print(
+                f"overhead repeat {repeat} {name:18s} "
+                + " ".join(f"{p[2:]} {row[p]:6.2f}" for p in PHASES)
+                + f"  (wall {time.perf_counter() - start:.1f} s)",
+                flush=True,
+            )
     model.load_state_dict(weights)
 
     median = {name: {p: statistics.median(r[p] for r in rows) for p in PHASES} for name, rows in times.items()}
@@ -196,7 +233,8 @@ def bench_overhead(args, policy: str, model, tokenizer) -> dict:
         "rtt_overhead_fraction_excluding_discriminator": (extra(median["rtt_gold"]) - extra(median["grpo"]))
         / median["rtt_gold"]["t_total"],
         "whole_step_ratio_rtt_gold_over_grpo": median["rtt_gold"]["t_total"] / median["grpo"]["t_total"],
-        "discriminator_forward_fraction": median["rtt_discriminator"]["t_score"] / median["rtt_discriminator"]["t_total"],
+        "discriminator_forward_fraction": median["rtt_discriminator"]["t_score"]
+        / median["rtt_discriminator"]["t_total"],
         "target": "overhead under 0.15 of step time, excluding the discriminator's forward pass",
     }
 
@@ -205,18 +243,24 @@ def print_update(update: dict, repeats: int) -> None:
     median, ratio = update["median_seconds"], update["ratio_to_before"]
     print(f"\nPolicyTrainer.update, median of {repeats}: wall seconds (paired ratio), CPU seconds (paired ratio)")
     for name in median["wall"]:
-        print(f"  {name:16s} {median['wall'][name]:6.2f} s (x{ratio['wall'][name]:.3f})  "
-              f"{median['cpu'][name]:6.2f} s (x{ratio['cpu'][name]:.3f})  "
-              f"{update['response_tokens_per_wall_s'][name]:6.1f} response tokens/s")
-    print(f"  max |logprob| difference, full vs response-only logits: "
-          f"{update['max_abs_logprob_difference_full_vs_response_only']:.2e}")
+        print(
+            f"  {name:16s} {median['wall'][name]:6.2f} s (x{ratio['wall'][name]:.3f})  "
+            f"{median['cpu'][name]:6.2f} s (x{ratio['cpu'][name]:.3f})  "
+            f"{update['response_tokens_per_wall_s'][name]:6.1f} response tokens/s"
+        )
+    print(
+        f"  max |logprob| difference, full vs response-only logits: "
+        f"{update['max_abs_logprob_difference_full_vs_response_only']:.2e}"
+    )
 
 
 def print_overhead(overhead: dict) -> None:
-    print(f"\nRTT overhead (excluding the discriminator forward): "
-          f"{overhead['rtt_overhead_fraction_excluding_discriminator']:.2%} of the step (target < 15%); "
-          f"whole-step ratio rtt_gold/grpo {overhead['whole_step_ratio_rtt_gold_over_grpo']:.3f}; "
-          f"discriminator scoring {overhead['discriminator_forward_fraction']:.1%} of an RTT step")
+    print(
+        f"\nRTT overhead (excluding the discriminator forward): "
+        f"{overhead['rtt_overhead_fraction_excluding_discriminator']:.2%} of the step (target < 15%); "
+        f"whole-step ratio rtt_gold/grpo {overhead['whole_step_ratio_rtt_gold_over_grpo']:.3f}; "
+        f"discriminator scoring {overhead['discriminator_forward_fraction']:.1%} of an RTT step"
+    )
 
 
 def main() -> None:
@@ -238,8 +282,13 @@ def main() -> None:
     policy = resolve_policy(args.model, args.data_dir)
     tokenizer = load_tokenizer(policy)
     model = load_causal_lm(policy, torch.device("cpu"))
-    result = {"model": args.model, "device": "cpu", "threads": torch.get_num_threads(), "cpus": os.cpu_count(),
-              "repeats": args.repeats}
+    result = {
+        "model": args.model,
+        "device": "cpu",
+        "threads": torch.get_num_threads(),
+        "cpus": os.cpu_count(),
+        "repeats": args.repeats,
+    }
     if args.part in ("update", "all"):
         result["update"] = bench_update(args, policy, model, tokenizer)
         print_update(result["update"], args.repeats)

@@ -25,8 +25,8 @@ from pathlib import Path
 import httpx
 
 from rtt.config import JudgeConfig, LLMConfig
-from rtt.judge.verdicts import Case, Judge
 from rtt.data.items import RubricItem
+from rtt.judge.verdicts import Case, Judge
 
 ROOT = Path(__file__).resolve().parents[1]
 WORDS = "the ocean is vast and blue while rivers run to the sea under a quiet sky".split()
@@ -35,8 +35,21 @@ WORDS = "the ocean is vast and blue while rivers run to the sea under a quiet sk
 @contextmanager
 def server(latency_s: float, fault_rate: float = 0.0):
     """A server process; yields its base URL."""
-    proc = subprocess.Popen([sys.executable, "-m", "rtt.testing.llm_server", "--latency-s", str(latency_s),
-                             "--fault-rate", str(fault_rate), "--seed", "1"], stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "rtt.testing.llm_server",
+            "--latency-s",
+            str(latency_s),
+            "--fault-rate",
+            str(fault_rate),
+            "--seed",
+            "1",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         yield proc.stdout.readline().strip()
     finally:
@@ -53,23 +66,38 @@ def cases(n_pairs: int, offset: int) -> list[Case]:
     out = []
     for p in range(n_pairs // 4):
         text = " ".join(WORDS[(p + j) % len(WORDS)] for j in range(30))
-        items = [RubricItem(f"p{p}-i{k}", f"p{p}", k, f"Criterion {k} (set {offset})", 1.0, "llm", None, {}) for k in range(4)]
+        items = [
+            RubricItem(f"p{p}-i{k}", f"p{p}", k, f"Criterion {k} (set {offset})", 1.0, "llm", None, {})
+            for k in range(4)
+        ]
         out.append(Case(f"r{offset}-{p}", f"Write about water, request {offset}-{p}.", text, [], items))
     return out
 
 
-def judge_pairs(base_url: str, concurrency: int, n_pairs: int, offset: int, cache_dir: str | None = None, **llm) -> dict:
-    cfg = JudgeConfig(mode="llm", llm=LLMConfig(base_url=base_url, model="bench", max_concurrency=concurrency,
-                                                cache=cache_dir is not None, **llm))
+def judge_pairs(
+    base_url: str, concurrency: int, n_pairs: int, offset: int, cache_dir: str | None = None, **llm
+) -> dict:
+    cfg = JudgeConfig(
+        mode="llm",
+        llm=LLMConfig(
+            base_url=base_url, model="bench", max_concurrency=concurrency, cache=cache_dir is not None, **llm
+        ),
+    )
     judge = Judge(cfg, cache_dir)
     batch = cases(n_pairs, offset)
     start = time.perf_counter()
     rows, answers = judge.judge("bench", 0, -1, batch)
     seconds = time.perf_counter() - start
     flat = [r for rs in rows for r in rs]
-    return {"concurrency": concurrency, "pairs": len(flat), "seconds": round(seconds, 3),
-            "pairs_per_s": round(len(flat) / seconds, 1), "unknown": sum(r["verdict"] == 0 for r in flat),
-            "retries": sum(max(a.attempts - 1, 0) for a in answers), "cached": sum(a.cached for a in answers)}
+    return {
+        "concurrency": concurrency,
+        "pairs": len(flat),
+        "seconds": round(seconds, 3),
+        "pairs_per_s": round(len(flat) / seconds, 1),
+        "unknown": sum(r["verdict"] == 0 for r in flat),
+        "retries": sum(max(a.attempts - 1, 0) for a in answers),
+        "cached": sum(a.cached for a in answers),
+    }
 
 
 def main() -> None:
@@ -108,14 +136,20 @@ def main() -> None:
         "levels": levels,
         "faults_30pct_c16": faulty,
         "cache": {"first": first, "second": second},
-        "targets": {f"c{level['concurrency']}_within_20pct_of_ideal": level.get("of_ideal", 0) >= 0.8 for level in levels},
+        "targets": {
+            f"c{level['concurrency']}_within_20pct_of_ideal": level.get("of_ideal", 0) >= 0.8 for level in levels
+        },
     }
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(report, indent=2) + "\n")
     for level in levels:
-        print(f"c={level['concurrency']:3d}  {level['pairs_per_s']:8.1f} pairs/s  of ideal {level.get('of_ideal', 1):.2f}"
-              f"  max in flight {level['server_max_in_flight']}")
-    print(f"30% faults at c=16: {faulty['pairs_per_s']} pairs/s, {faulty['unknown']} unknown, {faulty['retries']} retries")
+        print(
+            f"c={level['concurrency']:3d}  {level['pairs_per_s']:8.1f} pairs/s  of ideal {level.get('of_ideal', 1):.2f}"
+            f"  max in flight {level['server_max_in_flight']}"
+        )
+    print(
+        f"30% faults at c=16: {faulty['pairs_per_s']} pairs/s, {faulty['unknown']} unknown, {faulty['retries']} retries"
+    )
     print(f"cache: second pass {second['pairs_per_s']} pairs/s, {second['server_requests']} requests")
 
 

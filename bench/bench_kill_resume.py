@@ -48,15 +48,23 @@ def main() -> None:
         for i, point in enumerate(points):
             trials.append(trial(root / f"t{i}", RUN_ID, overrides, point, expected))
             t = trials[-1]
-            print(f"{i + 1}/{len(points)} {t['point']}: killed={t['killed']} in {t['killed_in']}, resume rc "
-                  f"{t['resume_rc']}, {t['rows_compared']} rows, {'OK' if not t['differences'] else t['differences']}",
-                  flush=True)
+            print(
+                f"{i + 1}/{len(points)} {t['point']}: killed={t['killed']} in {t['killed_in']}, resume rc "
+                f"{t['resume_rc']}, {t['rows_compared']} rows, {'OK' if not t['differences'] else t['differences']}",
+                flush=True,
+            )
     killed = [t for t in trials if t["killed"]]
     result = {
-        "machine": platform.platform(), "settings": vars(args), "seconds": round(time.perf_counter() - start),
+        "machine": platform.platform(),
+        "settings": vars(args),
+        "seconds": round(time.perf_counter() - start),
         "reference_rows": {k: v["rows"] for k, v in expected["tables"].items()},
-        "reference_stage_s": {k: [round(a, 2), round(b, 2) if b else b] for k, (a, b) in reference.stage_times().items()},
-        "kill_points_tried": len(trials), "killed": len(killed), "finished_before_the_point": len(trials) - len(killed),
+        "reference_stage_s": {
+            k: [round(a, 2), round(b, 2) if b else b] for k, (a, b) in reference.stage_times().items()
+        },
+        "kill_points_tried": len(trials),
+        "killed": len(killed),
+        "finished_before_the_point": len(trials) - len(killed),
         "stages_killed_in": sorted({t["killed_in"] for t in killed if t["killed_in"]}),
         "rows_compared": sum(t["rows_compared"] for t in trials),
         "resumed_identical": sum(not t["differences"] and t["resume_rc"] == 0 for t in trials),

@@ -43,9 +43,21 @@ def main() -> None:
     rtt = str(Path(sys.executable).with_name("rtt"))
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "report.json"
-        command = [rtt, "compare", "--config", "testbed", "--seeds", str(args.seeds), "--out", str(out),
-                   "--set", f"data_dir={tmp}/data", "--set", f"tracking_uri={tmp}/mlflow",
-                   *(["--arms", args.arms] if args.arms else [])]
+        command = [
+            rtt,
+            "compare",
+            "--config",
+            "testbed",
+            "--seeds",
+            str(args.seeds),
+            "--out",
+            str(out),
+            "--set",
+            f"data_dir={tmp}/data",
+            "--set",
+            f"tracking_uri={tmp}/mlflow",
+            *(["--arms", args.arms] if args.arms else []),
+        ]
         start = time.perf_counter()
         proc = subprocess.run(command, capture_output=True, text=True, env=os.environ | {"PYTHONUNBUFFERED": "1"})
         wall = time.perf_counter() - start
@@ -59,8 +71,11 @@ def main() -> None:
     means = {a: mean_steps(steps(report, a), total) for a in ("rtt-gold", "grpo-aon", "rtt", "rtt-t50")}
     aon = means["grpo-aon"]
     report["bench"] = {
-        "command": " ".join(command[1:]), "wall_s": round(wall, 1), "cpus": os.cpu_count(),
-        "machine": platform.processor() or platform.machine(), "python": platform.python_version(),
+        "command": " ".join(command[1:]),
+        "wall_s": round(wall, 1),
+        "cpus": os.cpu_count(),
+        "machine": platform.processor() or platform.machine(),
+        "python": platform.python_version(),
         "mean_steps_to_target": {**means, "budget": total},
         "over_aon_steps": {a: round(m / aon, 3) for a, m in means.items() if m and aon and a != "grpo-aon"},
     }

@@ -40,29 +40,44 @@ from pathlib import Path
 
 import torch
 
+from rtt.checkpoints import resolve_policy
 from rtt.config import load_config
+from rtt.data.items import constraint_items, conversation
 from rtt.generator.builtin import generate_prompts
 from rtt.grpo.stage import Learner, grpo_step
 from rtt.grpo.trainer import PolicyTrainer
 from rtt.judge.rule import judge_item
 from rtt.judge.verdicts import Judge
-from rtt.checkpoints import resolve_policy
 from rtt.models import load_causal_lm, load_tokenizer
 from rtt.rollout.engine import engine_for
-from rtt.data.items import constraint_items, conversation
 
 ROOT = Path(__file__).resolve().parents[1]
 PHASES = ("sample", "update", "other", "step")
 
 
 def our_config(args, policy: str, engine: str):
-    return load_config("demo", [
-        f"model.policy={policy}", "model.device=cpu", f"rollout.engine={engine}", "grpo.token_weight=0",
-        "grpo.reward_mode=all_or_nothing", "grpo.scale=group", "grpo.loss_agg=seq_mean_token_mean", "grpo.beta=0",
-        f"grpo.prompts_per_step={args.prompts}", f"grpo.group_size={args.group}", f"grpo.max_new_tokens={args.tokens}",
-        "grpo.temperature=1.0", "grpo.top_p=1.0", "grpo.updates_per_batch=1",
-        f"grpo.micro_batch_size={args.prompts * args.group}", "grpo.lr=1e-6", "grpo.warmup_steps=0",
-    ])
+    return load_config(
+        "demo",
+        [
+            f"model.policy={policy}",
+            "model.device=cpu",
+            f"rollout.engine={engine}",
+            "grpo.token_weight=0",
+            "grpo.reward_mode=all_or_nothing",
+            "grpo.scale=group",
+            "grpo.loss_agg=seq_mean_token_mean",
+            "grpo.beta=0",
+            f"grpo.prompts_per_step={args.prompts}",
+            f"grpo.group_size={args.group}",
+            f"grpo.max_new_tokens={args.tokens}",
+            "grpo.temperature=1.0",
+            "grpo.top_p=1.0",
+            "grpo.updates_per_batch=1",
+            f"grpo.micro_batch_size={args.prompts * args.group}",
+            "grpo.lr=1e-6",
+            "grpo.warmup_steps=0",
+        ],
+    )
 
 
 def rtt_block(args, policy: str, engine_name: str, prompts, rubrics) -> list[dict[str, float]]:
@@ -71,15 +86,32 @@ def rtt_block(args, policy: str, engine_name: str, prompts, rubrics) -> list[dic
     tokenizer = load_tokenizer(policy)
     model = load_causal_lm(policy, torch.device("cpu"))
     trainer = PolicyTrainer(model, cfg.grpo, torch.device("cpu"))
-    learner = Learner(policy, model, tokenizer, trainer, engine_for(cfg, policy, args.prompts * args.group),
-                      Judge(cfg.judge), None, torch.Generator().manual_seed(0))
+    learner = Learner(
+        policy,
+        model,
+        tokenizer,
+        trainer,
+        engine_for(cfg, policy, args.prompts * args.group),
+        Judge(cfg.judge),
+        None,
+        torch.Generator().manual_seed(0),
+    )
     steps = []
     for step in range(args.steps):
         row = grpo_step(cfg, "bench", 0, step, learner, prompts, rubrics)["train_steps"][0]
         sample = row["t_sync"] + row["t_sample"]
-        steps.append({"sample": sample, "update": row["t_update"], "other": row["t_total"] - sample - row["t_update"],
-                      "step": row["t_total"], "reward": row["reward_mean"]})
-        print(f"  rtt-{engine_name} step {step}: " + "  ".join(f"{k} {v:6.2f}" for k, v in steps[-1].items()), flush=True)
+        steps.append(
+            {
+                "sample": sample,
+                "update": row["t_update"],
+                "other": row["t_total"] - sample - row["t_update"],
+                "step": row["t_total"],
+                "reward": row["reward_mean"],
+            }
+        )
+        print(
+            f"  rtt-{engine_name} step {step}: " + "  ".join(f"{k} {v:6.2f}" for k, v in steps[-1].items()), flush=True
+        )
     return steps
 
 
@@ -112,22 +144,54 @@ def trl_block(args, policy: str, prompts, rubrics) -> list[dict[str, float]]:
 
     def aon_reward(prompts, completions, prompt_id, **_) -> list[float]:  # noqa: ARG001 - TRL passes prompts
         texts = [c[0]["content"] if isinstance(c, list) else c for c in completions]
-        return [float(all(judge_item(item, text, by_id[pid]["prompt"])[0] == 1 for item in rubrics[pid]))
-                for text, pid in zip(texts, prompt_id)]
+        return [
+            float(all(judge_item(item, text, by_id[pid]["prompt"])[0] == 1 for item in rubrics[pid]))
+            for text, pid in zip(texts, prompt_id)
+        ]
 
     rows = [{"prompt": conversation(p), "prompt_id": p["prompt_id"]} for p in prompts] * args.steps
     config = GRPOConfig(
-        output_dir=str(ROOT / "bench" / "results" / "trl_scratch"), report_to="none", save_strategy="no",
-        use_cpu=True, bf16=False, fp16=False, gradient_checkpointing=False, logging_steps=1, disable_tqdm=True,
-        per_device_train_batch_size=args.prompts * args.group, gradient_accumulation_steps=1, num_generations=args.group,
-        steps_per_generation=1, num_iterations=1, max_completion_length=args.tokens, temperature=1.0, top_p=1.0,
-        top_k=0, beta=0.0, epsilon=0.2, epsilon_high=0.27, loss_type="grpo", scale_rewards="group",
-        learning_rate=1e-6, lr_scheduler_type="constant", warmup_steps=0, max_grad_norm=1.0, weight_decay=0.0,
-        shuffle_dataset=False, max_steps=args.steps, seed=0, dataloader_num_workers=0,
+        output_dir=str(ROOT / "bench" / "results" / "trl_scratch"),
+        report_to="none",
+        save_strategy="no",
+        use_cpu=True,
+        bf16=False,
+        fp16=False,
+        gradient_checkpointing=False,
+        logging_steps=1,
+        disable_tqdm=True,
+        per_device_train_batch_size=args.prompts * args.group,
+        gradient_accumulation_steps=1,
+        num_generations=args.group,
+        steps_per_generation=1,
+        num_iterations=1,
+        max_completion_length=args.tokens,
+        temperature=1.0,
+        top_p=1.0,
+        top_k=0,
+        beta=0.0,
+        epsilon=0.2,
+        epsilon_high=0.27,
+        loss_type="grpo",
+        scale_rewards="group",
+        learning_rate=1e-6,
+        lr_scheduler_type="constant",
+        warmup_steps=0,
+        max_grad_norm=1.0,
+        weight_decay=0.0,
+        shuffle_dataset=False,
+        max_steps=args.steps,
+        seed=0,
+        dataloader_num_workers=0,
     )
     model = load_causal_lm(policy, torch.device("cpu"))
-    trainer = GRPOTrainer(model=model, reward_funcs=aon_reward, args=config, train_dataset=Dataset.from_list(rows),
-                          processing_class=load_tokenizer(policy))
+    trainer = GRPOTrainer(
+        model=model,
+        reward_funcs=aon_reward,
+        args=config,
+        train_dataset=Dataset.from_list(rows),
+        processing_class=load_tokenizer(policy),
+    )
     timer = PhaseTimer()
     timer.wrap(trainer, "_generate", "sample")
     timer.wrap(trainer, "_generate_and_score_completions", "generate_and_score")
@@ -142,7 +206,9 @@ def trl_block(args, policy: str, prompts, rubrics) -> list[dict[str, float]]:
             total = time.perf_counter() - self.start
             sample, scored = timer.seconds.get("sample", 0.0), timer.seconds.get("generate_and_score", 0.0)
             steps.append({"sample": sample, "update": total - scored, "other": scored - sample, "step": total})
-            print(f"  trl step {len(steps) - 1}: " + "  ".join(f"{k} {v:6.2f}" for k, v in steps[-1].items()), flush=True)
+            print(
+                f"  trl step {len(steps) - 1}: " + "  ".join(f"{k} {v:6.2f}" for k, v in steps[-1].items()), flush=True
+            )
 
     trainer.add_callback(StepClock())
     trainer.train()
@@ -153,8 +219,11 @@ def summarize(blocks: dict[str, list[list[dict]]]) -> dict:
     """Median per phase over every block's steps but its first (warm-up), and ratios to TRL."""
     counted = {name: [s for block in runs for s in block[1:]] for name, runs in blocks.items()}
     median = {name: {p: statistics.median(s[p] for s in steps) for p in PHASES} for name, steps in counted.items()}
-    ratios = {name: {p: median[name][p] / median["trl"][p] for p in PHASES}
-              for name in median if name != "trl" and "trl" in median}
+    ratios = {
+        name: {p: median[name][p] / median["trl"][p] for p in PHASES}
+        for name in median
+        if name != "trl" and "trl" in median
+    }
     return {"median_seconds": median, "ratio_to_trl": ratios, "steps_counted": {n: len(s) for n, s in counted.items()}}
 
 
@@ -181,7 +250,7 @@ def main() -> None:
     blocks: dict[str, list[list[dict]]] = {name: [] for name in contenders}
     engine_start = None
     for repeat in range(args.repeats):
-        for name in contenders[repeat % len(contenders):] + contenders[:repeat % len(contenders)]:
+        for name in contenders[repeat % len(contenders) :] + contenders[: repeat % len(contenders)]:
             print(f"repeat {repeat}: {name}", flush=True)
             if name == "trl":
                 blocks[name].append(trl_block(args, policy, prompts, rubrics))
@@ -192,15 +261,28 @@ def main() -> None:
                     engine_for(our_config(args, policy, "vllm"), policy, 1)
                     engine_start = time.perf_counter() - start
                 blocks[name].append(rtt_block(args, policy, engine, prompts, rubrics))
-    result = {"model": args.model, "device": "cpu", "dtype": "float32", "threads": torch.get_num_threads(),
-              "cpus": os.cpu_count(), "prompts": args.prompts, "group": args.group, "max_new_tokens": args.tokens,
-              "steps_per_block": args.steps, "repeats": args.repeats, "vllm_engine_start_s": engine_start,
-              **summarize(blocks), "blocks": blocks}
+    result = {
+        "model": args.model,
+        "device": "cpu",
+        "dtype": "float32",
+        "threads": torch.get_num_threads(),
+        "cpus": os.cpu_count(),
+        "prompts": args.prompts,
+        "group": args.group,
+        "max_new_tokens": args.tokens,
+        "steps_per_block": args.steps,
+        "repeats": args.repeats,
+        "vllm_engine_start_s": engine_start,
+        **summarize(blocks),
+        "blocks": blocks,
+    }
     print("\nmedian seconds per step (ratio to TRL)")
     for name, phases in result["median_seconds"].items():
         ratio = result["ratio_to_trl"].get(name, {})
-        print(f"  {name:9s} " + "  ".join(f"{p} {phases[p]:6.2f}" + (f" (x{ratio[p]:.2f})" if ratio else "")
-                                          for p in PHASES))
+        print(
+            f"  {name:9s} "
+            + "  ".join(f"{p} {phases[p]:6.2f}" + (f" (x{ratio[p]:.2f})" if ratio else "") for p in PHASES)
+        )
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2) + "\n")

@@ -43,36 +43,68 @@ def publish_stage(summary: dict, config: str, overrides: list[str] | None) -> di
     cfg = load_config(config, overrides or [])
     name = stage_name(summary["stage"], summary["round"])
     numbers = [{"": k, "value": v} for k, v in summary.items() if k not in HIDDEN and not isinstance(v, (dict, list))]
-    create_markdown_artifact(f"## {name} of run `{summary['run_id']}`\n\n{markdown_table(numbers)}\n",
-                             key=key(summary["run_id"], name), description=f"rtt {name}: summary")
+    create_markdown_artifact(
+        f"## {name} of run `{summary['run_id']}`\n\n{markdown_table(numbers)}\n",
+        key=key(summary["run_id"], name),
+        description=f"rtt {name}: summary",
+    )
     url = run_url(cfg.tracking_uri, cfg.tracking_ui, summary.get("mlflow_experiment_id"), summary.get("mlflow_run_id"))
     if url:
-        create_link_artifact(url, link_text=f"MLflow run of {name}", key=key(summary["run_id"], name, "mlflow"),
-                             description="the stage's params, metrics and artifacts in MLflow")
+        create_link_artifact(
+            url,
+            link_text=f"MLflow run of {name}",
+            key=key(summary["run_id"], name, "mlflow"),
+            description="the stage's params, metrics and artifacts in MLflow",
+        )
     if summary["stage"] == "eval":
         rows = evaluations(Store(cfg.data_dir), summary["run_id"], summary["round"])
         if rows:
-            create_table_artifact(rows, key=key(summary["run_id"], "evals", f"r{summary['round']}"),
-                                  description=f"evaluations of round {summary['round']}")
+            create_table_artifact(
+                rows,
+                key=key(summary["run_id"], "evals", f"r{summary['round']}"),
+                description=f"evaluations of round {summary['round']}",
+            )
     return summary
 
 
 def evaluations(store: Store, run_id: str, round_: int | None = None) -> list[dict]:
     """Evaluation rows (of one round, or all) without the per-checker breakdown, sorted."""
     rows = store.rows("evals", run_id, None if round_ is None else round_part(round_))
-    return sorted(({"round": r["round"], "benchmark": r["benchmark"], "metric": r["metric"], "value": round(r["value"], 4),
-                    "n": r["n"]} for r in rows if "/" not in r["metric"]),
-                  key=lambda r: (r["round"], r["benchmark"], r["metric"]))
+    return sorted(
+        (
+            {
+                "round": r["round"],
+                "benchmark": r["benchmark"],
+                "metric": r["metric"],
+                "value": round(r["value"], 4),
+                "n": r["n"],
+            }
+            for r in rows
+            if "/" not in r["metric"]
+        ),
+        key=lambda r: (r["round"], r["benchmark"], r["metric"]),
+    )
 
 
 def publish_pipeline(result: dict, data_dir: str) -> dict:
     """The pipeline's stages (wall time and headline numbers) and every evaluation, as artifacts."""
     run_id = result["run_id"]
-    stages = [{"stage": name, "wall_s": s.get("wall_s"), "reward_last": s.get("reward_last"),
-               "item_accuracy": s.get("item_accuracy"), "f1": s.get("f1")} for name, s in result["stages"].items()]
+    stages = [
+        {
+            "stage": name,
+            "wall_s": s.get("wall_s"),
+            "reward_last": s.get("reward_last"),
+            "item_accuracy": s.get("item_accuracy"),
+            "f1": s.get("f1"),
+        }
+        for name, s in result["stages"].items()
+    ]
     stages = [{k: v for k, v in row.items() if v is not None or k in ("stage", "wall_s")} for row in stages]
-    create_markdown_artifact(f"## Pipeline run `{run_id}`\n\n{markdown_table(stages)}\n", key=key(run_id, "pipeline"),
-                             description="rtt pipeline: stages")
+    create_markdown_artifact(
+        f"## Pipeline run `{run_id}`\n\n{markdown_table(stages)}\n",
+        key=key(run_id, "pipeline"),
+        description="rtt pipeline: stages",
+    )
     rows = evaluations(Store(data_dir), run_id)
     if rows:
         create_table_artifact(rows, key=key(run_id, "evals"), description="every evaluation of the run, by round")
@@ -81,10 +113,16 @@ def publish_pipeline(result: dict, data_dir: str) -> dict:
 
 def publish_continuation(row: dict, curve: list[dict]) -> dict:
     """A campaign continuation's `campaigns` row and the campaign's held-out curve, as artifacts."""
-    create_markdown_artifact(f"## Campaign `{row['campaign']}`, continuation {row['continuation']}\n\n"
-                             f"{markdown_table([{'': k, 'value': v} for k, v in row.items()])}\n",
-                             key=key(row["campaign"], "continuation"), description="rtt campaign continuation")
+    create_markdown_artifact(
+        f"## Campaign `{row['campaign']}`, continuation {row['continuation']}\n\n"
+        f"{markdown_table([{'': k, 'value': v} for k, v in row.items()])}\n",
+        key=key(row["campaign"], "continuation"),
+        description="rtt campaign continuation",
+    )
     if curve:
-        create_table_artifact(curve, key=key(row["campaign"], "heldout"),
-                              description="held-out accuracy by round (round -1: the starting policy)")
+        create_table_artifact(
+            curve,
+            key=key(row["campaign"], "heldout"),
+            description="held-out accuracy by round (round -1: the starting policy)",
+        )
     return row

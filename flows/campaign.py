@@ -20,7 +20,9 @@ def run_continuation(campaign: Campaign, rounds: int, wait_minutes: float) -> di
 
 
 @flow(name="rtt-campaign-start", log_prints=True, description="rtt: start a campaign and train its first rounds")
-def campaign_start(campaign: str, config: str = "demo", overrides: list[str] | None = None, rounds: int | None = None) -> dict:
+def campaign_start(
+    campaign: str, config: str = "demo", overrides: list[str] | None = None, rounds: int | None = None
+) -> dict:
     """Start a campaign: record its settings and train its first rounds.
 
     Args:
@@ -29,7 +31,9 @@ def campaign_start(campaign: str, config: str = "demo", overrides: list[str] | N
         overrides: dotted settings, each `key=value`, kept for every continuation (`data_dir` among them)
         rounds: rounds of training of this first continuation (empty: the preset's)
     """
-    return run_continuation(create(campaign, config, overrides), rounds or load_config(config, overrides or []).rounds, 0.0)
+    return run_continuation(
+        create(campaign, config, overrides), rounds or load_config(config, overrides or []).rounds, 0.0
+    )
 
 
 @flow(name="rtt-campaign-continue", log_prints=True, description="rtt: train a campaign's next rounds")

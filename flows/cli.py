@@ -49,9 +49,11 @@ def cmd_run(args) -> int:
         with run_lock(cfg.data_dir, run_id):  # taken here for a clear refusal; the flows take it again
             if args.stage == "pipeline":
                 check_resumable(cfg, run_id)
-            result, code = run_guarded(partial(run_flow, args, run_id),
-                                       f"run {run_id} stopped; its finished stages and saved training state are kept",
-                                       resume_command(args.config, args.set, run_id, args.stage, args.round))
+            result, code = run_guarded(
+                partial(run_flow, args, run_id),
+                f"run {run_id} stopped; its finished stages and saved training state are kept",
+                resume_command(args.config, args.set, run_id, args.stage, args.round),
+            )
     except (RunLocked, ConfigMismatch) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
@@ -69,14 +71,18 @@ def prefect_unreachable_help(err: RuntimeError) -> str:
     configured one that is down)."""
     api = os.environ.get("PREFECT_API_URL")
     if api:
-        where = (f"PREFECT_API_URL is {api}: start that server (`prefect server start`) or unset the "
-                 "variable to let rtt start a temporary one.")
+        where = (
+            f"PREFECT_API_URL is {api}: start that server (`prefect server start`) or unset the "
+            "variable to let rtt start a temporary one."
+        )
     else:
         wait = os.environ.get("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "20")
-        where = (f"rtt started a temporary Prefect server and waited {wait} s for it. On a busy machine, wait "
-                 "longer (export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS=600), or start one server "
-                 "and reuse it: `prefect server start` in another shell, then "
-                 "export PREFECT_API_URL=http://127.0.0.1:4200/api.")
+        where = (
+            f"rtt started a temporary Prefect server and waited {wait} s for it. On a busy machine, wait "
+            "longer (export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS=600), or start one server "
+            "and reuse it: `prefect server start` in another shell, then "
+            "export PREFECT_API_URL=http://127.0.0.1:4200/api."
+        )
     return f"error: Prefect's API did not answer: {str(err).splitlines()[0][:300]}\n{where}"
 
 
@@ -98,18 +104,32 @@ def print_pipeline_summary(result: dict, cfg) -> None:
     for name, s in evals.items():
         print(f"{name}: prompt accuracy {s.get('prompt_accuracy')}, item accuracy {s.get('item_accuracy')}")
     print(f"tables: {os.path.abspath(cfg.data_dir)}/tables/<table>/<run_id>/*.parquet")
-    print(f'SQL:    rtt sql "SELECT round, step, reward_mean, item_pass_rate FROM train_steps '
-          f"WHERE run_id = '{result['run_id']}' ORDER BY round, step\"")
+    print(
+        f'SQL:    rtt sql "SELECT round, step, reward_mean, item_pass_rate FROM train_steps '
+        f"WHERE run_id = '{result['run_id']}' ORDER BY round, step\""
+    )
     print(UI_HELP)
 
 
 def compare_command(args, experiment_id: str) -> str:
     import shlex
 
-    words = ["rtt", "compare", "--config", args.config, "--seeds", str(args.seeds), "--seed", str(args.seed),
-             *(["--arms", args.arms] if args.arms else []), *[w for o in args.set for w in ("--set", o)],
-             *(["--out", args.out] if args.out else []), *(["--notes", args.notes] if args.notes else []),
-             "--experiment-id", experiment_id]
+    words = [
+        "rtt",
+        "compare",
+        "--config",
+        args.config,
+        "--seeds",
+        str(args.seeds),
+        "--seed",
+        str(args.seed),
+        *(["--arms", args.arms] if args.arms else []),
+        *[w for o in args.set for w in ("--set", o)],
+        *(["--out", args.out] if args.out else []),
+        *(["--notes", args.notes] if args.notes else []),
+        "--experiment-id",
+        experiment_id,
+    ]
     return shlex.join(words)
 
 
@@ -129,10 +149,21 @@ def cmd_compare(args) -> int:
 
     from flows.compare import compare
 
-    report, code = run_guarded(partial(compare, config=args.config, arms=list(plan.arms), seeds=args.seeds, seed=args.seed,
-                                       overrides=args.set, experiment_id=plan.experiment_id, out=args.out, notes=notes),
-                               f"experiment {plan.experiment_id} stopped; finished runs and stages are kept",
-                               compare_command(args, plan.experiment_id))
+    report, code = run_guarded(
+        partial(
+            compare,
+            config=args.config,
+            arms=list(plan.arms),
+            seeds=args.seeds,
+            seed=args.seed,
+            overrides=args.set,
+            experiment_id=plan.experiment_id,
+            out=args.out,
+            notes=notes,
+        ),
+        f"experiment {plan.experiment_id} stopped; finished runs and stages are kept",
+        compare_command(args, plan.experiment_id),
+    )
     if code is not None:
         return code
     print(f"\n== rtt compare {plan.experiment_id} ==")
@@ -284,7 +315,9 @@ def cmd_report(args) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(render_report(report))
     print(f"wrote {out}")
-    tracker = Tracker.open(args.tracking_uri, args.experiment, "report", tags={"rtt.report_runs": ",".join(args.run_ids)})
+    tracker = Tracker.open(
+        args.tracking_uri, args.experiment, "report", tags={"rtt.report_runs": ",".join(args.run_ids)}
+    )
     tracker.log_artifact(out)
     tracker.finish()
     return 0
@@ -305,21 +338,33 @@ def cmd_campaign(args) -> int:
 
         if args.action == "start":
             data_dir = load_config(args.config, args.set).data_dir
-            call = partial(campaign_start, campaign=args.name, config=args.config, overrides=args.set, rounds=args.rounds)
+            call = partial(
+                campaign_start, campaign=args.name, config=args.config, overrides=args.set, rounds=args.rounds
+            )
         else:
             data_dir = args.data_dir
-            call = partial(campaign_continue, campaign=args.name, rounds=args.rounds or 1, data_dir=data_dir,
-                           wait_minutes=args.wait)
-        row, code = run_guarded(call, f"campaign {args.name} stopped; finished rounds and saved training state are kept",
-                                f"rtt campaign continue {args.name} --data-dir {data_dir}")
+            call = partial(
+                campaign_continue,
+                campaign=args.name,
+                rounds=args.rounds or 1,
+                data_dir=data_dir,
+                wait_minutes=args.wait,
+            )
+        row, code = run_guarded(
+            call,
+            f"campaign {args.name} stopped; finished rounds and saved training state are kept",
+            f"rtt campaign continue {args.name} --data-dir {data_dir}",
+        )
     except (CampaignError, ConfigError, RunLocked) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     if code is not None:
         return code
     print(f"\n== campaign {args.name}: continuation {row['continuation']} {row['status']} ==")
-    print(f"rounds {row['first_round']}-{row['last_round']}, steps {row['first_step']}-{row['last_step']}, "
-          f"held-out item accuracy {row['item_accuracy']} (n={row['eval_n']})")
+    print(
+        f"rounds {row['first_round']}-{row['last_round']}, steps {row['first_step']}-{row['last_step']}, "
+        f"held-out item accuracy {row['item_accuracy']} (n={row['eval_n']})"
+    )
     print(f"policy: {row['final_policy']}\nstatus: rtt campaign status {args.name} --data-dir {data_dir}")
     return 0
 
@@ -330,15 +375,32 @@ def print_campaign_status(name: str, data_dir: str) -> int:
     from rtt.tracking import model_versions, registered_model_name, registered_model_path
 
     campaign, store = load(name, data_dir), Store(data_dir)
-    print(f"campaign {name}: preset {campaign.preset}, overrides {campaign.overrides or 'none'}, "
-          f"started {campaign.created_at}")
+    print(
+        f"campaign {name}: preset {campaign.preset}, overrides {campaign.overrides or 'none'}, "
+        f"started {campaign.created_at}"
+    )
     rows = history(store, name)
-    columns = ["continuation", "status", "first_round", "last_round", "first_step", "last_step", "item_accuracy",
-               "eval_n", "prompts_drawn", "pool_size", "started_at", "ended_at", "start_policy"]
+    columns = [
+        "continuation",
+        "status",
+        "first_round",
+        "last_round",
+        "first_step",
+        "last_step",
+        "item_accuracy",
+        "eval_n",
+        "prompts_drawn",
+        "pool_size",
+        "started_at",
+        "ended_at",
+        "start_policy",
+    ]
     print("\ncontinuations:\n" + format_table(columns, rows, width=60))
     curve = heldout_curve(store, name)
-    print("\nheld-out accuracy by round (-1: the starting policy):\n"
-          + format_table(["round", "item_accuracy", "prompt_accuracy", "n"], curve))
+    print(
+        "\nheld-out accuracy by round (-1: the starting policy):\n"
+        + format_table(["round", "item_accuracy", "prompt_accuracy", "n"], curve)
+    )
     done = [r for r in rows if r["status"] == "completed"]
     if done:
         print(f"\nlatest policy: {done[-1]['final_policy']}")
@@ -351,9 +413,13 @@ def print_campaign_status(name: str, data_dir: str) -> int:
             print(f"\nmodel registry ({cfg.tracking_uri}) not readable: {err}")
             break
         if versions:
-            print(f"\nregistered model {model} ({cfg.tracking_ui.rstrip('/')}/{registered_model_path(model)}):\n"
-                  + format_table(["version", "round", "metric", "value", "n", "aliases"],
-                                 [{**v, "aliases": ", ".join(v["aliases"])} for v in versions]))
+            print(
+                f"\nregistered model {model} ({cfg.tracking_ui.rstrip('/')}/{registered_model_path(model)}):\n"
+                + format_table(
+                    ["version", "round", "metric", "value", "n", "aliases"],
+                    [{**v, "aliases": ", ".join(v["aliases"])} for v in versions],
+                )
+            )
     print(f"continue: rtt campaign continue {name} --data-dir {data_dir} --rounds 1")
     return 0
 
@@ -380,8 +446,16 @@ def cmd_rescore(args) -> int:
 def cmd_serve(args) -> int:
     from flows.deploy import serve
 
-    serve(config=args.config, overrides=args.set, cron=args.cron, interval=args.interval, campaign=args.campaign,
-          rounds=args.rounds, data_dir=args.data_dir, limit=args.limit or None)
+    serve(
+        config=args.config,
+        overrides=args.set,
+        cron=args.cron,
+        interval=args.interval,
+        campaign=args.campaign,
+        rounds=args.rounds,
+        data_dir=args.data_dir,
+        limit=args.limit or None,
+    )
     return 0
 
 
@@ -404,15 +478,24 @@ def parser() -> argparse.ArgumentParser:
 
     cmp = sub.add_parser("compare", help="run named arms x seeds on the same prompts and report which learned more")
     cmp.add_argument("--config", default="testbed", help="preset name (testbed, learn, ...) or a YAML path")
-    cmp.add_argument("--arms", default=None, help="comma-separated arms (default: compare.default_arms, else all): "
-                     "rtt, rtt-gold, rtt-uniform, rtt-random, grpo-aon, grpo-csr, or arms of compare.arms")
+    cmp.add_argument(
+        "--arms",
+        default=None,
+        help="comma-separated arms (default: compare.default_arms, else all): "
+        "rtt, rtt-gold, rtt-uniform, rtt-random, grpo-aon, grpo-csr, or arms of compare.arms",
+    )
     cmp.add_argument("--seeds", type=int, default=1, help="seeds per arm")
     cmp.add_argument("--seed", type=int, default=0, help="first seed (also the seed of the prompts)")
     cmp.add_argument("--out", default=None, metavar="FILE.json", help="also write the report JSON here")
     cmp.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override for every arm")
     cmp.add_argument("--experiment-id", default=None, help="experiment to create or continue")
-    cmp.add_argument("--notes", default=None, metavar="FILE.md", help="markdown appended to the report pages "
-                     "(your reading of the numbers; rerun with the same --experiment-id to rewrite the pages)")
+    cmp.add_argument(
+        "--notes",
+        default=None,
+        metavar="FILE.md",
+        help="markdown appended to the report pages "
+        "(your reading of the numbers; rerun with the same --experiment-id to rewrite the pages)",
+    )
     cmp.set_defaults(fn=cmd_compare)
 
     sql = sub.add_parser("sql", help="read-only SQL over all tables (DuckDB)")
@@ -429,7 +512,9 @@ def parser() -> argparse.ArgumentParser:
 
     constraints = sub.add_parser("constraints", help="list the rule checkers, or grade a response on one")
     constraints.add_argument("id", nargs="?", help="an instruction id, e.g. punctuation:no_comma")
-    constraints.add_argument("--kwargs", default="{}", help='its kwargs as JSON, e.g. \'{"num_words": 50, "relation": "less than"}\'')
+    constraints.add_argument(
+        "--kwargs", default="{}", help='its kwargs as JSON, e.g. \'{"num_words": 50, "relation": "less than"}\''
+    )
     constraints.add_argument("--response", default=None, help="a response to grade; prints the verdict and its spans")
     constraints.set_defaults(fn=cmd_constraints)
 
@@ -445,37 +530,67 @@ def parser() -> argparse.ArgumentParser:
     campaign.add_argument("action", choices=("start", "continue", "status"))
     campaign.add_argument("name", help="the campaign's name (also its run id)")
     campaign.add_argument("--config", default="demo", help="start: preset name or YAML path")
-    campaign.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="start: override, kept for good")
-    campaign.add_argument("--rounds", type=int, default=None, help="rounds this continuation trains "
-                          "(default: start, the preset's rounds; continue, 1)")
+    campaign.add_argument(
+        "--set", action="append", default=[], metavar="KEY=VALUE", help="start: override, kept for good"
+    )
+    campaign.add_argument(
+        "--rounds",
+        type=int,
+        default=None,
+        help="rounds this continuation trains (default: start, the preset's rounds; continue, 1)",
+    )
     campaign.add_argument("--data-dir", default="data", help="continue/status: the lake the campaign lives in")
-    campaign.add_argument("--wait", type=float, default=0.0, metavar="MINUTES",
-                          help="continue: wait this long for a running continuation to end (default: refuse at once)")
+    campaign.add_argument(
+        "--wait",
+        type=float,
+        default=0.0,
+        metavar="MINUTES",
+        help="continue: wait this long for a running continuation to end (default: refuse at once)",
+    )
     campaign.set_defaults(fn=cmd_campaign)
 
-    rescore = sub.add_parser("rescore", help="judge a run's stored rollouts again, or score their token relevance "
-                             "again, and compare with the run's own")
+    rescore = sub.add_parser(
+        "rescore",
+        help="judge a run's stored rollouts again, or score their token relevance "
+        "again, and compare with the run's own",
+    )
     rescore.add_argument("--run", required=True, metavar="RUN_ID")
     rescore.add_argument("--round", type=int, default=None, help="one round (default: every round with rollouts)")
     rescore.add_argument("--data-dir", default="data")
     what = rescore.add_mutually_exclusive_group(required=True)
     what.add_argument("--judge", choices=("rule", "llm", "auto"), help="judge.mode of the new verdicts")
     what.add_argument("--relevance", metavar="SOURCE", help="discriminator:PATH, gold, lexical, uniform or random")
-    rescore.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                         help="override on the run's saved config, e.g. judge.llm.model=...")
+    rescore.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override on the run's saved config, e.g. judge.llm.model=...",
+    )
     rescore.set_defaults(fn=cmd_rescore)
 
     serve = sub.add_parser("serve", help="serve the flows as Prefect deployments (for the UI and schedules)")
     serve.add_argument("--config", default="demo", help="the deployments' default preset")
-    serve.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="the deployments' default overrides")
-    serve.add_argument("--cron", default=None, help="a schedule, e.g. '0 3 * * *': continues --campaign, "
-                       "else starts a new pipeline run each time")
-    serve.add_argument("--interval", type=float, default=None, metavar="SECONDS", help="a schedule every SECONDS (as --cron)")
+    serve.add_argument(
+        "--set", action="append", default=[], metavar="KEY=VALUE", help="the deployments' default overrides"
+    )
+    serve.add_argument(
+        "--cron",
+        default=None,
+        help="a schedule, e.g. '0 3 * * *': continues --campaign, else starts a new pipeline run each time",
+    )
+    serve.add_argument(
+        "--interval", type=float, default=None, metavar="SECONDS", help="a schedule every SECONDS (as --cron)"
+    )
     serve.add_argument("--campaign", default=None, help="the campaign the schedule continues")
     serve.add_argument("--rounds", type=int, default=1, help="rounds each scheduled continuation trains")
     serve.add_argument("--data-dir", default="data", help="the lake the campaign lives in")
-    serve.add_argument("--limit", type=int, default=1, help="flow runs at once (0: no limit; default 1, one training "
-                       "run has the machine)")
+    serve.add_argument(
+        "--limit",
+        type=int,
+        default=1,
+        help="flow runs at once (0: no limit; default 1, one training run has the machine)",
+    )
     serve.set_defaults(fn=cmd_serve)
 
     ui = sub.add_parser("ui", help="how to open the MLflow and Prefect UIs")

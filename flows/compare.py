@@ -14,9 +14,16 @@ from rtt.data.store import Store
 
 
 @flow(name="rtt-compare", log_prints=True)
-def compare(config: str = "testbed", arms: list[str] | None = None, seeds: int = 1, seed: int = 0,
-            overrides: list[str] | None = None, experiment_id: str | None = None, out: str | None = None,
-            notes: str = "") -> dict:
+def compare(
+    config: str = "testbed",
+    arms: list[str] | None = None,
+    seeds: int = 1,
+    seed: int = 0,
+    overrides: list[str] | None = None,
+    experiment_id: str | None = None,
+    out: str | None = None,
+    notes: str = "",
+) -> dict:
     """Run arms x seeds on the same prompts and report which learned more.
 
     Args:
@@ -32,8 +39,10 @@ def compare(config: str = "testbed", arms: list[str] | None = None, seeds: int =
     """
     experiment = plan_experiment(config, overrides, arms, seeds, seed, experiment_id)
     store = Store(experiment.cfg.data_dir)
-    print(f"experiment {experiment.experiment_id}: {len(experiment.runs)} runs "
-          f"({', '.join(experiment.arms)} x seeds {experiment.seeds})")
+    print(
+        f"experiment {experiment.experiment_id}: {len(experiment.runs)} runs "
+        f"({', '.join(experiment.arms)} x seeds {experiment.seeds})"
+    )
     for run in experiment.runs:
         record(store, experiment, run, "running")
         result = pipeline(config=config, overrides=run.overrides, run_id=run.run_id)

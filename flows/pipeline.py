@@ -17,8 +17,13 @@ from rtt.stages import stage_name
 
 
 @flow(name="rtt-pipeline", log_prints=True, description="rtt: rubrics, a baseline eval, then R rounds of training")
-def pipeline(config: str = "demo", overrides: list[str] | None = None, run_id: str | None = None, rounds: int | None = None,
-             continuation: int | None = None) -> dict:
+def pipeline(
+    config: str = "demo",
+    overrides: list[str] | None = None,
+    run_id: str | None = None,
+    rounds: int | None = None,
+    continuation: int | None = None,
+) -> dict:
     """Run (or resume) the whole pipeline.
 
     Args:

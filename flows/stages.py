@@ -26,8 +26,14 @@ PARAMETERS = """
 
 def stage_flow(stage: Stage) -> Flow:
     """The `rtt-<stage>` flow, with the parameter descriptions the UI's Run form shows."""
-    def run(config: str = "demo", overrides: list[str] | None = None, run_id: str | None = None, round: int = 0,
-            parent_run: str | None = None) -> dict:
+
+    def run(
+        config: str = "demo",
+        overrides: list[str] | None = None,
+        run_id: str | None = None,
+        round: int = 0,
+        parent_run: str | None = None,
+    ) -> dict:
         return publish_stage(run_stage(stage.name, config, overrides, run_id, round, parent_run), config, overrides)
 
     run.__name__ = run.__qualname__ = stage.name  # what a deployment's entrypoint names (Prefect imports it back)

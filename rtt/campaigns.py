@@ -85,10 +85,14 @@ def create(name: str, preset: str, overrides: list[str] | None = None) -> Campai
     cfg = load_config(preset, [*overrides, f"campaign={name}"])
     store = Store(cfg.data_dir)
     if spec_path(cfg.data_dir, name).exists():
-        raise CampaignError(f"campaign {name!r} exists under {cfg.data_dir}: continue it with "
-                            f"`rtt campaign continue {name}`, or pick another name")
+        raise CampaignError(
+            f"campaign {name!r} exists under {cfg.data_dir}: continue it with "
+            f"`rtt campaign continue {name}`, or pick another name"
+        )
     if (store.run_dir(name) / "config.json").exists():
-        raise CampaignError(f"a run with id {name!r} exists under {cfg.data_dir}; a campaign's name is its run id: pick another")
+        raise CampaignError(
+            f"a run with id {name!r} exists under {cfg.data_dir}; a campaign's name is its run id: pick another"
+        )
     campaign = Campaign(name, preset, overrides, cfg.data_dir, now())
     write_json_atomic(spec_path(cfg.data_dir, name), campaign.__dict__)
     return campaign
@@ -97,8 +101,10 @@ def create(name: str, preset: str, overrides: list[str] | None = None) -> Campai
 def load(name: str, data_dir: str | Path = "data") -> Campaign:
     path = spec_path(data_dir, name)
     if not path.exists():
-        raise CampaignError(f"no campaign {name!r} under {data_dir} (no {path}); start one with "
-                            f"`rtt campaign start {name} --config PRESET`")
+        raise CampaignError(
+            f"no campaign {name!r} under {data_dir} (no {path}); start one with "
+            f"`rtt campaign start {name} --config PRESET`"
+        )
     return Campaign(**json.loads(path.read_text()))
 
 
@@ -111,8 +117,9 @@ def completed_rounds(store: Store, run_id: str) -> int:
 
 
 @contextmanager
-def continuation(campaign: Campaign, rounds: int, flow_run_id: str | None = None,
-                 wait_s: float = 0.0) -> Iterator[Continuation]:
+def continuation(
+    campaign: Campaign, rounds: int, flow_run_id: str | None = None, wait_s: float = 0.0
+) -> Iterator[Continuation]:
     """Hold the campaign's run, decide which rounds this continuation trains, record it in the
     `campaigns` table, and record how it ended. The caller runs the pipeline inside the block."""
     if rounds < 1:
@@ -128,13 +135,25 @@ def continuation(campaign: Campaign, rounds: int, flow_run_id: str | None = None
         cfg = load_config(campaign.preset, run.overrides)
         previous_disc = discriminator_dir(store, campaign.name, first - 1)
         run.row = {
-            "campaign": campaign.name, "run_id": campaign.name, "continuation": run.index, "flow_run_id": flow_run_id,
-            "first_round": first, "last_round": run.last_round,
-            "first_step": first * cfg.grpo.steps, "last_step": (run.last_round + 1) * cfg.grpo.steps - 1,
+            "campaign": campaign.name,
+            "run_id": campaign.name,
+            "continuation": run.index,
+            "flow_run_id": flow_run_id,
+            "first_round": first,
+            "last_round": run.last_round,
+            "first_step": first * cfg.grpo.steps,
+            "last_step": (run.last_round + 1) * cfg.grpo.steps - 1,
             "start_policy": starting_policy(cfg, store, campaign.name, first),
             "start_discriminator": str(previous_disc) if first > 0 and previous_disc.exists() else None,
-            "status": "running", "started_at": now(), "ended_at": None, "final_policy": None, "item_accuracy": None,
-            "prompt_accuracy": None, "eval_n": None, "prompts_drawn": None, "pool_size": None,
+            "status": "running",
+            "started_at": now(),
+            "ended_at": None,
+            "final_policy": None,
+            "item_accuracy": None,
+            "prompt_accuracy": None,
+            "eval_n": None,
+            "prompts_drawn": None,
+            "pool_size": None,
         }
         write_row(store, run.row)
         try:
@@ -158,9 +177,14 @@ def results(store: Store, run_id: str, last_round: int, cfg) -> dict:
     evals = {r["metric"]: r for r in store.rows("evals", run_id, round_part(last_round)) if r["benchmark"] == HELDOUT}
     item = evals.get("item_accuracy", {})
     pool = [p for p in store.rows("prompts", run_id) if p["split"] == "train"]
-    return {"final_policy": str(policy_dir(store, run_id, last_round)), "item_accuracy": item.get("value"),
-            "prompt_accuracy": evals.get("prompt_accuracy", {}).get("value"), "eval_n": item.get("n"),
-            "prompts_drawn": (last_round + 1) * cfg.grpo.steps * cfg.grpo.prompts_per_step, "pool_size": len(pool)}
+    return {
+        "final_policy": str(policy_dir(store, run_id, last_round)),
+        "item_accuracy": item.get("value"),
+        "prompt_accuracy": evals.get("prompt_accuracy", {}).get("value"),
+        "eval_n": item.get("n"),
+        "prompts_drawn": (last_round + 1) * cfg.grpo.steps * cfg.grpo.prompts_per_step,
+        "pool_size": len(pool),
+    }
 
 
 def history(store: Store, name: str) -> list[dict]:

@@ -1,10 +1,10 @@
 """Where a run's checkpoints live, and which policy each round starts from.
 
-    <data_dir>/runs/<run_id>/policy/round_<r>/          policy after round r's GRPO stage
-    <data_dir>/runs/<run_id>/discriminator/round_<r>/   discriminator trained in round r
-    <data_dir>/runs/<run_id>/grpo_state/round_<r>/      resumable state of an unfinished GRPO stage
-    <data_dir>/runs/<run_id>/disc_state/round_<r>/      resumable state of an unfinished discriminator stage
-    <data_dir>/runs/<run_id>/config.json                 the resolved config
+<data_dir>/runs/<run_id>/policy/round_<r>/          policy after round r's GRPO stage
+<data_dir>/runs/<run_id>/discriminator/round_<r>/   discriminator trained in round r
+<data_dir>/runs/<run_id>/grpo_state/round_<r>/      resumable state of an unfinished GRPO stage
+<data_dir>/runs/<run_id>/disc_state/round_<r>/      resumable state of an unfinished discriminator stage
+<data_dir>/runs/<run_id>/config.json                 the resolved config
 """
 
 from __future__ import annotations
@@ -62,7 +62,9 @@ def starting_policy(cfg: Config, store: Store, run_id: str, round_: int) -> str:
         return base_policy(cfg)
     previous = policy_dir(store, run_id, round_ - 1)
     if not (previous / "config.json").exists():
-        raise FileNotFoundError(f"round {round_} starts from {previous}, which does not exist: run round {round_ - 1} first")
+        raise FileNotFoundError(
+            f"round {round_} starts from {previous}, which does not exist: run round {round_ - 1} first"
+        )
     return str(previous)
 
 

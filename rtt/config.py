@@ -68,8 +68,9 @@ class LLMConfig(Section):
 
 
 class RubricsConfig(Section):
-    source: Literal["builtin", "testbed", "ifeval_jsonl", "verl_parquet", "rar", "rubrichub", "healthbench",
-                    "prompts"] = "builtin"
+    source: Literal[
+        "builtin", "testbed", "ifeval_jsonl", "verl_parquet", "rar", "rubrichub", "healthbench", "prompts"
+    ] = "builtin"
     """Where prompts and rubrics come from. `builtin`: procedurally generated prompts with
     verifiable (rule-graded) items. `testbed`: the credit-assignment testbed's prompts, each with
     `max_items` forbidden-word items, for the `testbed` policy (`rtt/testbed.py`).
@@ -123,7 +124,7 @@ class RubricsConfig(Section):
     """The rubric writer's endpoint (candidates are sampled from it too)."""
 
     @model_validator(mode="after")
-    def _check(self) -> "RubricsConfig":
+    def _check(self) -> RubricsConfig:
         if self.n_prompts < 0:
             raise ValueError(f"rubrics.n_prompts must be >= 0, got {self.n_prompts}")
         if self.source not in ("builtin", "testbed") and not self.path:
@@ -348,7 +349,7 @@ class CompareConfig(Section):
     """Resamples of the held-out prompts for the bootstrap intervals."""
 
     @model_validator(mode="after")
-    def _check(self) -> "CompareConfig":
+    def _check(self) -> CompareConfig:
         if self.smooth_steps < 1 or self.bootstrap < 100:
             raise ValueError("compare: smooth_steps must be >= 1 and bootstrap >= 100")
         return self

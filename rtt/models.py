@@ -152,8 +152,15 @@ def build_tiny_tokenizer(vocab_size: int = 384):
     )
 
 
-def random_llama(tokenizer, hidden_size: int, intermediate_size: int, tied: bool, seed: int, heads: int = 4,
-                 suppress_tokens: list[int] | None = None):
+def random_llama(
+    tokenizer,
+    hidden_size: int,
+    intermediate_size: int,
+    tied: bool,
+    seed: int,
+    heads: int = 4,
+    suppress_tokens: list[int] | None = None,
+):
     """A randomly initialized 2-layer Llama sized for `tokenizer`, its special ids and generation
     config set (seeded: the same arguments give the same weights). Built in-process for tests,
     the demo's tiny model and the testbed policy. `heads` attention heads (half as many KV heads,
@@ -176,7 +183,9 @@ def random_llama(tokenizer, hidden_size: int, intermediate_size: int, tied: bool
     torch.manual_seed(seed)
     model = LlamaForCausalLM(config)
     model.generation_config = GenerationConfig(
-        bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id,
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id,
         **({"suppress_tokens": suppress_tokens} if suppress_tokens else {}),
     )
     return model

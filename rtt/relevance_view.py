@@ -42,20 +42,32 @@ def load_view(store: Store, rollout_id: str) -> RolloutView:
     if not found:
         raise ValueError(f"no rollout {rollout_id!r} in {store.root}")
     rollout = found[0]
-    rows = query(store, f"""
+    rows = query(
+        store,
+        f"""
         SELECT r.text AS item, v.verdict, v.token_labels, s.relevance, s.source
         FROM verdicts v JOIN rubrics r USING (item_id)
         LEFT JOIN token_scores s ON s.rollout_id = v.rollout_id AND s.item_id = v.item_id AND s.source NOT LIKE 'rescore:%'
-        WHERE v.rollout_id = '{safe}' AND v.judge NOT LIKE 'rescore:%' ORDER BY r.item_index""").to_pylist()
+        WHERE v.rollout_id = '{safe}' AND v.judge NOT LIKE 'rescore:%' ORDER BY r.item_index""",
+    ).to_pylist()
     text, offsets = decode_with_offsets(load_tokenizer(rollout["policy"]), rollout["token_ids"])
-    items = [ItemView(r["item"], r["verdict"], r["source"] or "gold labels",
-                      r["relevance"] or [float(x) for x in r["token_labels"]]) for r in rows]
+    items = [
+        ItemView(
+            r["item"],
+            r["verdict"],
+            r["source"] or "gold labels",
+            r["relevance"] or [float(x) for x in r["token_labels"]],
+        )
+        for r in rows
+    ]
     return RolloutView(rollout, [text[s:e] for s, e in offsets], items)
 
 
 def header(view: RolloutView) -> str:
     r = view.rollout
-    return f"rollout {r['rollout_id']}  prompt {r['prompt_id']}  round {r['round']} step {r['step']}  reward {r['reward']}"
+    return (
+        f"rollout {r['rollout_id']}  prompt {r['prompt_id']}  round {r['round']} step {r['step']}  reward {r['reward']}"
+    )
 
 
 def ansi(piece: str, score: float, satisfied: bool) -> str:
@@ -82,13 +94,17 @@ def html_token(piece: str, score: float, satisfied: bool) -> str:
     return f'<span title="{score:.3f}" style="background:rgba({rgb},{score:.3f})">{text}</span>'
 
 
-STYLE = ("body{font-family:sans-serif;max-width:60em;margin:auto}.tokens{font-family:monospace;line-height:1.7}"
-         "section{border-top:1px solid #ccc;margin-top:1em}.satisfied{color:#166534}.violated{color:#991b1b}")
+STYLE = (
+    "body{font-family:sans-serif;max-width:60em;margin:auto}.tokens{font-family:monospace;line-height:1.7}"
+    "section{border-top:1px solid #ccc;margin-top:1em}.satisfied{color:#166534}.violated{color:#991b1b}"
+)
 
 
 def page(title: str, body: str) -> str:
-    return (f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
-            f"<style>{STYLE}</style></head><body><h1>{html.escape(title)}</h1>{body}</body></html>")
+    return (
+        f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+        f"<style>{STYLE}</style></head><body><h1>{html.escape(title)}</h1>{body}</body></html>"
+    )
 
 
 def render_labels_html(title: str, examples: list[tuple[str, str, list[str], list[int], list[float]]]) -> str:
@@ -96,9 +112,11 @@ def render_labels_html(title: str, examples: list[tuple[str, str, list[str], lis
     labels shaded on one line, the prediction on the next (hover a token for its value)."""
     blocks = []
     for kind, item, pieces, gold, predicted in examples:
-        lines = "".join(f'<p><small>{name}</small><br><span class="tokens">'
-                        f'{"".join(html_token(p, float(s), True) for p, s in zip(pieces, scores))}</span></p>'
-                        for name, scores in (("gold labels", gold), ("discriminator", predicted)))
+        lines = "".join(
+            f'<p><small>{name}</small><br><span class="tokens">'
+            f"{''.join(html_token(p, float(s), True) for p, s in zip(pieces, scores))}</span></p>"
+            for name, scores in (("gold labels", gold), ("discriminator", predicted))
+        )
         blocks.append(f"<section><h3>{html.escape(item)} <small>({html.escape(kind)})</small></h3>{lines}</section>")
     return page(title, "".join(blocks))
 
@@ -109,7 +127,7 @@ def render_html(store: Store, rollout_ids: list[str], title: str = "rtt: token r
         view = load_view(store, rollout_id)
         items = "".join(
             f'<h3 class="{VERDICTS[i.verdict]}">[{VERDICTS[i.verdict]}] {html.escape(i.text)} '
-            f'<small>(relevance: {html.escape(i.source)})</small></h3>'
+            f"<small>(relevance: {html.escape(i.source)})</small></h3>"
             f'<p class="tokens">{"".join(html_token(p, s, i.verdict > 0) for p, s in zip(view.pieces, i.scores))}</p>'
             for i in view.items
         )

@@ -21,10 +21,16 @@ from rtt.config import dotted
 from rtt.data.catalog import query
 from rtt.data.store import Store
 
-HEADLINE = [("heldout_rubrics", "prompt_accuracy"), ("heldout_rubrics", "item_accuracy"),
-            ("heldout_rubrics_judge2", "prompt_accuracy"), ("heldout_rubrics_judge2", "item_accuracy"),
-            ("ifeval", "prompt_strict"), ("ifeval", "instruction_strict"),
-            ("ifeval", "prompt_loose"), ("ifeval", "instruction_loose")]
+HEADLINE = [
+    ("heldout_rubrics", "prompt_accuracy"),
+    ("heldout_rubrics", "item_accuracy"),
+    ("heldout_rubrics_judge2", "prompt_accuracy"),
+    ("heldout_rubrics_judge2", "item_accuracy"),
+    ("ifeval", "prompt_strict"),
+    ("ifeval", "instruction_strict"),
+    ("ifeval", "prompt_loose"),
+    ("ifeval", "instruction_loose"),
+]
 CURVES = [("reward_mean", "reward (configured mode)"), ("item_pass_rate", "item pass rate")]
 
 
@@ -42,8 +48,14 @@ class Report:
         return sorted({(r["run_id"], r["round"]) for r in self.evals}, key=lambda c: (self.run_ids.index(c[0]), c[1]))
 
     def value(self, run_id: str, round_: int, benchmark: str, metric: str) -> float | None:
-        return next((r["value"] for r in self.evals if (r["run_id"], r["round"], r["benchmark"], r["metric"])
-                     == (run_id, round_, benchmark, metric)), None)
+        return next(
+            (
+                r["value"]
+                for r in self.evals
+                if (r["run_id"], r["round"], r["benchmark"], r["metric"]) == (run_id, round_, benchmark, metric)
+            ),
+            None,
+        )
 
 
 def quoted(run_ids: list[str]) -> str:
@@ -52,13 +64,19 @@ def quoted(run_ids: list[str]) -> str:
 
 def load_report(store: Store, run_ids: list[str]) -> Report:
     """The runs' evaluations and GRPO steps; ValueError naming a run with no evaluation."""
-    evals = query(store, f"SELECT run_id, round, benchmark, metric, value, n FROM evals WHERE run_id IN ({quoted(run_ids)}) "
-                         "ORDER BY run_id, round, benchmark, metric").to_pylist()
+    evals = query(
+        store,
+        f"SELECT run_id, round, benchmark, metric, value, n FROM evals WHERE run_id IN ({quoted(run_ids)}) "
+        "ORDER BY run_id, round, benchmark, metric",
+    ).to_pylist()
     missing = [r for r in run_ids if r not in {e["run_id"] for e in evals}]
     if missing:
         raise ValueError(f"no evaluations for run(s) {missing} in {store.root}: run the eval stage (rtt run eval)")
-    steps = query(store, f"SELECT run_id, round, step, global_step, reward_mean, item_pass_rate FROM train_steps "
-                         f"WHERE run_id IN ({quoted(run_ids)}) ORDER BY run_id, round, step").to_pylist()
+    steps = query(
+        store,
+        f"SELECT run_id, round, step, global_step, reward_mean, item_pass_rate FROM train_steps "
+        f"WHERE run_id IN ({quoted(run_ids)}) ORDER BY run_id, round, step",
+    ).to_pylist()
     return Report(run_ids, evals, steps, {r: saved_settings(store, r) for r in run_ids})
 
 
@@ -87,7 +105,9 @@ def side_by_side(report: Report, metrics: list[tuple[str, str]] | None = None) -
     metrics = [m for m in (metrics or HEADLINE) if m in present]
     checkpoints = report.checkpoints()
     columns = ["benchmark", "metric", *(label(*c) for c in checkpoints)]
-    rows = [{"benchmark": b, "metric": m, **{label(*c): report.value(*c, b, m) for c in checkpoints}} for b, m in metrics]
+    rows = [
+        {"benchmark": b, "metric": m, **{label(*c): report.value(*c, b, m) for c in checkpoints}} for b, m in metrics
+    ]
     return columns, rows
 
 
@@ -114,8 +134,11 @@ def figure_png(report: Report) -> str:
     ax = axes[-1]
     for run_id in report.run_ids:
         for benchmark, metric in headline:
-            points = sorted((r["round"], r["value"]) for r in report.evals
-                            if (r["run_id"], r["benchmark"], r["metric"]) == (run_id, benchmark, metric))
+            points = sorted(
+                (r["round"], r["value"])
+                for r in report.evals
+                if (r["run_id"], r["benchmark"], r["metric"]) == (run_id, benchmark, metric)
+            )
             ax.plot([p[0] for p in points], [p[1] for p in points], marker="o", label=f"{run_id} {benchmark} {metric}")
     ax.set(title="accuracy by round (-1 = base)", xlabel="round")
     return png_base64(fig, axes, legend_size=6, dpi=110)
@@ -146,10 +169,14 @@ def html_table(columns: list[str], rows: list[dict]) -> str:
 
 def render_report(report: Report) -> str:
     title = "rtt report: " + ", ".join(report.run_ids)
-    style = ("body{font-family:sans-serif;margin:1em 2em}table{border-collapse:collapse;font-size:13px}"
-             "td,th{border:1px solid #ccc;padding:2px 6px;text-align:right}th{background:#f3f3f3}img{max-width:100%}")
-    return (f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title><style>{style}</style>"
-            f"</head><body><h1>{html.escape(title)}</h1><h2>Headline</h2>{html_table(*side_by_side(report))}"
-            f"<h2>Settings that differ</h2>{html_table(*setting_differences(report))}"
-            f"<h2>Learning curves</h2><img alt='learning curves' src='data:image/png;base64,{figure_png(report)}'>"
-            f"<h2>Per kind</h2>{html_table(*breakdown(report))}</body></html>")
+    style = (
+        "body{font-family:sans-serif;margin:1em 2em}table{border-collapse:collapse;font-size:13px}"
+        "td,th{border:1px solid #ccc;padding:2px 6px;text-align:right}th{background:#f3f3f3}img{max-width:100%}"
+    )
+    return (
+        f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title><style>{style}</style>"
+        f"</head><body><h1>{html.escape(title)}</h1><h2>Headline</h2>{html_table(*side_by_side(report))}"
+        f"<h2>Settings that differ</h2>{html_table(*setting_differences(report))}"
+        f"<h2>Learning curves</h2><img alt='learning curves' src='data:image/png;base64,{figure_png(report)}'>"
+        f"<h2>Per kind</h2>{html_table(*breakdown(report))}</body></html>"
+    )

@@ -35,7 +35,6 @@ leave them out with `NOT LIKE 'rescore:%'`. A rerun of the same rescore replaces
 from __future__ import annotations
 
 import json
-import re
 from collections import defaultdict
 from pathlib import Path
 
@@ -45,6 +44,7 @@ import torch
 from rtt.checkpoints import starting_policy
 from rtt.compare.results import step_agreement
 from rtt.config import Config, validate
+from rtt.data.items import conversation_text, load_prompts, load_rubrics
 from rtt.data.partitions import rescore_part, stage_part, step_part
 from rtt.data.store import Store, stable_id
 from rtt.discriminator.metrics import token_metrics
@@ -53,12 +53,21 @@ from rtt.grpo.relevance import dense, gate, relevance
 from rtt.judge.verdicts import Judge, rollout_cases, verdict_summary
 from rtt.llm.calls import call_rows
 from rtt.models import load_tokenizer
-from rtt.data.items import conversation_text, load_prompts, load_rubrics
 
 PREFIX = "rescore:"
 RELEVANCE_SOURCES = ("gold", "lexical", "uniform", "random")
-VERDICT_COLUMNS = ["kind", "checker", "pairs", "both_known", "agreement", "unknown_old", "unknown_new",
-                   "pass_to_fail", "fail_to_pass", "same_labels"]
+VERDICT_COLUMNS = [
+    "kind",
+    "checker",
+    "pairs",
+    "both_known",
+    "agreement",
+    "unknown_old",
+    "unknown_new",
+    "pass_to_fail",
+    "fail_to_pass",
+    "same_labels",
+]
 RELEVANCE_COLUMNS = ["kind", "checker", "pairs", "tokens", "cosine", "pearson", "agree_0.5", "f1_0.5"]
 
 
@@ -100,8 +109,9 @@ def stored_rounds(store: Store, run_id: str, round_: int | None) -> list[int]:
     rounds = sorted({where[0] for p in store.files("rollouts", run_id) if (where := stage_part(p.stem))})
     if round_ is not None:
         if round_ not in rounds:
-            raise FileNotFoundError(f"run {run_id} has no rollouts for round {round_} in {store.root} "
-                                    f"(rounds with rollouts: {rounds})")
+            raise FileNotFoundError(
+                f"run {run_id} has no rollouts for round {round_} in {store.root} (rounds with rollouts: {rounds})"
+            )
         return [round_]
     if not rounds:
         raise FileNotFoundError(f"run {run_id} has no rollouts in {store.root}")
@@ -140,14 +150,22 @@ def verdict_agreement(old: list[dict], new: list[dict], kinds: dict[str, tuple[s
     rows = []
     for (kind, checker), pairs in ordered(groups):
         known = [(a, b) for a, b in pairs if a["verdict"] != 0 and b["verdict"] != 0]
-        rows.append({
-            "kind": kind, "checker": checker, "pairs": len(pairs), "both_known": len(known),
-            "agreement": sum(a["verdict"] == b["verdict"] for a, b in known) / len(known) if known else None,
-            "unknown_old": sum(a["verdict"] == 0 for a, _ in pairs), "unknown_new": sum(b["verdict"] == 0 for _, b in pairs),
-            "pass_to_fail": sum(a["verdict"] == 1 and b["verdict"] == -1 for a, b in pairs),
-            "fail_to_pass": sum(a["verdict"] == -1 and b["verdict"] == 1 for a, b in pairs),
-            "same_labels": sum(a["token_labels"] == b["token_labels"] for a, b in known) / len(known) if known else None,
-        })
+        rows.append(
+            {
+                "kind": kind,
+                "checker": checker,
+                "pairs": len(pairs),
+                "both_known": len(known),
+                "agreement": sum(a["verdict"] == b["verdict"] for a, b in known) / len(known) if known else None,
+                "unknown_old": sum(a["verdict"] == 0 for a, _ in pairs),
+                "unknown_new": sum(b["verdict"] == 0 for _, b in pairs),
+                "pass_to_fail": sum(a["verdict"] == 1 and b["verdict"] == -1 for a, b in pairs),
+                "fail_to_pass": sum(a["verdict"] == -1 and b["verdict"] == 1 for a, b in pairs),
+                "same_labels": sum(a["token_labels"] == b["token_labels"] for a, b in known) / len(known)
+                if known
+                else None,
+            }
+        )
     return rows
 
 
@@ -167,19 +185,33 @@ def rescore_verdicts(cfg: Config, store: Store, run_id: str, rounds: list[int]) 
         round_rows = []
         for rollout, case_rows in zip(rollouts, per_case):
             for row in case_rows:
-                row.update(step=rollout["step"], judge=judge_value,
-                           verdict_id=stable_id(row["rollout_id"], row["item_id"], judge_value))
+                row.update(
+                    step=rollout["step"],
+                    judge=judge_value,
+                    verdict_id=stable_id(row["rollout_id"], row["item_id"], judge_value),
+                )
                 round_rows.append(row)
         parts.append(rescore_part(label, round_))
         store.write("verdicts", round_rows, run_id, parts[-1])
         if round_answers:
-            store.write("llm_calls", call_rows(run_id, "rescore", round_, -1, cfg.judge.llm.model, round_answers),
-                        run_id, parts[-1])
+            store.write(
+                "llm_calls",
+                call_rows(run_id, "rescore", round_, -1, cfg.judge.llm.model, round_answers),
+                run_id,
+                parts[-1],
+            )
         rows += round_rows
         answers += round_answers
-    return {"run_id": run_id, "judge": judge_value, "rounds": rounds, "parts": parts, **verdict_summary(rows, answers),
-            "agreement": verdict_agreement(original_rows(store, "verdicts", run_id, rounds), rows,
-                                           item_kinds(store, run_id))}
+    return {
+        "run_id": run_id,
+        "judge": judge_value,
+        "rounds": rounds,
+        "parts": parts,
+        **verdict_summary(rows, answers),
+        "agreement": verdict_agreement(
+            original_rows(store, "verdicts", run_id, rounds), rows, item_kinds(store, run_id)
+        ),
+    }
 
 
 def cosine(a: np.ndarray, b: np.ndarray) -> float | None:
@@ -214,11 +246,18 @@ def relevance_agreement(old: list[dict], new: list[dict], kinds: dict[str, tuple
     rows = []
     for (kind, checker), pairs in ordered(groups):
         a, b = np.concatenate([p[0] for p in pairs]), np.concatenate([p[1] for p in pairs])  # [tokens] x2
-        rows.append({"kind": kind, "checker": checker, "pairs": len(pairs), "tokens": len(a),
-                     "cosine": mean_of([cosine(x, y) for x, y in pairs]),
-                     "pearson": mean_of([pearson(x, y) for x, y in pairs]),
-                     "agree_0.5": float(np.mean((a >= 0.5) == (b >= 0.5))) if len(a) else None,
-                     "f1_0.5": token_metrics(b, a >= 0.5)["f1"] if len(a) else None})
+        rows.append(
+            {
+                "kind": kind,
+                "checker": checker,
+                "pairs": len(pairs),
+                "tokens": len(a),
+                "cosine": mean_of([cosine(x, y) for x, y in pairs]),
+                "pearson": mean_of([pearson(x, y) for x, y in pairs]),
+                "agree_0.5": float(np.mean((a >= 0.5) == (b >= 0.5))) if len(a) else None,
+                "f1_0.5": token_metrics(b, a >= 0.5)["f1"] if len(a) else None,
+            }
+        )
     return rows
 
 
@@ -234,19 +273,36 @@ def parse_source(text: str) -> tuple[str, Path | None]:
     return text, None
 
 
-def step_scores(cfg: Config, source: str, rollouts: list[dict], rubrics: dict, labels: dict, discriminator, tokenizer,
-                generator: torch.Generator) -> torch.Tensor:
+def step_scores(
+    cfg: Config,
+    source: str,
+    rollouts: list[dict],
+    rubrics: dict,
+    labels: dict,
+    discriminator,
+    tokenizer,
+    generator: torch.Generator,
+) -> torch.Tensor:
     """Relevance [N, K, T] of one GRPO step's rollouts, as the step scored them (`labels`: the original
     verdicts' token labels by (rollout, item), gold's source and the output's shape)."""
     items = [rubrics.get(r["prompt_id"], []) for r in rollouts]
     k = max(max(map(len, items)), 1)
     t = max(max(len(r["token_ids"]) for r in rollouts), 1)
-    gold = dense([[labels[(r["rollout_id"], i.item_id)] for i in its]
-                  for r, its in zip(rollouts, items)], k, t)  # [N, K, T]
-    return relevance(source, gold=gold, item_texts=[[i.text for i in its] for its in items],
-                     responses=[r["token_ids"] for r in rollouts], discriminator=discriminator, tokenizer=tokenizer,
-                     instruction=cfg.discriminator.instruction, batch_size=cfg.discriminator.score_batch_size,
-                     pack_length=cfg.discriminator.pack_length, generator=generator)  # [N, K, T]
+    gold = dense(
+        [[labels[(r["rollout_id"], i.item_id)] for i in its] for r, its in zip(rollouts, items)], k, t
+    )  # [N, K, T]
+    return relevance(
+        source,
+        gold=gold,
+        item_texts=[[i.text for i in its] for its in items],
+        responses=[r["token_ids"] for r in rollouts],
+        discriminator=discriminator,
+        tokenizer=tokenizer,
+        instruction=cfg.discriminator.instruction,
+        batch_size=cfg.discriminator.score_batch_size,
+        pack_length=cfg.discriminator.pack_length,
+        generator=generator,
+    )  # [N, K, T]
 
 
 def step_credit(cfg: Config, rollouts: list[dict], rubrics: dict, verdicts: dict, old: dict, new: dict) -> float | None:
@@ -257,14 +313,30 @@ def step_credit(cfg: Config, rollouts: list[dict], rubrics: dict, verdicts: dict
         keys = [(r["rollout_id"], i.item_id) for i in rubrics.get(r["prompt_id"], [])]
         if not keys or any(key not in old for key in keys):
             return None
-        responses.append([{"verdict": verdicts[key]["verdict"], "relevance": old[key],
-                           "token_labels": gate(torch.tensor(new[key]), cfg.grpo.relevance_threshold).tolist()}
-                          for key in keys])
+        responses.append(
+            [
+                {
+                    "verdict": verdicts[key]["verdict"],
+                    "relevance": old[key],
+                    "token_labels": gate(torch.tensor(new[key]), cfg.grpo.relevance_threshold).tolist(),
+                }
+                for key in keys
+            ]
+        )
     return step_agreement(responses, cfg.grpo.group_size, cfg.grpo.token_norm, cfg.grpo.relevance_threshold)
 
 
-def round_relevance(cfg: Config, store: Store, run_id: str, round_: int, source: str, source_value: str, rubrics: dict,
-                    discriminator, generator: torch.Generator) -> tuple[list[dict], list[dict], dict]:
+def round_relevance(
+    cfg: Config,
+    store: Store,
+    run_id: str,
+    round_: int,
+    source: str,
+    source_value: str,
+    rubrics: dict,
+    discriminator,
+    generator: torch.Generator,
+) -> tuple[list[dict], list[dict], dict]:
     """(new `token_scores` rows, the stored ones, credit agreement per step) of one round's GRPO steps."""
     steps: dict[int, list[dict]] = defaultdict(list)
     for r in original_rows(store, "rollouts", run_id, [round_], grpo_only=True):
@@ -277,9 +349,19 @@ def round_relevance(cfg: Config, store: Store, run_id: str, round_: int, source:
     rows, credit = [], {}
     for step, rollouts in sorted(steps.items()):
         rel = step_scores(cfg, source, rollouts, rubrics, labels, discriminator, tokenizer, generator)  # [N, K, T]
-        step_rows = [{"run_id": run_id, "rollout_id": r["rollout_id"], "item_id": item.item_id, "round": round_,
-                      "step": step, "source": source_value, "relevance": rel[i, j, :len(r["token_ids"])].tolist()}
-                     for i, r in enumerate(rollouts) for j, item in enumerate(rubrics.get(r["prompt_id"], []))]
+        step_rows = [
+            {
+                "run_id": run_id,
+                "rollout_id": r["rollout_id"],
+                "item_id": item.item_id,
+                "round": round_,
+                "step": step,
+                "source": source_value,
+                "relevance": rel[i, j, : len(r["token_ids"])].tolist(),
+            }
+            for i, r in enumerate(rollouts)
+            for j, item in enumerate(rubrics.get(r["prompt_id"], []))
+        ]
         new = {key: s["relevance"] for key, s in by_pair(step_rows).items()}
         credit[step_part(round_, step)] = step_credit(cfg, rollouts, rubrics, verdicts, old, new)
         rows += step_rows
@@ -297,21 +379,37 @@ def rescore_relevance(cfg: Config, store: Store, run_id: str, rounds: list[int],
     generator = torch.Generator().manual_seed(cfg.seed)  # `random`: the same scores on a rerun
     rows, old_rows, credit, parts, scored = [], [], {}, [], []
     for round_ in rounds:
-        new, stored, round_credit = round_relevance(cfg, store, run_id, round_, source, source_value, rubrics,
-                                                    discriminator, generator)
+        new, stored, round_credit = round_relevance(
+            cfg, store, run_id, round_, source, source_value, rubrics, discriminator, generator
+        )
         if not new:
             continue
         parts.append(rescore_part(label, round_))
         store.write("token_scores", new, run_id, parts[-1])
         rows, old_rows, credit, scored = rows + new, old_rows + stored, credit | round_credit, scored + [round_]
     if not scored:
-        raise FileNotFoundError(f"run {run_id} has no GRPO-step rollouts in round(s) {rounds}: run the grpo stage first")
-    return {"run_id": run_id, "source": source_value, "rounds": scored, "parts": parts, "token_scores": len(rows),
-            "credit_agreement": credit, "agreement": relevance_agreement(old_rows, rows, item_kinds(store, run_id))}
+        raise FileNotFoundError(
+            f"run {run_id} has no GRPO-step rollouts in round(s) {rounds}: run the grpo stage first"
+        )
+    return {
+        "run_id": run_id,
+        "source": source_value,
+        "rounds": scored,
+        "parts": parts,
+        "token_scores": len(rows),
+        "credit_agreement": credit,
+        "agreement": relevance_agreement(old_rows, rows, item_kinds(store, run_id)),
+    }
 
 
-def rescore(store: Store, run_id: str, round_: int | None = None, judge: str | None = None,
-            relevance_source: str | None = None, overrides: list[str] | tuple[str, ...] = ()) -> dict:
+def rescore(
+    store: Store,
+    run_id: str,
+    round_: int | None = None,
+    judge: str | None = None,
+    relevance_source: str | None = None,
+    overrides: list[str] | tuple[str, ...] = (),
+) -> dict:
     """Judge again (`judge`: rule | llm | auto) or score relevance again (`relevance_source`); the summary,
     with its agreement table under "agreement". FileNotFoundError names a missing run, round or checkpoint."""
     if (judge is None) == (relevance_source is None):

@@ -57,8 +57,10 @@ def _acquire(path: Path, run_id: str, wait_s: float = 0.0) -> int:
                 continue
             os.close(fd)
             waited = f" (waited {wait_s:g} s)" if wait_s else ""
-            raise RunLocked(f"run {run_id} is already running{waited}: held by {holder(path)}; "
-                            f"wait for it to end, or stop that process (lock: {path})") from None
+            raise RunLocked(
+                f"run {run_id} is already running{waited}: held by {holder(path)}; "
+                f"wait for it to end, or stop that process (lock: {path})"
+            ) from None
     since = datetime.datetime.now().astimezone().isoformat(timespec="seconds")
     me = {"pid": os.getpid(), "host": socket.gethostname(), "since": since, "command": " ".join(sys.argv)}
     os.ftruncate(fd, 0)

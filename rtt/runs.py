@@ -44,8 +44,16 @@ log = logging.getLogger(__name__)
 
 # Settings a resumed pipeline may change: where the run lives, and how many rounds it runs
 # (round r's data does not depend on the number of rounds: a run can be extended).
-RESUMABLE_CHANGES = ("data_dir", "tracking_uri", "tracking_ui", "rounds", "compare", "registry", "stage_retries",
-                     "stage_retry_delay_s")
+RESUMABLE_CHANGES = (
+    "data_dir",
+    "tracking_uri",
+    "tracking_ui",
+    "rounds",
+    "compare",
+    "registry",
+    "stage_retries",
+    "stage_retry_delay_s",
+)
 """Settings (and sections) a run may be resumed under changed: where it writes, how many rounds,
 `compare`, which configures experiments, not the run, and what happens around its stages (model
 registry, retries)."""
@@ -115,8 +123,7 @@ def config_differences(cfg: Config, saved: dict, allowed: tuple[str, ...] = ()) 
     """
     now, before, default = dotted(config_dict(cfg)), dotted(saved), dotted(config_dict(Config()))
     keys = sorted(k for k in set(now) | set(before) if not within(k, allowed))
-    return [f"{k}: {before.get(k)!r} -> {now.get(k)!r}" for k in keys
-            if now.get(k) != before.get(k, default.get(k))]
+    return [f"{k}: {before.get(k)!r} -> {now.get(k)!r}" for k in keys if now.get(k) != before.get(k, default.get(k))]
 
 
 def check_resumable(cfg: Config, run_id: str) -> None:
@@ -126,14 +133,27 @@ def check_resumable(cfg: Config, run_id: str) -> None:
         return
     differences = config_differences(cfg, json.loads(path.read_text()), RESUMABLE_CHANGES)
     if differences:
-        raise ConfigMismatch(f"run {run_id} was started with other settings ({path}); resuming it under these would "
-                             f"mix two runs. Differences (saved -> now): {'; '.join(differences)}. "
-                             "Use the saved settings, or a new run id.")
+        raise ConfigMismatch(
+            f"run {run_id} was started with other settings ({path}); resuming it under these would "
+            f"mix two runs. Differences (saved -> now): {'; '.join(differences)}. "
+            "Use the saved settings, or a new run id."
+        )
 
 
-def resume_command(preset: str, overrides: list[str] | None, run_id: str, stage: str = "pipeline", round_: int = 0) -> str:
+def resume_command(
+    preset: str, overrides: list[str] | None, run_id: str, stage: str = "pipeline", round_: int = 0
+) -> str:
     """The command line that continues this run (or reruns this stage)."""
-    words = ["rtt", "run", stage, "--config", preset, *[w for o in overrides or [] for w in ("--set", o)], "--run-id", run_id]
+    words = [
+        "rtt",
+        "run",
+        stage,
+        "--config",
+        preset,
+        *[w for o in overrides or [] for w in ("--set", o)],
+        "--run-id",
+        run_id,
+    ]
     return shlex.join(words + (["--round", str(round_)] if stage != "pipeline" and get_stage(stage).per_round else []))
 
 
@@ -157,15 +177,25 @@ def prepare(preset: str, overrides: list[str] | None, run_id: str | None) -> tup
     path = store.run_dir(run_id) / "config.json"
     differences = config_differences(cfg, json.loads(path.read_text()), RESUMABLE_CHANGES) if path.exists() else []
     if differences:
-        log.warning("run %s: this stage runs with settings that differ from the run's %s: %s", run_id, path,
-                    "; ".join(differences))
+        log.warning(
+            "run %s: this stage runs with settings that differ from the run's %s: %s",
+            run_id,
+            path,
+            "; ".join(differences),
+        )
     else:
         save_config(cfg, path)
     return cfg, store, run_id
 
 
-def run_stage(stage: str, preset: str = "demo", overrides: list[str] | None = None, run_id: str | None = None,
-              round_: int = 0, parent_tracking_id: str | None = None) -> dict:
+def run_stage(
+    stage: str,
+    preset: str = "demo",
+    overrides: list[str] | None = None,
+    run_id: str | None = None,
+    round_: int = 0,
+    parent_tracking_id: str | None = None,
+) -> dict:
     """Run one stage in its own (nested, when a parent is given) MLflow run, holding the run's lock;
     record and return its summary."""
     run = get_stage(stage).run
@@ -175,8 +205,13 @@ def run_stage(stage: str, preset: str = "demo", overrides: list[str] | None = No
         cfg, store, run_id = prepare(preset, overrides, run_id)
         recover_partial_writes(store, run_id)
         name = stage_name(stage, round_)
-        tracker = Tracker.open(cfg.tracking_uri, cfg.experiment, name, parent_tracking_id,
-                               tags={"rtt.run_id": run_id, "rtt.stage": stage, "rtt.round": round_, **campaign_tags(cfg)})
+        tracker = Tracker.open(
+            cfg.tracking_uri,
+            cfg.experiment,
+            name,
+            parent_tracking_id,
+            tags={"rtt.run_id": run_id, "rtt.stage": stage, "rtt.round": round_, **campaign_tags(cfg)},
+        )
         tracker.log_params(flat_params(cfg))
         log.info("[%s] started", name)
         start = time.perf_counter()
@@ -185,13 +220,24 @@ def run_stage(stage: str, preset: str = "demo", overrides: list[str] | None = No
         except KeyboardInterrupt:
             tracker.finish("KILLED")
             if parent_tracking_id is None:  # inside a pipeline, the pipeline says how to resume
-                log.warning("[%s] interrupted; rerun it with: %s", name, resume_command(preset, overrides, run_id, stage, round_))
+                log.warning(
+                    "[%s] interrupted; rerun it with: %s",
+                    name,
+                    resume_command(preset, overrides, run_id, stage, round_),
+                )
             raise
         except BaseException:
             tracker.finish("FAILED")
             raise
-        summary = {"run_id": run_id, "stage": stage, "round": round_, **summary, "wall_s": round(time.perf_counter() - start, 1),
-                   "mlflow_run_id": tracker.run_id, "mlflow_experiment_id": tracker.experiment_id}
+        summary = {
+            "run_id": run_id,
+            "stage": stage,
+            "round": round_,
+            **summary,
+            "wall_s": round(time.perf_counter() - start, 1),
+            "mlflow_run_id": tracker.run_id,
+            "mlflow_experiment_id": tracker.experiment_id,
+        }
         tracker.log_dict(summary, "summary.json")
         write_json_atomic(marker_path(store, run_id, stage, round_), summary)
         tracker.finish()
@@ -206,8 +252,9 @@ def campaign_tags(cfg: Config, continuation: int | None = None) -> dict[str, obj
 
 
 @contextmanager
-def pipeline_run(preset: str = "demo", overrides: list[str] | None = None, run_id: str | None = None,
-                 continuation: int | None = None) -> Iterator[PipelineRun]:
+def pipeline_run(
+    preset: str = "demo", overrides: list[str] | None = None, run_id: str | None = None, continuation: int | None = None
+) -> Iterator[PipelineRun]:
     """A new or resumed pipeline run, holding the run's lock, in its MLflow parent run; the parent
     ends KILLED on Ctrl-C (and says how to resume), FAILED on an error. `finish_pipeline` ends it well.
     Each `continuation` of a campaign has a parent run of its own."""
@@ -218,8 +265,12 @@ def pipeline_run(preset: str = "demo", overrides: list[str] | None = None, run_i
         cfg, store, run_id = prepare(preset, overrides, run_id)
         recover_partial_writes(store, run_id)
         name = f"pipeline-{run_id}" if continuation is None else f"{run_id}-c{continuation}"
-        tracker = Tracker.resume_or_open(cfg.tracking_uri, cfg.experiment, name,
-                                         tags={"rtt.run_id": run_id, "rtt.stage": "pipeline", **campaign_tags(cfg, continuation)})
+        tracker = Tracker.resume_or_open(
+            cfg.tracking_uri,
+            cfg.experiment,
+            name,
+            tags={"rtt.run_id": run_id, "rtt.stage": "pipeline", **campaign_tags(cfg, continuation)},
+        )
         params = flat_params(cfg)
         # MLflow refuses to change a logged param: a resumed parent keeps its first values of these
         tracker.log_params({k: v for k, v in params.items() if not (tracker.resumed and within(k, RESUMABLE_CHANGES))})
@@ -228,7 +279,9 @@ def pipeline_run(preset: str = "demo", overrides: list[str] | None = None, run_i
             yield PipelineRun(cfg, run_id, tracker, store)
         except KeyboardInterrupt:
             tracker.finish("KILLED")
-            log.warning("pipeline %s interrupted; resume it with: %s", run_id, resume_command(preset, overrides, run_id))
+            log.warning(
+                "pipeline %s interrupted; resume it with: %s", run_id, resume_command(preset, overrides, run_id)
+            )
             raise
         except BaseException:
             tracker.finish("FAILED")

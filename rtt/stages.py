@@ -33,13 +33,30 @@ class Stage:
 
 
 STAGES = (
-    Stage("rubrics", "rtt.rubrics.stage:run_rubrics", "the run's prompts (train/eval) and rubric items: built-in, imported or LLM-written",
-          per_round=False),
-    Stage("rollouts", "rtt.rollout.stage:run_rollouts", "offline samples of the round's starting policy, for the discriminator",
-          relevance_only=True),
-    Stage("judge", "rtt.judge.stage:run_judge", "a verdict and evidence tokens per (offline rollout, rubric item)", relevance_only=True),
-    Stage("discriminator", "rtt.discriminator.stage:run_discriminator", "the token relevance discriminator, trained on the judge's evidence",
-          relevance_only=True),
+    Stage(
+        "rubrics",
+        "rtt.rubrics.stage:run_rubrics",
+        "the run's prompts (train/eval) and rubric items: built-in, imported or LLM-written",
+        per_round=False,
+    ),
+    Stage(
+        "rollouts",
+        "rtt.rollout.stage:run_rollouts",
+        "offline samples of the round's starting policy, for the discriminator",
+        relevance_only=True,
+    ),
+    Stage(
+        "judge",
+        "rtt.judge.stage:run_judge",
+        "a verdict and evidence tokens per (offline rollout, rubric item)",
+        relevance_only=True,
+    ),
+    Stage(
+        "discriminator",
+        "rtt.discriminator.stage:run_discriminator",
+        "the token relevance discriminator, trained on the judge's evidence",
+        relevance_only=True,
+    ),
     Stage("grpo", "rtt.grpo.stage:run_grpo", "online RTT-GRPO updates of the policy"),
     Stage("eval", "rtt.eval.stage:run_eval", "held-out rubric accuracy (and IFEval) of the round's policy"),
 )

@@ -38,8 +38,32 @@ import torch
 from rtt.constraints import describe
 from rtt.models import CHAT_TEMPLATE, SPECIAL_TOKENS, quiet_transformers, random_llama, save_once
 
-WORDS = ("red", "blue", "green", "gold", "pink", "gray", "teal", "plum", "tan", "jade", "navy", "rust",
-         "cat", "dog", "fox", "owl", "bee", "elk", "yak", "cow", "pig", "hen", "ram", "eel")
+WORDS = (
+    "red",
+    "blue",
+    "green",
+    "gold",
+    "pink",
+    "gray",
+    "teal",
+    "plum",
+    "tan",
+    "jade",
+    "navy",
+    "rust",
+    "cat",
+    "dog",
+    "fox",
+    "owl",
+    "bee",
+    "elk",
+    "yak",
+    "cow",
+    "pig",
+    "hen",
+    "ram",
+    "eel",
+)
 """The response vocabulary (V = 24): no word occurs inside another, so a word check never fires on
 a neighbour."""
 FORBIDDEN = WORDS[:12]

@@ -28,9 +28,18 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                  "--hide-scrollbars", "--window-size=1500,1100"]
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--hide-scrollbars",
+    "--window-size=1500,1100",
+]
 
 
 def free_port() -> int:
@@ -52,8 +61,19 @@ def wait_http(url: str, timeout: float = 180) -> None:
 
 def shoot(url: str, out: Path, profile: Path, wait_ms: int = 15000) -> None:
     """One screenshot of `url` after `wait_ms` of (virtual) time for the page's scripts to render."""
-    subprocess.run(["chromium", *CHROMIUM_FLAGS, f"--user-data-dir={profile}", f"--screenshot={out}",
-                    f"--virtual-time-budget={wait_ms}", url], check=True, capture_output=True, timeout=180)
+    subprocess.run(
+        [
+            "chromium",
+            *CHROMIUM_FLAGS,
+            f"--user-data-dir={profile}",
+            f"--screenshot={out}",
+            f"--virtual-time-budget={wait_ms}",
+            url,
+        ],
+        check=True,
+        capture_output=True,
+        timeout=180,
+    )
     print(f"wrote {out}")
 
 
@@ -65,8 +85,17 @@ def shoot_tab(url: str, tab: str, out: Path, profile: Path) -> None:
     import websockets  # Prefect's own dependency
 
     port = free_port()
-    chrome = subprocess.Popen(["chromium", *CHROMIUM_FLAGS, f"--user-data-dir={profile}-cdp", f"--remote-debugging-port={port}",
-                               "about:blank"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    chrome = subprocess.Popen(
+        [
+            "chromium",
+            *CHROMIUM_FLAGS,
+            f"--user-data-dir={profile}-cdp",
+            f"--remote-debugging-port={port}",
+            "about:blank",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         wait_http(f"http://127.0.0.1:{port}/json/version", 60)
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list") as answer:
@@ -86,8 +115,10 @@ def shoot_tab(url: str, tab: str, out: Path, profile: Path) -> None:
 
                 await call("Page.navigate", url=url)
                 await asyncio.sleep(10)
-                click = (f"[...document.querySelectorAll('*')].filter(e => e.children.length === 0 && "
-                         f"e.textContent.trim() === {json.dumps(tab)}).forEach(e => e.click())")
+                click = (
+                    f"[...document.querySelectorAll('*')].filter(e => e.children.length === 0 && "
+                    f"e.textContent.trim() === {json.dumps(tab)}).forEach(e => e.click())"
+                )
                 await call("Runtime.evaluate", expression=click)
                 await asyncio.sleep(5)
                 return (await call("Page.captureScreenshot", format="png"))["data"]
@@ -119,22 +150,66 @@ def main() -> int:
     root = Path(tempfile.mkdtemp(prefix="rtt-screens-"))
     prefect_port, mlflow_port = free_port(), free_port()
     api = f"http://127.0.0.1:{prefect_port}/api"
-    env = {**os.environ, "PREFECT_HOME": str(root / "prefect"), "PREFECT_API_URL": api,
-           "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
+    env = {
+        **os.environ,
+        "PREFECT_HOME": str(root / "prefect"),
+        "PREFECT_API_URL": api,
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    }
     data, store = root / "data", root / "mlflow"
-    procs = [subprocess.Popen([str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(prefect_port)],
-                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)]
+    procs = [
+        subprocess.Popen(
+            [str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(prefect_port)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+    ]
     try:
         wait_http(f"{api}/health")
-        sets = [w for o in (f"data_dir={data}", f"tracking_uri={store}", f"tracking_ui=http://127.0.0.1:{mlflow_port}")
-                for w in ("--set", o)]
-        run([str(BIN / "rtt"), "campaign", "start", "demo-campaign", "--config", args.config, *sets, "--rounds", "1"], env)
+        sets = [
+            w
+            for o in (f"data_dir={data}", f"tracking_uri={store}", f"tracking_ui=http://127.0.0.1:{mlflow_port}")
+            for w in ("--set", o)
+        ]
+        run(
+            [str(BIN / "rtt"), "campaign", "start", "demo-campaign", "--config", args.config, *sets, "--rounds", "1"],
+            env,
+        )
         run([str(BIN / "rtt"), "campaign", "continue", "demo-campaign", "--data-dir", str(data)], env)
-        rows = json.loads(run([str(BIN / "rtt"), "sql", "SELECT flow_run_id FROM campaigns ORDER BY continuation DESC LIMIT 1",
-                               "--data-dir", str(data), "--format", "json"], env))
-        procs.append(subprocess.Popen([str(BIN / "mlflow"), "ui", "--backend-store-uri", f"sqlite:///{store / 'mlflow.db'}",
-                                       "--host", "127.0.0.1", "--port", str(mlflow_port)], env=env,
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True))
+        rows = json.loads(
+            run(
+                [
+                    str(BIN / "rtt"),
+                    "sql",
+                    "SELECT flow_run_id FROM campaigns ORDER BY continuation DESC LIMIT 1",
+                    "--data-dir",
+                    str(data),
+                    "--format",
+                    "json",
+                ],
+                env,
+            )
+        )
+        procs.append(
+            subprocess.Popen(
+                [
+                    str(BIN / "mlflow"),
+                    "ui",
+                    "--backend-store-uri",
+                    f"sqlite:///{store / 'mlflow.db'}",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(mlflow_port),
+                ],
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        )
         ui, mlflow_ui = f"http://127.0.0.1:{prefect_port}", f"http://127.0.0.1:{mlflow_port}"
         wait_http(mlflow_ui)
         profile = root / "chromium"

@@ -44,12 +44,17 @@ def test_a_save_that_succeeds_replaces_the_old_checkpoint_and_leaves_nothing_els
     assert [p.name for p in old_checkpoint.parent.iterdir()] == ["round_0"]
 
 
-@pytest.mark.parametrize("crash_at, weights", [
-    ("checkpoint.save:1", b"old weights"),  # killed with the new folder filled, not swapped in: discarded
-    ("checkpoint.swap:1", b"new weights"),  # killed between the two renames (old moved aside): finished
-])
+@pytest.mark.parametrize(
+    "crash_at, weights",
+    [
+        ("checkpoint.save:1", b"old weights"),  # killed with the new folder filled, not swapped in: discarded
+        ("checkpoint.swap:1", b"new weights"),  # killed between the two renames (old moved aside): finished
+    ],
+)
 def test_a_save_killed_midway_is_recovered(old_checkpoint, crash_at, weights):
-    killed = subprocess.run([sys.executable, "-c", SAVE, str(old_checkpoint)], env={**os.environ, "RTT_CRASH_AT": crash_at})
+    killed = subprocess.run(
+        [sys.executable, "-c", SAVE, str(old_checkpoint)], env={**os.environ, "RTT_CRASH_AT": crash_at}
+    )
     assert killed.returncode == -signal.SIGKILL
     assert len(list(old_checkpoint.parent.iterdir())) == 2  # what the dead process left: a .tmp, or a .tmp and an .old
     recover_atomic_dirs(old_checkpoint.parent)

@@ -72,16 +72,19 @@ def smollm2():
 SMOLLM2_TEXT = " héllo 日本語 🙂!!!... (yes)?\n- x"
 
 
-@pytest.mark.parametrize(("span", "tokens"), [
-    ((0, 1), [0]),            # the leading space, at the very start
-    ((7, 8), [5]),            # 日: only the token that completes it, not the ones holding its first bytes
-    ((7, 10), [5, 6, 9]),     # 日本語
-    ((11, 12), [10]),         # the emoji, merged with the space before it
-    ((13, 14), [11]),         # one "!" of the merged "!!!"
-    ((24, 25), [15]),         # the "?" of ")?"
-    ((28, 29), [18]),         # the very last character; the end-of-turn token is never labelled
-    ((0, 29), [i for i in range(19) if i not in (4, 7, 8)]),  # everything: tokens with no characters stay 0
-])
+@pytest.mark.parametrize(
+    ("span", "tokens"),
+    [
+        ((0, 1), [0]),  # the leading space, at the very start
+        ((7, 8), [5]),  # 日: only the token that completes it, not the ones holding its first bytes
+        ((7, 10), [5, 6, 9]),  # 日本語
+        ((11, 12), [10]),  # the emoji, merged with the space before it
+        ((13, 14), [11]),  # one "!" of the merged "!!!"
+        ((24, 25), [15]),  # the "?" of ")?"
+        ((28, 29), [18]),  # the very last character; the end-of-turn token is never labelled
+        ((0, 29), [i for i in range(19) if i not in (4, 7, 8)]),  # everything: tokens with no characters stay 0
+    ],
+)
 def test_char_spans_to_smollm2_tokens_hand_worked(smollm2, span, tokens):
     ids = smollm2(SMOLLM2_TEXT, add_special_tokens=False)["input_ids"] + [smollm2.convert_tokens_to_ids("<|im_end|>")]
     assert len(ids) == 20

@@ -28,10 +28,16 @@ def imported(path: pathlib.Path) -> set[str]:
         elif isinstance(node, ast.ImportFrom):
             base = node.module or ""
             if node.level:
-                base = ".".join([*package.split(".")[: len(package.split(".")) - node.level + 1], *filter(None, [base])])
+                base = ".".join(
+                    [*package.split(".")[: len(package.split(".")) - node.level + 1], *filter(None, [base])]
+                )
             out.add(base)
-            out |= {f"{base}.{a.name}" for a in node.names if (REPO / f"{base}.{a.name}".replace(".", "/")).exists()
-                    or (REPO / (f"{base}.{a.name}".replace(".", "/") + ".py")).exists()}
+            out |= {
+                f"{base}.{a.name}"
+                for a in node.names
+                if (REPO / f"{base}.{a.name}".replace(".", "/")).exists()
+                or (REPO / (f"{base}.{a.name}".replace(".", "/") + ".py")).exists()
+            }
     return {m for m in out if m.split(".")[0] in ("rtt", "flows")}
 
 
@@ -48,8 +54,10 @@ def unit(module: str) -> str:
 
 def test_importing_every_library_module_loads_neither_prefect_nor_vllm():
     modules = [module_name(p) for p in ROOT.rglob("*.py")]
-    code = (f"import importlib, sys\nfor m in {modules!r}: importlib.import_module(m)\n"
-            "print('prefect' in sys.modules, 'vllm' in sys.modules)")
+    code = (
+        f"import importlib, sys\nfor m in {modules!r}: importlib.import_module(m)\n"
+        "print('prefect' in sys.modules, 'vllm' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False False"
 
@@ -58,7 +66,13 @@ def test_only_the_tracking_module_imports_mlflow():
     offenders = []
     for path in ROOT.rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text())):
-            names = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            names = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else []
+            )
             if any(n == "mlflow" or n.startswith("mlflow.") for n in names) and "tracking" not in path.parts:
                 offenders.append(str(path))
     assert offenders == []

@@ -11,17 +11,17 @@ import json
 
 import pytest
 
-from rtt.checkpoints import discriminator_dir
 from flows.cli import main
+from rtt.checkpoints import discriminator_dir
 from rtt.compare.results import credit_agreement, on_policy_f1
 from rtt.data.catalog import query
+from rtt.data.items import load_rubrics
 from rtt.data.store import Store, stable_id
 from rtt.discriminator.stage import training_pairs
-from rtt.testing.llm_server import LocalServer
-from rtt.rescore import rescore
-from rtt.data.items import load_rubrics
-from rtt.runs import run_stage
 from rtt.relevance_view import load_view
+from rtt.rescore import rescore
+from rtt.runs import run_stage
+from rtt.testing.llm_server import LocalServer
 
 RUN = "rescore-1"
 ORIGINAL_PARTS = ("round0", "round0_step0", "round0_step1")  # smoke: offline rollouts, then grpo.steps = 2
@@ -29,8 +29,12 @@ ORIGINAL_PARTS = ("round0", "round0_step0", "round0_step1")  # smoke: offline ro
 
 def part_bytes(store: Store) -> dict[str, bytes]:
     """Every original part file of the run's verdicts and token_scores, by table/part."""
-    return {f"{t}/{p.stem}": p.read_bytes() for t in ("verdicts", "token_scores")
-            for p in store.files(t, RUN) if p.stem in ORIGINAL_PARTS}
+    return {
+        f"{t}/{p.stem}": p.read_bytes()
+        for t in ("verdicts", "token_scores")
+        for p in store.files(t, RUN)
+        if p.stem in ORIGINAL_PARTS
+    }
 
 
 @pytest.fixture(scope="module")
@@ -43,10 +47,14 @@ def run(tmp_path_factory):
         run_stage(stage, "smoke", args, RUN, 0)
     store = Store(root / "data")
     grpo_rollout = store.rows("rollouts", RUN, "round0_step1")[0]["rollout_id"]
-    return store, {"parts": part_bytes(store), "training_pairs": len(training_pairs(store, RUN, 0)),
-                   "credit": credit_agreement(store, [RUN]), "f1": on_policy_f1(store, [RUN]),
-                   "view": [(i.verdict, i.source, i.scores) for i in load_view(store, grpo_rollout).items],
-                   "grpo_rollout": grpo_rollout}
+    return store, {
+        "parts": part_bytes(store),
+        "training_pairs": len(training_pairs(store, RUN, 0)),
+        "credit": credit_agreement(store, [RUN]),
+        "f1": on_policy_f1(store, [RUN]),
+        "view": [(i.verdict, i.source, i.scores) for i in load_view(store, grpo_rollout).items],
+        "grpo_rollout": grpo_rollout,
+    }
 
 
 def expected_pairs(store: Store, grpo_only: bool = False) -> list[tuple[dict, str]]:
@@ -81,17 +89,27 @@ def test_rule_rescore_reproduces_the_original_verdicts_beside_them(run):
     for v in new:
         o = old[(v["rollout_id"], v["item_id"])]
         assert (v["verdict"], v["token_labels"], v["spans"], v["round"], v["step"]) == (
-            o["verdict"], o["token_labels"], o["spans"], o["round"], o["step"])
+            o["verdict"],
+            o["token_labels"],
+            o["spans"],
+            o["round"],
+            o["step"],
+        )
         assert v["judge"] == "rescore:rule" and o["judge"] == "rule"
         assert v["verdict_id"] == stable_id(v["rollout_id"], v["item_id"], "rescore:rule") != o["verdict_id"]
     assert {v["step"] for v in new} == {-1, 0, 1}
     assert part_bytes(store) == before["parts"]  # the originals, byte for byte
 
     rescore(store, RUN, judge="rule")  # a rerun replaces its part
-    counts = query(store, f"SELECT judge, count(*) AS n, count(DISTINCT verdict_id) AS ids FROM verdicts "
-                          f"WHERE run_id = '{RUN}' AND judge IN ('rule', 'rescore:rule') GROUP BY judge").to_pylist()
-    assert sorted((c["judge"], c["n"], c["ids"]) for c in counts) == [("rescore:rule", len(pairs), len(pairs)),
-                                                                      ("rule", len(pairs), len(pairs))]
+    counts = query(
+        store,
+        f"SELECT judge, count(*) AS n, count(DISTINCT verdict_id) AS ids FROM verdicts "
+        f"WHERE run_id = '{RUN}' AND judge IN ('rule', 'rescore:rule') GROUP BY judge",
+    ).to_pylist()
+    assert sorted((c["judge"], c["n"], c["ids"]) for c in counts) == [
+        ("rescore:rule", len(pairs), len(pairs)),
+        ("rule", len(pairs), len(pairs)),
+    ]
 
 
 def test_the_runs_own_discriminator_rescores_the_grpo_rollouts_to_their_stored_scores(run):
@@ -139,11 +157,13 @@ def test_stages_and_readers_see_only_the_original_rows_after_rescores(run):
     rescore(store, RUN, judge="rule")
     rescore(store, RUN, relevance_source="uniform")
     with LocalServer(answer=lambda body: "YES") as server:
-        summary = rescore(store, RUN, judge="llm", overrides=[f"judge.llm.base_url={server.base_url}",
-                                                              "judge.llm.model=local-judge"])
+        summary = rescore(
+            store, RUN, judge="llm", overrides=[f"judge.llm.base_url={server.base_url}", "judge.llm.model=local-judge"]
+        )
         asked = server.requests
-        again = rescore(store, RUN, judge="llm", overrides=[f"judge.llm.base_url={server.base_url}",
-                                                            "judge.llm.model=local-judge"])
+        again = rescore(
+            store, RUN, judge="llm", overrides=[f"judge.llm.base_url={server.base_url}", "judge.llm.model=local-judge"]
+        )
         assert server.requests == asked and again["llm_cached"] == asked  # the answer cache, as for the judge stage
     pairs = expected_pairs(store)
     blank = sum(not r["text"].strip() for r, _ in pairs)  # blank responses get the rule judge's fail, no request

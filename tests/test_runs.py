@@ -23,7 +23,8 @@ def test_a_setting_added_since_the_run_started_is_no_difference_at_its_default()
     assert config_differences(cfg, saved_without(cfg, "grpo", "relevance_threshold")) == []
     changed = load_config("smoke", ["grpo.relevance_threshold=0.5"])
     assert config_differences(changed, saved_without(cfg, "grpo", "relevance_threshold")) == [
-        "grpo.relevance_threshold: None -> 0.5"]
+        "grpo.relevance_threshold: None -> 0.5"
+    ]
 
 
 def test_where_it_writes_and_the_compare_section_may_change():

@@ -9,12 +9,12 @@ from safetensors.torch import load_file
 from transformers import GenerationConfig
 
 from rtt import testbed
+from rtt.checkpoints import resolve_policy
+from rtt.data.items import RubricItem
 from rtt.data.store import Store
 from rtt.judge.rule import verdict_row
-from rtt.checkpoints import resolve_policy
 from rtt.models import SPECIAL_TOKENS, load_causal_lm, load_tokenizer
 from rtt.rollout.sampler import sample
-from rtt.data.items import RubricItem
 from rtt.runs import run_stage
 
 T = 10  # the preset's max_new_tokens
@@ -39,8 +39,10 @@ def starting_samples(policy_dir, tokenizer):
 
 
 def rule_items(prompt: dict) -> list[RubricItem]:
-    return [RubricItem(f"i{k}", prompt["prompt_id"], k, c["text"], 1.0, "rule", c["instruction_id"], c["kwargs"])
-            for k, c in enumerate(prompt["constraints"])]
+    return [
+        RubricItem(f"i{k}", prompt["prompt_id"], k, c["text"], 1.0, "rule", c["instruction_id"], c["kwargs"])
+        for k, c in enumerate(prompt["constraints"])
+    ]
 
 
 def test_every_word_is_one_token_and_decodes_back(tokenizer):
@@ -51,7 +53,11 @@ def test_every_word_is_one_token_and_decodes_back(tokenizer):
     assert len(tokenizer) == len(SPECIAL_TOKENS) + len(testbed.WORDS)
     # other words and punctuation read as the unknown token; no word hides inside another
     assert tokenizer("zebra, fox.", add_special_tokens=False)["input_ids"] == [
-        tokenizer.unk_token_id, tokenizer.unk_token_id, tokenizer.convert_tokens_to_ids("fox"), tokenizer.unk_token_id]
+        tokenizer.unk_token_id,
+        tokenizer.unk_token_id,
+        tokenizer.convert_tokens_to_ids("fox"),
+        tokenizer.unk_token_id,
+    ]
     assert not [(a, b) for a in testbed.WORDS for b in testbed.WORDS if a != b and a in b]
 
 
@@ -98,16 +104,29 @@ def test_gold_spans_land_exactly_on_the_forbidden_words_tokens(starting_samples,
 def test_the_starting_policy_passes_items_in_the_designed_band(starting_samples):
     # designed: an item passes (23/24)^10 = 0.65 of the time, a response all 3 items (21/24)^10 = 0.26
     prompts, samples = starting_samples
-    verdicts = [[row["verdict"] > 0 for row in (verdict_row("run", 0, 0, "r", item, s.text, s.offsets)
-                                                  for item in rule_items(prompts[s.prompt_index]))] for s in samples]
+    verdicts = [
+        [
+            row["verdict"] > 0
+            for row in (
+                verdict_row("run", 0, 0, "r", item, s.text, s.offsets) for item in rule_items(prompts[s.prompt_index])
+            )
+        ]
+        for s in samples
+    ]
     item_rate = sum(map(sum, verdicts)) / sum(map(len, verdicts))
     all_rate = sum(map(all, verdicts)) / len(verdicts)
     assert 0.3 < item_rate < 0.9 and 0.05 < all_rate < 0.6, (item_rate, all_rate)
 
 
 def test_a_one_round_run_of_the_preset(tmp_path):
-    args = [f"data_dir={tmp_path / 'data'}", f"tracking_uri={tmp_path / 'mlflow'}", "grpo.steps=3",
-            "rollouts.n_prompts=8", "rollouts.group_size=4", "discriminator.epochs=1"]
+    args = [
+        f"data_dir={tmp_path / 'data'}",
+        f"tracking_uri={tmp_path / 'mlflow'}",
+        "grpo.steps=3",
+        "rollouts.n_prompts=8",
+        "rollouts.group_size=4",
+        "discriminator.epochs=1",
+    ]
     run_stage("rubrics", "testbed", args, "tb-1")
     for stage, round_ in (("eval", -1), ("rollouts", 0), ("judge", 0), ("discriminator", 0), ("grpo", 0), ("eval", 0)):
         run_stage(stage, "testbed", args, "tb-1", round_)

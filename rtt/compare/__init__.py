@@ -41,14 +41,28 @@ def finish_experiment(store: Store, experiment: Experiment, out: str | None = No
         Path(out).parent.mkdir(parents=True, exist_ok=True)
         Path(out).write_text(dumps(report))
     cfg = experiment.cfg
-    tracker = Tracker.open(cfg.tracking_uri, cfg.experiment, f"compare-{experiment.experiment_id}",
-                           tags={"rtt.experiment_id": experiment.experiment_id, "rtt.stage": "compare"})
-    tracker.log_params({"preset": experiment.preset, "arms": ",".join(experiment.arms),
-                        "seeds": ",".join(map(str, experiment.seeds)), "overrides": " ".join(experiment.overrides)})
+    tracker = Tracker.open(
+        cfg.tracking_uri,
+        cfg.experiment,
+        f"compare-{experiment.experiment_id}",
+        tags={"rtt.experiment_id": experiment.experiment_id, "rtt.stage": "compare"},
+    )
+    tracker.log_params(
+        {
+            "preset": experiment.preset,
+            "arms": ",".join(experiment.arms),
+            "seeds": ",".join(map(str, experiment.seeds)),
+            "overrides": " ".join(experiment.overrides),
+        }
+    )
     for arm, row in report["summary"].items():
-        tracker.log_metrics({f"{arm}.item_accuracy": row["item_accuracy"]["mean"],
-                             f"{arm}.prompt_accuracy": row["prompt_accuracy"]["mean"],
-                             f"{arm}.item_gain_vs_base": row["item_gain_vs_base"]["gain"]})
+        tracker.log_metrics(
+            {
+                f"{arm}.item_accuracy": row["item_accuracy"]["mean"],
+                f"{arm}.prompt_accuracy": row["prompt_accuracy"]["mean"],
+                f"{arm}.item_gain_vs_base": row["item_gain_vs_base"]["gain"],
+            }
+        )
     for path in paths.values():
         tracker.log_artifact(path)
     tracker.finish()

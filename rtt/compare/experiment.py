@@ -77,8 +77,14 @@ def new_experiment_id(cfg: Config) -> str:
     return f"cmp-{cfg.name}-{datetime.datetime.now():%Y%m%d-%H%M%S}-{secrets.token_hex(2)}"
 
 
-def plan_experiment(preset: str, overrides: list[str] | None = None, arms: list[str] | None = None, seeds: int = 1,
-                    first_seed: int = 0, experiment_id: str | None = None) -> Experiment:
+def plan_experiment(
+    preset: str,
+    overrides: list[str] | None = None,
+    arms: list[str] | None = None,
+    seeds: int = 1,
+    first_seed: int = 0,
+    experiment_id: str | None = None,
+) -> Experiment:
     """The runs of an experiment; every run's config is loaded here, so an unknown arm, a bad arm
     setting or a bad override fails before anything runs (ValueError naming it)."""
     overrides = list(overrides or [])
@@ -93,12 +99,17 @@ def plan_experiment(preset: str, overrides: list[str] | None = None, arms: list[
     if seeds < 1:
         raise ValueError(f"--seeds must be >= 1, got {seeds}")
     experiment_id = experiment_id or new_experiment_id(cfg)
-    experiment = Experiment(experiment_id, preset, overrides, cfg, {a: known[a] for a in names},
-                            list(range(first_seed, first_seed + seeds)))
+    experiment = Experiment(
+        experiment_id, preset, overrides, cfg, {a: known[a] for a in names}, list(range(first_seed, first_seed + seeds))
+    )
     for arm in names:
         for seed in experiment.seeds:
-            run_overrides = [*overrides, *(as_override(k, v) for k, v in known[arm].items()),
-                             f"seed={seed}", f"rubrics.seed={first_seed}"]
+            run_overrides = [
+                *overrides,
+                *(as_override(k, v) for k, v in known[arm].items()),
+                f"seed={seed}",
+                f"rubrics.seed={first_seed}",
+            ]
             load_config(preset, run_overrides)  # fail now, not after hours of other arms
             experiment.runs.append(ArmRun(arm, seed, f"{experiment_id}-{arm}-s{seed}", known[arm], run_overrides))
     return experiment
@@ -106,9 +117,23 @@ def plan_experiment(preset: str, overrides: list[str] | None = None, arms: list[
 
 def record(store: Store, experiment: Experiment, run: ArmRun, status: str, wall_s: float | None = None) -> None:
     """The run's `experiments` row (replaced as its status changes)."""
-    store.write("experiments", [{
-        "experiment_id": experiment.experiment_id, "name": experiment.cfg.name, "preset": experiment.preset,
-        "arm": run.arm, "seed": run.seed, "run_id": run.run_id, "settings": json.dumps(run.settings, sort_keys=True),
-        "overrides": json.dumps(experiment.overrides), "status": status, "wall_s": wall_s,
-        "recorded_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-    }], run.run_id, EXPERIMENT)
+    store.write(
+        "experiments",
+        [
+            {
+                "experiment_id": experiment.experiment_id,
+                "name": experiment.cfg.name,
+                "preset": experiment.preset,
+                "arm": run.arm,
+                "seed": run.seed,
+                "run_id": run.run_id,
+                "settings": json.dumps(run.settings, sort_keys=True),
+                "overrides": json.dumps(experiment.overrides),
+                "status": status,
+                "wall_s": wall_s,
+                "recorded_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+            }
+        ],
+        run.run_id,
+        EXPERIMENT,
+    )

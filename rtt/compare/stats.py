@@ -30,8 +30,14 @@ def mean_interval(values: list[float], confidence: float = 0.95) -> tuple[float,
     return mean, mean - half, mean + half
 
 
-def bootstrap_gain(passed_a: np.ndarray, passed_b: np.ndarray, totals: np.ndarray, resamples: int = 2000,
-                   confidence: float = 0.95, seed: int = 0) -> tuple[float, float, float]:
+def bootstrap_gain(
+    passed_a: np.ndarray,
+    passed_b: np.ndarray,
+    totals: np.ndarray,
+    resamples: int = 2000,
+    confidence: float = 0.95,
+    seed: int = 0,
+) -> tuple[float, float, float]:
     """Item accuracy of answers A minus answers B over the same prompts, (gain, low, high).
 
     passed_a, passed_b: [P] items passed per prompt (may be fractional: a mean over seeds);

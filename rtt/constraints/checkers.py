@@ -36,16 +36,48 @@ import re
 from rtt.constraints.language import detect_language
 from rtt.constraints.sentences import sentence_spans, word_tokens
 from rtt.constraints.spans import (
-    Verdict, line_spans, lower_origin, matches, stripped_bounds, to_original, verdict, whole_or,
+    Verdict,
+    line_spans,
+    lower_origin,
+    matches,
+    stripped_bounds,
+    to_original,
+    verdict,
+    whole_or,
 )
 
 # IFEval's ISO 639-1 codes (instructions_util.LANGUAGE_CODES) and their names
 LANGUAGES = {
-    "en": "English", "es": "Spanish", "pt": "Portuguese", "ar": "Arabic", "hi": "Hindi", "fr": "French",
-    "ru": "Russian", "de": "German", "ja": "Japanese", "it": "Italian", "bn": "Bengali", "uk": "Ukrainian",
-    "th": "Thai", "ur": "Urdu", "ta": "Tamil", "te": "Telugu", "bg": "Bulgarian", "ko": "Korean",
-    "pl": "Polish", "he": "Hebrew", "fa": "Persian", "vi": "Vietnamese", "ne": "Nepali", "sw": "Swahili",
-    "kn": "Kannada", "mr": "Marathi", "gu": "Gujarati", "pa": "Punjabi", "ml": "Malayalam", "fi": "Finnish",
+    "en": "English",
+    "es": "Spanish",
+    "pt": "Portuguese",
+    "ar": "Arabic",
+    "hi": "Hindi",
+    "fr": "French",
+    "ru": "Russian",
+    "de": "German",
+    "ja": "Japanese",
+    "it": "Italian",
+    "bn": "Bengali",
+    "uk": "Ukrainian",
+    "th": "Thai",
+    "ur": "Urdu",
+    "ta": "Tamil",
+    "te": "Telugu",
+    "bg": "Bulgarian",
+    "ko": "Korean",
+    "pl": "Polish",
+    "he": "Hebrew",
+    "fa": "Persian",
+    "vi": "Vietnamese",
+    "ne": "Nepali",
+    "sw": "Swahili",
+    "kn": "Kannada",
+    "mr": "Marathi",
+    "gu": "Gujarati",
+    "pa": "Punjabi",
+    "ml": "Malayalam",
+    "fi": "Finnish",
 }
 
 
@@ -67,7 +99,7 @@ def _count_verdict(found: list[tuple[int, int]], limit: int, relation: str) -> V
     text). Pass: no spans."""
     if relation == "less than":
         passed = len(found) < limit
-        return verdict(passed, [] if passed else found[max(limit - 1, 0):])
+        return verdict(passed, [] if passed else found[max(limit - 1, 0) :])
     passed = len(found) >= limit
     return verdict(passed, [] if passed else found)
 
@@ -93,11 +125,7 @@ def forbidden_words(response: str, forbidden_words: list[str]) -> Verdict:
 
     Fail: every whole-word occurrence. Pass: no spans.
     """
-    hits = [
-        span
-        for word in forbidden_words
-        for span in matches(rf"\b{re.escape(word)}\b", response, re.IGNORECASE)
-    ]
+    hits = [span for word in forbidden_words for span in matches(rf"\b{re.escape(word)}\b", response, re.IGNORECASE)]
     return verdict(not hits, hits)
 
 
@@ -138,11 +166,7 @@ def english_capital(response: str) -> Verdict:
     Pass: no spans.
     """
     if not response.isupper():
-        offenders = [
-            (i, i + 1)
-            for i, c in enumerate(response)
-            if c.islower() or (c.istitle() and not c.isupper())
-        ]
+        offenders = [(i, i + 1) for i, c in enumerate(response) if c.islower() or (c.istitle() and not c.isupper())]
         return verdict(False, offenders or [(0, len(response))])
     if not _in_language(response, "en"):
         return verdict(False, _other_language(response, "en"))
@@ -203,11 +227,7 @@ def title(response: str) -> Verdict:
 
     Pass: every such title, brackets included. Fail: no spans.
     """
-    titles = [
-        m.span()
-        for m in re.finditer(r"<<[^\n]+>>", response)
-        if m.group().lstrip("<").rstrip(">").strip()
-    ]
+    titles = [m.span() for m in re.finditer(r"<<[^\n]+>>", response) if m.group().lstrip("<").rstrip(">").strip()]
     return verdict(bool(titles), titles)
 
 
@@ -370,9 +390,7 @@ def _first_word(text: str, start: int, end: int) -> tuple[str, tuple[int, int]]:
     return first, (token_start + skipped, token_start + skipped + cut)
 
 
-def nth_paragraph_first_word(
-    response: str, num_paragraphs: int, nth_paragraph: int, first_word: str
-) -> Verdict:
+def nth_paragraph_first_word(response: str, num_paragraphs: int, nth_paragraph: int, first_word: str) -> Verdict:
     """Paragraphs are the non-blank pieces of IFEval's split on "\\n\\n". Passes iff there are
     num_paragraphs of them and the first word of piece number nth_paragraph (counted over all
     pieces, blank ones included, as IFEval indexes them) equals first_word.lower().

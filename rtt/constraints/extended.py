@@ -53,6 +53,7 @@ _XML_START_TAG = re.compile(r"""<[^\s/>]+(?:\s+[^\s=/>]+\s*=\s*(?:"[^"]*"|'[^']*
 
 # ---- kwargs checks and shared helpers ----
 
+
 def _non_negative(**counts: int) -> None:
     for key, value in counts.items():
         if value < 0:
@@ -88,6 +89,7 @@ def _in_range(items: list[Span], low: int, high: int) -> Verdict:
 
 
 # ---- length ----
+
 
 def words_between(response: str, min_words: int, max_words: int) -> Verdict:
     """Passes iff min_words <= (number of \\w runs) <= max_words.
@@ -157,6 +159,7 @@ def max_characters(response: str, max_characters: int) -> Verdict:
 
 # ---- phrases and order ----
 
+
 def phrase_count(response: str, phrase: str, min_count: int, max_count: int) -> Verdict:
     """Counts case-insensitive, non-overlapping, literal occurrences of the stripped phrase (also
     inside longer words). Passes iff min_count <= count <= max_count.
@@ -175,9 +178,7 @@ def forbidden_phrases(response: str, phrases: list[str]) -> Verdict:
     Fail: every occurrence of every phrase. Pass: no spans.
     """
     hits = [
-        span
-        for phrase in phrases
-        for span in matches(re.escape(_phrase("phrases", phrase)), response, re.IGNORECASE)
+        span for phrase in phrases for span in matches(re.escape(_phrase("phrases", phrase)), response, re.IGNORECASE)
     ]
     return verdict(not hits, hits)
 
@@ -244,6 +245,7 @@ def phrases_in_order(response: str, phrases: list[str]) -> Verdict:
 
 # ---- lists ----
 
+
 def numbered_items(response: str, num_items: int) -> Verdict:
     """List items are lines "<n>. text" or "<n>) text": optional spaces or tabs, 1 to 9 ASCII
     digits, "." or ")", at least one space or tab, then non-blank text. Nested and separate
@@ -283,6 +285,7 @@ def bullets_between(response: str, min_bullets: int, max_bullets: int) -> Verdic
 
 
 # ---- tables ----
+
 
 def _cells(row: str) -> list[str]:
     """The cells of a table row: one leading and one trailing "|" dropped, split on "|" not
@@ -344,6 +347,7 @@ def markdown_table(response: str, num_rows: int, num_columns: int) -> Verdict:
 
 
 # ---- structure ----
+
 
 def json_keys(response: str, keys: list[str]) -> Verdict:
     """Passes iff the response, stripped and unfenced as IFEval's json_format does (```json /
@@ -434,6 +438,7 @@ def markdown_headings(response: str, min_headings: int) -> Verdict:
 
 # ---- characters ----
 
+
 def no_digits(response: str) -> Verdict:
     """Passes iff no character is a digit (str.isdigit: also "²", "٣"; not "½").
 
@@ -499,8 +504,7 @@ EXTENDED: dict[str, Instruction] = {
     "length:paragraphs_between": Instruction(
         paragraphs_between,
         {"min_paragraphs": int, "max_paragraphs": int},
-        "The response has between {min_paragraphs} and {max_paragraphs} paragraphs, separated by "
-        "blank lines.",
+        "The response has between {min_paragraphs} and {max_paragraphs} paragraphs, separated by blank lines.",
     ),
     "length:max_words_per_sentence": Instruction(
         max_words_per_sentence,
@@ -540,14 +544,12 @@ EXTENDED: dict[str, Instruction] = {
     "lists:bullets_between": Instruction(
         bullets_between,
         {"min_bullets": int, "max_bullets": int},
-        "The response has between {min_bullets} and {max_bullets} markdown bullet points "
-        "(lines starting with * or -).",
+        "The response has between {min_bullets} and {max_bullets} markdown bullet points (lines starting with * or -).",
     ),
     "tables:markdown": Instruction(
         markdown_table,
         {"num_rows": int, "num_columns": int},
-        "The response contains a markdown table with a header row, {num_rows} rows below it and "
-        "{num_columns} columns.",
+        "The response contains a markdown table with a header row, {num_rows} rows below it and {num_columns} columns.",
     ),
     "structure:json_keys": Instruction(
         json_keys,
@@ -566,17 +568,13 @@ EXTENDED: dict[str, Instruction] = {
         {"min_headings": int},
         "The response has at least {min_headings} markdown headings (lines starting with # to ######).",
     ),
-    "chars:no_digits": Instruction(
-        no_digits, {}, "The response does not contain any digits."
-    ),
+    "chars:no_digits": Instruction(no_digits, {}, "The response does not contain any digits."),
     "chars:forbidden_characters": Instruction(
         forbidden_characters,
         {"characters": str},
         'The response does not use any of the characters in "{characters}".',
     ),
-    "chars:ascii_only": Instruction(
-        ascii_only, {}, "The response uses only ASCII characters."
-    ),
+    "chars:ascii_only": Instruction(ascii_only, {}, "The response uses only ASCII characters."),
     "chars:max_line_length": Instruction(
         max_line_length,
         {"max_characters": int},

@@ -7,7 +7,8 @@ typed ones before the checker runs.
 
 from __future__ import annotations
 
-from typing import Callable, NamedTuple
+from collections.abc import Callable
+from typing import NamedTuple
 
 from rtt.constraints.spans import Verdict
 

@@ -43,7 +43,8 @@ def load_checker():
         return sys.modules[CHECKER_MODULE]
     folder = shipped("ifeval")
     spec = importlib.util.spec_from_file_location(
-        CHECKER_MODULE, folder / "__init__.py", submodule_search_locations=[str(folder)])
+        CHECKER_MODULE, folder / "__init__.py", submodule_search_locations=[str(folder)]
+    )
     module = importlib.util.module_from_spec(spec)
     sys.modules[CHECKER_MODULE] = module
     try:

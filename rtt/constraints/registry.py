@@ -14,9 +14,7 @@ from rtt.constraints.instruction import RELATIONS, Instruction
 from rtt.constraints.spans import Verdict
 
 REGISTRY: dict[str, Instruction] = {
-    "punctuation:no_comma": Instruction(
-        checkers.no_comma, {}, "The response does not contain any commas."
-    ),
+    "punctuation:no_comma": Instruction(checkers.no_comma, {}, "The response does not contain any commas."),
     "keywords:existence": Instruction(
         checkers.keywords_existence,
         {"keywords": list[str]},
@@ -176,9 +174,7 @@ def _validated(instruction_id: str, kwargs: dict) -> tuple[Instruction, dict]:
         if key not in given:
             raise ValueError(f"{instruction_id}: missing kwarg {key!r}")
         if not _fits(given[key], kind):
-            raise ValueError(
-                f"{instruction_id}: kwarg {key!r} must be {kind_name(kind)}, got {given[key]!r}"
-            )
+            raise ValueError(f"{instruction_id}: kwarg {key!r} must be {kind_name(kind)}, got {given[key]!r}")
     return entry, given
 
 

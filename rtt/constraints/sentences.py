@@ -126,8 +126,9 @@ def _word_tokens(text: str) -> tuple[tuple[str, tuple[int, int] | None], ...]:
     for start, end in sentence_spans(text):
         sentence = text[start:end]
         for token in tokenizer.tokenize(sentence):
-            found = [(p, len(s)) for s in _QUOTE_TOKENS.get(token, (token,))
-                     if (p := text.find(s, cursor, len(text))) >= 0]
+            found = [
+                (p, len(s)) for s in _QUOTE_TOKENS.get(token, (token,)) if (p := text.find(s, cursor, len(text))) >= 0
+            ]
             if not found:
                 tokens.append((token, None))
                 continue

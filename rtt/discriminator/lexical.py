@@ -18,7 +18,8 @@ import torch
 from rtt.detokenize import decode_with_offsets, spans_to_token_labels
 
 # English stop words, and words every rubric item uses ("The response has at least 3 words.")
-STOP_WORDS = frozenset("""
+STOP_WORDS = frozenset(
+    """
 a about above after again all also an and any are as at be been before being below between both but by
 can could did do does doing each either every few for from had has have having he her here him his how
 i if in into is it its itself just least less like many may more most must no nor not of off on once
@@ -29,7 +30,8 @@ response responses answer entire exactly appears appear times time contain conta
 include includes including word words sentence sentences paragraph paragraphs letter letters
 character characters line lines phrase phrases item items section sections wrapped starts start
 ends end uses use using written write followed given
-""".split())
+""".split()
+)
 _QUOTED = re.compile(r'"([^"]+)"')
 _WORD = re.compile(r"\w{3,}")
 
@@ -52,12 +54,14 @@ def term_spans(text: str, terms: list[str]) -> list[tuple[int, int]]:
     return spans
 
 
-def lexical_relevance(tokenizer, item_texts: list[list[str]], responses: list[list[int]], k: int, t: int) -> torch.Tensor:
+def lexical_relevance(
+    tokenizer, item_texts: list[list[str]], responses: list[list[int]], k: int, t: int
+) -> torch.Tensor:
     """[N, K, T] 0/1: response n's token j overlaps a term of its item i. Padding stays 0."""
     out = torch.zeros((len(responses), k, t))  # [N, K, T]
     for n, (items, ids) in enumerate(zip(item_texts, responses)):
         text, offsets = decode_with_offsets(tokenizer, ids)
         for i, item in enumerate(items[:k]):
             labels = spans_to_token_labels(offsets[:t], term_spans(text, item_terms(item)))  # [T_n]
-            out[n, i, :len(labels)] = torch.tensor(labels, dtype=torch.float32)
+            out[n, i, : len(labels)] = torch.tensor(labels, dtype=torch.float32)
     return out

@@ -57,7 +57,9 @@ def score_relevance(
     model.eval()
     for b in tqdm(range(0, len(bins), batch_size), desc="scoring relevance", unit="batch", leave=False):
         chunk = bins[b : b + batch_size]
-        ids, positions, starts = packed_inputs([[inputs[j][0] for j in rows] for rows in chunk], model.config.pad_token_id)
+        ids, positions, starts = packed_inputs(
+            [[inputs[j][0] for j in rows] for rows in chunk], model.config.pad_token_id
+        )
         probs = torch.sigmoid(forward_logits(model, ids, positions)).cpu()  # [B, L]
         for row, (members, columns) in enumerate(zip(chunk, starts)):
             for j, column in zip(members, columns):

@@ -190,22 +190,40 @@ def fingerprint(cfg: DiscriminatorConfig, rows: list[Encoded], seed: int) -> str
 def save_state(state_dir: Path, model, optimizer, scheduler, progress: dict, best_state: dict | None) -> None:
     """The resumable training state, written atomically (a crash mid-write keeps the previous one)."""
     with atomic_dir(state_dir) as tmp:
-        torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
-                    "torch_rng": torch.get_rng_state(), "best_state": best_state}, tmp / "state.pt")
+        torch.save(
+            {
+                "model": model.state_dict(),
+                "optimizer": optimizer.state_dict(),
+                "scheduler": scheduler.state_dict(),
+                "torch_rng": torch.get_rng_state(),
+                "best_state": best_state,
+            },
+            tmp / "state.pt",
+        )
         (tmp / "progress.json").write_text(json.dumps(progress))
 
 
 def load_state(state_dir: Path | None, key: str, model, optimizer, scheduler) -> tuple[dict, dict | None]:
     """(progress, best weights): restored from `state_dir` when it holds a state saved under the
     same fingerprint `key` (another one is an error), else those of a fresh start."""
-    progress = {"fingerprint": key, "opt_step": 0, "epoch": 0, "micro": 0, "best_loss": math.inf, "stale": 0,
-                "stopped": False, "history": []}
+    progress = {
+        "fingerprint": key,
+        "opt_step": 0,
+        "epoch": 0,
+        "micro": 0,
+        "best_loss": math.inf,
+        "stale": 0,
+        "stopped": False,
+        "history": [],
+    }
     if state_dir is None or not (state_dir / "progress.json").exists():
         return progress, None
     saved = json.loads((state_dir / "progress.json").read_text())
     if saved["fingerprint"] != key:
-        raise ValueError(f"{state_dir}: a saved discriminator training state for other settings or data; "
-                         "delete the folder to start over")
+        raise ValueError(
+            f"{state_dir}: a saved discriminator training state for other settings or data; "
+            "delete the folder to start over"
+        )
     state = torch.load(state_dir / "state.pt", weights_only=True)
     model.load_state_dict(state["model"])
     optimizer.load_state_dict(state["optimizer"])
@@ -214,8 +232,9 @@ def load_state(state_dir: Path | None, key: str, model, optimizer, scheduler) ->
     return saved, state["best_state"]
 
 
-def optimizer_step(model, step_batches: list[list[Encoded]], cfg: DiscriminatorConfig, trainable, optimizer,
-                   scheduler) -> float:
+def optimizer_step(
+    model, step_batches: list[list[Encoded]], cfg: DiscriminatorConfig, trainable, optimizer, scheduler
+) -> float:
     """One optimizer step over `grad_accum` micro-batches; the loss is the mean BCE over all their
     labelled tokens, as if they were one batch. Returns that loss."""
     device = next(model.parameters()).device
@@ -304,7 +323,9 @@ def train_discriminator(
     stop = progress["stopped"]
     while not stop and progress["epoch"] < cfg.epochs and progress["opt_step"] < total_steps:
         batches = plans[progress["epoch"]]
-        step_batches = [[rows[i] for i in batch] for batch in batches[progress["micro"] : progress["micro"] + cfg.grad_accum]]
+        step_batches = [
+            [rows[i] for i in batch] for batch in batches[progress["micro"] : progress["micro"] + cfg.grad_accum]
+        ]
         step_loss = optimizer_step(model, step_batches, cfg, trainable, optimizer, scheduler)
         progress["opt_step"] += 1
         progress["micro"] += len(step_batches)

@@ -57,14 +57,20 @@ def grade(examples: list[dict], responses: list[str]) -> list[dict]:
     evaluation = official_evaluation()
     graded = []
     for example, response in zip(examples, responses, strict=True):
-        inp = evaluation.InputExample(key=example["key"], instruction_id_list=example["instruction_id_list"],
-                                      prompt=example["prompt"], kwargs=example["kwargs"])
+        inp = evaluation.InputExample(
+            key=example["key"],
+            instruction_id_list=example["instruction_id_list"],
+            prompt=example["prompt"],
+            kwargs=example["kwargs"],
+        )
         lookup = {example["prompt"]: response}
         with seeded_random():
             strict = evaluation.test_instruction_following_strict(inp, lookup).follow_instruction_list
         with seeded_random():
             loose = evaluation.test_instruction_following_loose(inp, lookup).follow_instruction_list
-        graded.append({"key": example["key"], "ids": list(example["instruction_id_list"]), "strict": strict, "loose": loose})
+        graded.append(
+            {"key": example["key"], "ids": list(example["instruction_id_list"]), "strict": strict, "loose": loose}
+        )
     return graded
 
 

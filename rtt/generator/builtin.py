@@ -40,13 +40,30 @@ import string
 from rtt.constraints import describe
 from rtt.constraints.checkers import LANGUAGES as LANGUAGE_NAMES
 from rtt.generator.instructions import (
-    BASE_NEEDS, CONFLICTING_IDS, ID, KWARG_CONFLICTS, POOLS, SPECS, Context, Needs, quoted, text_needs,
+    BASE_NEEDS,
+    CONFLICTING_IDS,
+    ID,
+    KWARG_CONFLICTS,
+    POOLS,
+    SPECS,
+    Context,
+    Needs,
+    quoted,
+    text_needs,
 )
 from rtt.generator.vocabulary import (
-    AUDIENCES, DAYS, NAMES, ORDINALS, PLACES, PRODUCTS, RELATION_WORDS, SITUATIONS, TASKS, TOPIC_NAMES,
+    AUDIENCES,
+    DAYS,
+    NAMES,
+    ORDINALS,
+    PLACES,
+    PRODUCTS,
+    RELATION_WORDS,
+    SITUATIONS,
+    TASKS,
+    TOPIC_NAMES,
     TOPICS,
 )
-
 
 # ---------------------------------------------------------------------------------------------
 # Compatibility
@@ -95,8 +112,9 @@ def compatible(constraints: list[dict]) -> bool:
     """Whether a set of constraints can be asked for together: no pair is ruled out by the
     tables, and every limiting item fits the needs of all the others (limits only get harder
     as needs add up, so this implies `not conflicts(a, b)` for every pair)."""
-    return (not any(_ruled_out(a, b) for k, a in enumerate(constraints) for b in constraints[k + 1:])
-            and _limits_hold(constraints))
+    return not any(_ruled_out(a, b) for k, a in enumerate(constraints) for b in constraints[k + 1 :]) and _limits_hold(
+        constraints
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -116,8 +134,13 @@ def _digest(seed: int, index: int, kinds: str, only: tuple[str, ...] = ()) -> by
     return hashlib.sha256(key.encode()).digest()
 
 
-LISTED = {"keywords": ("word", "and"), "forbidden_words": ("word", "or"), "phrases": ("phrase", "and"),
-          "keys": ("key", "and"), "characters": ("character", "or")}
+LISTED = {
+    "keywords": ("word", "and"),
+    "forbidden_words": ("word", "or"),
+    "phrases": ("phrase", "and"),
+    "keys": ("key", "and"),
+    "characters": ("character", "or"),
+}
 """kwargs shown in wordings as 'the word "a"', 'the words "a" and "b"': key -> (noun, conjunction)
 (phrases of one word each are words)."""
 
@@ -187,8 +210,9 @@ def pool(kinds: str, only: list[str] | tuple[str, ...] = ()) -> list[str]:
     return [i for i in POOLS[kinds] if not only or i in only]
 
 
-def make_prompt(seed: int, index: int, max_constraints: int = 3, kinds: str = "all",
-                only: list[str] | tuple[str, ...] = ()) -> dict:
+def make_prompt(
+    seed: int, index: int, max_constraints: int = 3, kinds: str = "all", only: list[str] | tuple[str, ...] = ()
+) -> dict:
     """Prompt `index` of the built-in set for `seed`, drawing from the ids of `kinds` (only those in
     `only`, when given)."""
     candidates = pool(kinds, only)
@@ -222,8 +246,9 @@ def make_prompt(seed: int, index: int, max_constraints: int = 3, kinds: str = "a
     }
 
 
-def generate_prompts(n: int, seed: int, max_constraints: int = 3, kinds: str = "all",
-                     only: list[str] | tuple[str, ...] = ()) -> list[dict]:
+def generate_prompts(
+    n: int, seed: int, max_constraints: int = 3, kinds: str = "all", only: list[str] | tuple[str, ...] = ()
+) -> list[dict]:
     """n prompts, each {"prompt_id", "prompt", "task", "constraints": [{"instruction_id",
     "kwargs", "text"}]}, deterministic in seed. max_constraints above what is compatible yields
     as many as fit. kinds: "ifeval" (IFEval's 25 ids) or "all" (those plus rtt's further kinds)."""

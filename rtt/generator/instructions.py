@@ -29,14 +29,30 @@ from __future__ import annotations
 import math
 import random
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, NamedTuple
+from typing import NamedTuple
 
 from rtt.constraints import IFEVAL_IDS, INSTRUCTION_IDS
 from rtt.generator.vocabulary import (
-    BULLET_RANGES, CONSTRAINED_OPTIONS, END_PHRASES, FIRST_WORDS, FORBIDDEN_CHARACTERS, FORBIDDEN_PHRASES,
-    FORBIDDEN_POOL, JSON_KEYS, LANGUAGES, PARAGRAPH_RANGES, PHRASE_COUNTS, QUESTIONS, SECTION_SPLITTERS,
-    SENTENCE_RANGES, START_PHRASES, TABLE_COLUMNS, WORD_RANGES, XML_ROOTS,
+    BULLET_RANGES,
+    CONSTRAINED_OPTIONS,
+    END_PHRASES,
+    FIRST_WORDS,
+    FORBIDDEN_CHARACTERS,
+    FORBIDDEN_PHRASES,
+    FORBIDDEN_POOL,
+    JSON_KEYS,
+    LANGUAGES,
+    PARAGRAPH_RANGES,
+    PHRASE_COUNTS,
+    QUESTIONS,
+    SECTION_SPLITTERS,
+    SENTENCE_RANGES,
+    START_PHRASES,
+    TABLE_COLUMNS,
+    WORD_RANGES,
+    XML_ROOTS,
 )
 
 
@@ -66,9 +82,13 @@ class Needs:
     marks: str = ""
 
     def __add__(self, other: Needs) -> Needs:
-        return Needs("\n".join(filter(None, (self.text, other.text))),
-                     "\n".join(filter(None, (self.exact, other.exact))),
-                     self.words + other.words, self.sentences + other.sentences, self.marks + other.marks)
+        return Needs(
+            "\n".join(filter(None, (self.text, other.text))),
+            "\n".join(filter(None, (self.exact, other.exact))),
+            self.words + other.words,
+            self.sentences + other.sentences,
+            self.marks + other.marks,
+        )
 
     @property
     def all_text(self) -> str:
@@ -153,8 +173,11 @@ def _frequency(ctx: Context, rng: random.Random) -> dict:
 def _letter(ctx: Context, rng: random.Random) -> dict:
     if rng.random() < 0.3:
         return {"letter": rng.choice("qxzj"), "let_frequency": rng.choice((2, 3)), "let_relation": "less than"}
-    return {"letter": rng.choice("aeinorstl"), "let_frequency": rng.choice((5, 8, 10, 12, 15)),
-            "let_relation": "at least"}
+    return {
+        "letter": rng.choice("aeinorstl"),
+        "let_frequency": rng.choice((5, 8, 10, 12, 15)),
+        "let_relation": "at least",
+    }
 
 
 def _number_words(ctx: Context, rng: random.Random) -> dict:
@@ -235,8 +258,7 @@ def _limit_capital(kwargs: dict, others: Needs) -> bool:
 
 
 def text_needs(text: str, *, exact: bool = False, sentences: int = 0) -> Needs:
-    return Needs(text="" if exact else text, exact=text if exact else "", words=_words_in(text),
-                 sentences=sentences)
+    return Needs(text="" if exact else text, exact=text if exact else "", words=_words_in(text), sentences=sentences)
 
 
 def _needs_frequency(kwargs: dict) -> Needs:
@@ -275,6 +297,7 @@ def _range(low_key: str, high_key: str, ranges: tuple[tuple[int, int], ...]) -> 
     def sample(ctx: Context, rng: random.Random) -> dict:
         low, high = rng.choice(ranges)
         return {low_key: low, high_key: high}
+
     return sample
 
 
@@ -445,9 +468,23 @@ def _ids(*names: str) -> frozenset[str]:
     return frozenset(ID[n] for n in names)
 
 
-INSIDE_STRUCTURE = _ids("existence", "forbidden", "frequency", "letter", "lowercase", "number_words", "placeholders",
-                        "language", "words_between", "max_characters", "phrase_count", "forbidden_phrases",
-                        "no_digits", "forbidden_chars", "ascii")
+INSIDE_STRUCTURE = _ids(
+    "existence",
+    "forbidden",
+    "frequency",
+    "letter",
+    "lowercase",
+    "number_words",
+    "placeholders",
+    "language",
+    "words_between",
+    "max_characters",
+    "phrase_count",
+    "forbidden_phrases",
+    "no_digits",
+    "forbidden_chars",
+    "ascii",
+)
 """What fits inside the strings of a JSON object or the text of an XML document. Titles, markdown,
 lists, tables, postscripts, start/end rules, section headers and phrase order do not; no_comma would
 allow a single field only, english_capital upper-case keys; sentence counts and line lengths are not
@@ -456,285 +493,453 @@ about JSON; the two JSON kinds exclude each other."""
 
 SPECS: dict[str, InstructionSpec] = {
     ID["no_comma"]: InstructionSpec(
-        3, _constant(),
-        ("Do not use any commas.", "Avoid commas entirely in your reply.",
-         "Your reply must not contain a single comma."),
+        3,
+        _constant(),
+        (
+            "Do not use any commas.",
+            "Avoid commas entirely in your reply.",
+            "Your reply must not contain a single comma.",
+        ),
         limit=_limit_no_comma,
     ),
     ID["existence"]: InstructionSpec(
-        3, _keywords,
-        ("Include {keywords}.", "Make sure to use {keywords} somewhere in your reply.",
-         "Mention {keywords} at least once."),
+        3,
+        _keywords,
+        (
+            "Include {keywords}.",
+            "Make sure to use {keywords} somewhere in your reply.",
+            "Mention {keywords} at least once.",
+        ),
         needs=lambda kw: text_needs(" ".join(kw["keywords"])),
     ),
     ID["number_words"]: InstructionSpec(
-        3, _number_words,
+        3,
+        _number_words,
         ("Use {relation} {num_words} words in total.", "Your reply should be {relation} {num_words} words long."),
-        needs=_needs_number_words, limit=_limit_number_words,
+        needs=_needs_number_words,
+        limit=_limit_number_words,
     ),
     ID["lowercase"]: InstructionSpec(
-        2, _constant(),
-        ("Write everything in lowercase letters, with no capital letters.",
-         "Use only lowercase letters; no capitals anywhere."),
+        2,
+        _constant(),
+        (
+            "Write everything in lowercase letters, with no capital letters.",
+            "Use only lowercase letters; no capitals anywhere.",
+        ),
         limit=_limit_lowercase,
     ),
     ID["end"]: InstructionSpec(
-        2, _one_of("end_phrase", END_PHRASES),
-        ('Your reply must end with the exact words "{end_phrase}" and nothing after them.',
-         'Your very last words must be "{end_phrase}", with nothing after them.'),
+        2,
+        _one_of("end_phrase", END_PHRASES),
+        (
+            'Your reply must end with the exact words "{end_phrase}" and nothing after them.',
+            'Your very last words must be "{end_phrase}", with nothing after them.',
+        ),
         needs=lambda kw: text_needs(kw["end_phrase"], sentences=_sentences_in(kw["end_phrase"])),
     ),
     ID["title"]: InstructionSpec(
-        2, _constant(),
-        ("Give your answer a title in double angular brackets, like <<my title>>.",
-         "Put a title at the top, wrapped in double angular brackets such as <<a good day>>."),
+        2,
+        _constant(),
+        (
+            "Give your answer a title in double angular brackets, like <<my title>>.",
+            "Put a title at the top, wrapped in double angular brackets such as <<a good day>>.",
+        ),
         needs=lambda kw: Needs(words=3, marks="<>"),
     ),
     ID["postscript"]: InstructionSpec(
-        2, lambda ctx, rng: {"postscript_marker": "P.S." if rng.random() < 0.7 else "P.P.S"},
-        ('After your main text, add a short postscript beginning with "{postscript_marker}".',
-         'Finish with a short postscript on its own line that begins with "{postscript_marker}".'),
+        2,
+        lambda ctx, rng: {"postscript_marker": "P.S." if rng.random() < 0.7 else "P.P.S"},
+        (
+            'After your main text, add a short postscript beginning with "{postscript_marker}".',
+            'Finish with a short postscript on its own line that begins with "{postscript_marker}".',
+        ),
         needs=lambda kw: Needs(text=kw["postscript_marker"], words=5, sentences=2),
     ),
     ID["forbidden"]: InstructionSpec(
-        1, _forbidden,
+        1,
+        _forbidden,
         ("Do not use {forbidden_words}.", "Avoid {forbidden_words} completely.", "Never write {forbidden_words}."),
         limit=_limit_forbidden,
     ),
     ID["frequency"]: InstructionSpec(
-        1, _frequency,
-        ('Use the word "{keyword}" {relation} {frequency} times.',
-         'The word "{keyword}" should appear {relation} {frequency} times in your reply.'),
-        needs=_needs_frequency, limit=_limit_frequency,
+        1,
+        _frequency,
+        (
+            'Use the word "{keyword}" {relation} {frequency} times.',
+            'The word "{keyword}" should appear {relation} {frequency} times in your reply.',
+        ),
+        needs=_needs_frequency,
+        limit=_limit_frequency,
     ),
     ID["capital"]: InstructionSpec(
-        1, _constant(),
+        1,
+        _constant(),
         ("Write everything in capital letters.", "Write your whole reply in uppercase English letters."),
         needs=lambda kw: Needs(words=10),  # langdetect, which the checker consults, is unsure of short all-caps text
         limit=_limit_capital,
     ),
     ID["quotation"]: InstructionSpec(
-        1, _constant(),
-        ("Enclose your whole reply in double quotation marks.",
-         "Put your entire reply inside one pair of double quotation marks."),
+        1,
+        _constant(),
+        (
+            "Enclose your whole reply in double quotation marks.",
+            "Put your entire reply inside one pair of double quotation marks.",
+        ),
         needs=lambda kw: Needs(marks='"'),
     ),
     ID["bullets"]: InstructionSpec(
-        1, _one_of("num_bullets", (2, 3, 3, 4, 5)),
-        ("Use exactly {num_bullets} bullet points, each a line starting with *.",
-         'Include a list of exactly {num_bullets} markdown bullet points (lines starting with "* ").'),
+        1,
+        _one_of("num_bullets", (2, 3, 3, 4, 5)),
+        (
+            "Use exactly {num_bullets} bullet points, each a line starting with *.",
+            'Include a list of exactly {num_bullets} markdown bullet points (lines starting with "* ").',
+        ),
         needs=lambda kw: Needs(words=2 * kw["num_bullets"], sentences=1, marks="*"),
     ),
     ID["letter"]: InstructionSpec(
-        0.5, _letter,
-        ('Use the letter "{letter}" {let_relation} {let_frequency} times.',
-         'The letter "{letter}" should appear {let_relation} {let_frequency} times in your reply.'),
-        needs=_needs_letter, limit=_limit_letter,
+        0.5,
+        _letter,
+        (
+            'Use the letter "{letter}" {let_relation} {let_frequency} times.',
+            'The letter "{letter}" should appear {let_relation} {let_frequency} times in your reply.',
+        ),
+        needs=_needs_letter,
+        limit=_limit_letter,
     ),
     ID["sentences"]: InstructionSpec(
-        0.6, _number_sentences,
-        ("Write {relation} {num_sentences} sentences in total.",
-         "Use {relation} {num_sentences} sentences in your reply."),
-        needs=_needs_number_sentences, limit=_limit_number_sentences,
+        0.6,
+        _number_sentences,
+        (
+            "Write {relation} {num_sentences} sentences in total.",
+            "Use {relation} {num_sentences} sentences in your reply.",
+        ),
+        needs=_needs_number_sentences,
+        limit=_limit_number_sentences,
     ),
     ID["placeholders"]: InstructionSpec(
-        0.5, _one_of("num_placeholders", (2, 2, 3, 4)),
-        ("Leave at least {num_placeholders} fill-in spots in square brackets, such as [name].",
-         "Leave at least {num_placeholders} blanks for the reader to fill in, written in square brackets like [date]."),
+        0.5,
+        _one_of("num_placeholders", (2, 2, 3, 4)),
+        (
+            "Leave at least {num_placeholders} fill-in spots in square brackets, such as [name].",
+            "Leave at least {num_placeholders} blanks for the reader to fill in, written in square brackets like [date].",
+        ),
         needs=lambda kw: Needs(words=kw["num_placeholders"], marks="[]"),
     ),
     ID["highlights"]: InstructionSpec(
-        0.5, _one_of("num_highlights", (2, 2, 3, 4)),
-        ("Emphasize at least {num_highlights} key phrases with single asterisks, like *this*.",
-         "Mark at least {num_highlights} important parts with single asterisks, for example *key idea*."),
+        0.5,
+        _one_of("num_highlights", (2, 2, 3, 4)),
+        (
+            "Emphasize at least {num_highlights} key phrases with single asterisks, like *this*.",
+            "Mark at least {num_highlights} important parts with single asterisks, for example *key idea*.",
+        ),
         needs=lambda kw: Needs(words=kw["num_highlights"], marks="*"),
     ),
     ID["paragraphs"]: InstructionSpec(
-        0.4, _one_of("num_paragraphs", (2, 3, 3, 4, 5)),
-        ("Write exactly {num_paragraphs} paragraphs, separated from each other by a line containing only ***.",
-         "Split your reply into exactly {num_paragraphs} paragraphs and put the markdown divider *** between them."),
+        0.4,
+        _one_of("num_paragraphs", (2, 3, 3, 4, 5)),
+        (
+            "Write exactly {num_paragraphs} paragraphs, separated from each other by a line containing only ***.",
+            "Split your reply into exactly {num_paragraphs} paragraphs and put the markdown divider *** between them.",
+        ),
         needs=lambda kw: Needs(words=8 * kw["num_paragraphs"], sentences=kw["num_paragraphs"], marks="*"),
     ),
     ID["nth_paragraph"]: InstructionSpec(
-        0.25, _nth_paragraph,
-        ('Write exactly {num_paragraphs} paragraphs separated by blank lines, and start the {nth_ordinal} '
-         'paragraph with the word "{first_word}".',
-         'Use {num_paragraphs} paragraphs with a blank line between them; paragraph {nth_paragraph} must begin '
-         'with the word "{first_word}".'),
+        0.25,
+        _nth_paragraph,
+        (
+            "Write exactly {num_paragraphs} paragraphs separated by blank lines, and start the {nth_ordinal} "
+            'paragraph with the word "{first_word}".',
+            "Use {num_paragraphs} paragraphs with a blank line between them; paragraph {nth_paragraph} must begin "
+            'with the word "{first_word}".',
+        ),
         needs=lambda kw: Needs(text=kw["first_word"], words=8 * kw["num_paragraphs"], sentences=kw["num_paragraphs"]),
     ),
     ID["sections"]: InstructionSpec(
         0.3,
         lambda ctx, rng: {"section_spliter": rng.choice(SECTION_SPLITTERS), "num_sections": rng.choice((2, 3, 3, 4))},
-        ('Organize your reply into {num_sections} sections, each beginning with a header line "{section_spliter} N", '
-         "N being the section number.",
-         'Use {num_sections} numbered sections, starting them with "{section_spliter} 1", "{section_spliter} 2" '
-         "and so on."),
+        (
+            'Organize your reply into {num_sections} sections, each beginning with a header line "{section_spliter} N", '
+            "N being the section number.",
+            'Use {num_sections} numbered sections, starting them with "{section_spliter} 1", "{section_spliter} 2" '
+            "and so on.",
+        ),
         needs=_needs_sections,
     ),
     ID["capital_words"]: InstructionSpec(
-        0.3, _capital_words,
-        ("Use {capital_relation} {capital_frequency} words written entirely in capital letters.",
-         "Include {capital_relation} {capital_frequency} all-caps words."),
+        0.3,
+        _capital_words,
+        (
+            "Use {capital_relation} {capital_frequency} words written entirely in capital letters.",
+            "Include {capital_relation} {capital_frequency} all-caps words.",
+        ),
         needs=lambda kw: Needs(words=kw["capital_frequency"] if kw["capital_relation"] == "at least" else 0),
         limit=_limit_capital_words,
     ),
     ID["json"]: InstructionSpec(
-        0.25, _constant(),
-        ("Format your entire reply as valid JSON.",
-         "Reply only with a JSON object, optionally inside a ```json code block."),
+        0.25,
+        _constant(),
+        (
+            "Format your entire reply as valid JSON.",
+            "Reply only with a JSON object, optionally inside a ```json code block.",
+        ),
         needs=lambda kw: Needs(words=2, marks='{}":'),
         only_with=INSIDE_STRUCTURE,
     ),
     ID["constrained"]: InstructionSpec(
-        0.25, _constant(),
-        ('Give your reason in a sentence or two, then include one of these exact phrases: "My answer is yes.", '
-         '"My answer is no.", or "My answer is maybe."',
-         'Say what you think in a few words and settle it with one of these exact sentences: "My answer is yes.", '
-         '"My answer is no.", "My answer is maybe."'),
+        0.25,
+        _constant(),
+        (
+            'Give your reason in a sentence or two, then include one of these exact phrases: "My answer is yes.", '
+            '"My answer is no.", or "My answer is maybe."',
+            'Say what you think in a few words and settle it with one of these exact sentences: "My answer is yes.", '
+            '"My answer is no.", "My answer is maybe."',
+        ),
         needs=lambda kw: text_needs(CONSTRAINED_OPTIONS[1], exact=True, sentences=1),
         # a short verdict, not a document
-        only_with=_ids("no_comma", "existence", "forbidden", "frequency", "letter", "title", "number_words",
-                       "sentences", "end", "postscript", "quotation", "sentence_words", "max_characters",
-                       "forbidden_phrases", "no_digits", "forbidden_chars", "ascii"),
+        only_with=_ids(
+            "no_comma",
+            "existence",
+            "forbidden",
+            "frequency",
+            "letter",
+            "title",
+            "number_words",
+            "sentences",
+            "end",
+            "postscript",
+            "quotation",
+            "sentence_words",
+            "max_characters",
+            "forbidden_phrases",
+            "no_digits",
+            "forbidden_chars",
+            "ascii",
+        ),
         tasks=QUESTIONS,
     ),
     ID["two_responses"]: InstructionSpec(
-        0.25, _constant(),
-        ("Write two different answers and put a line of six asterisks (******) between them.",
-         "Write two distinct versions of your answer and separate them with ******."),
+        0.25,
+        _constant(),
+        (
+            "Write two different answers and put a line of six asterisks (******) between them.",
+            "Write two distinct versions of your answer and separate them with ******.",
+        ),
         needs=lambda kw: Needs(words=8, sentences=2, marks="*"),
         # rules about the whole text: counts and start/end rules would be ambiguous across two answers,
         # and "***" dividers clash with "******"
-        only_with=_ids("no_comma", "existence", "forbidden", "title", "lowercase", "capital", "language",
-                       "forbidden_phrases", "no_digits", "forbidden_chars", "ascii", "line_length"),
+        only_with=_ids(
+            "no_comma",
+            "existence",
+            "forbidden",
+            "title",
+            "lowercase",
+            "capital",
+            "language",
+            "forbidden_phrases",
+            "no_digits",
+            "forbidden_chars",
+            "ascii",
+            "line_length",
+        ),
     ),
     ID["repeat"]: InstructionSpec(
-        0.3, lambda ctx, rng: {"prompt_to_repeat": ctx.task},
-        ("Start by restating the request above exactly as written, with nothing before it; then answer it. "
-         "Do not restate these instructions.",
-         "Begin by copying the request above exactly as written (without these instructions), then answer it."),
+        0.3,
+        lambda ctx, rng: {"prompt_to_repeat": ctx.task},
+        (
+            "Start by restating the request above exactly as written, with nothing before it; then answer it. "
+            "Do not restate these instructions.",
+            "Begin by copying the request above exactly as written (without these instructions), then answer it.",
+        ),
         needs=lambda kw: text_needs(kw["prompt_to_repeat"], sentences=_sentences_in(kw["prompt_to_repeat"])),
         # the reply starts with the request: no quotation, JSON, case change, other language, opening
         # phrase or paragraph/section layout
-        only_with=_ids("no_comma", "existence", "forbidden", "frequency", "letter", "title", "number_words", "end",
-                       "postscript", "bullets", "highlights", "placeholders", "words_between", "phrase_count",
-                       "forbidden_phrases", "numbered", "bullets_between", "no_digits", "forbidden_chars", "ascii"),
+        only_with=_ids(
+            "no_comma",
+            "existence",
+            "forbidden",
+            "frequency",
+            "letter",
+            "title",
+            "number_words",
+            "end",
+            "postscript",
+            "bullets",
+            "highlights",
+            "placeholders",
+            "words_between",
+            "phrase_count",
+            "forbidden_phrases",
+            "numbered",
+            "bullets_between",
+            "no_digits",
+            "forbidden_chars",
+            "ascii",
+        ),
     ),
     ID["language"]: InstructionSpec(
-        0.25, _one_of("language", LANGUAGES),
+        0.25,
+        _one_of("language", LANGUAGES),
         ("Write your entire reply in {language}, with no other language.", "Respond only in {language}."),
         needs=lambda kw: Needs(words=14, sentences=2),
     ),
     # rtt's further kinds
     ID["words_between"]: InstructionSpec(
-        1, _range("min_words", "max_words", WORD_RANGES),
-        ("Write between {min_words} and {max_words} words.",
-         "Keep your reply between {min_words} and {max_words} words long."),
+        1,
+        _range("min_words", "max_words", WORD_RANGES),
+        (
+            "Write between {min_words} and {max_words} words.",
+            "Keep your reply between {min_words} and {max_words} words long.",
+        ),
         needs=lambda kw: Needs(words=kw["min_words"], sentences=math.ceil(kw["min_words"] / 30)),
         limit=_limit_at_most("max_words", "words"),
     ),
     ID["start_with"]: InstructionSpec(
-        1, _start_phrase,
-        ('Start your reply with "{phrase}".', 'The first words of your reply must be "{phrase}".',
-         'Open your reply with "{phrase}", with nothing before it.'),
+        1,
+        _start_phrase,
+        (
+            'Start your reply with "{phrase}".',
+            'The first words of your reply must be "{phrase}".',
+            'Open your reply with "{phrase}", with nothing before it.',
+        ),
         needs=lambda kw: text_needs(kw["phrase"]),
     ),
     ID["forbidden_phrases"]: InstructionSpec(
-        0.8, lambda ctx, rng: {"phrases": rng.sample(FORBIDDEN_PHRASES, rng.choice((1, 2, 2)))},
+        0.8,
+        lambda ctx, rng: {"phrases": rng.sample(FORBIDDEN_PHRASES, rng.choice((1, 2, 2)))},
         ("Avoid {phrases} entirely.", "Keep {phrases} out of your reply."),
         limit=_limit_forbidden_phrases,
     ),
     ID["numbered"]: InstructionSpec(
-        0.8, _one_of("num_items", (3, 3, 4, 5)),
-        ("Include a numbered list of exactly {num_items} items, numbered 1., 2., 3. and so on.",
-         "Give exactly {num_items} points as a numbered list (1., 2., ...)."),
+        0.8,
+        _one_of("num_items", (3, 3, 4, 5)),
+        (
+            "Include a numbered list of exactly {num_items} items, numbered 1., 2., 3. and so on.",
+            "Give exactly {num_items} points as a numbered list (1., 2., ...).",
+        ),
         needs=_needs_numbered,
     ),
     ID["sentences_between"]: InstructionSpec(
-        0.6, _range("min_sentences", "max_sentences", SENTENCE_RANGES),
-        ("Write between {min_sentences} and {max_sentences} sentences.",
-         "Use at least {min_sentences} and at most {max_sentences} sentences."),
+        0.6,
+        _range("min_sentences", "max_sentences", SENTENCE_RANGES),
+        (
+            "Write between {min_sentences} and {max_sentences} sentences.",
+            "Use at least {min_sentences} and at most {max_sentences} sentences.",
+        ),
         needs=lambda kw: Needs(words=4 * kw["min_sentences"], sentences=kw["min_sentences"]),
         limit=_limit_at_most("max_sentences", "sentences"),
     ),
     ID["phrase_count"]: InstructionSpec(
-        0.6, _phrase_count,
-        ('Use the word "{phrase}" at least {min_count} and at most {max_count} times.',
-         'Mention "{phrase}" between {min_count} and {max_count} times.'),
-        needs=_needs_phrase_count, limit=_limit_phrase_count,
+        0.6,
+        _phrase_count,
+        (
+            'Use the word "{phrase}" at least {min_count} and at most {max_count} times.',
+            'Mention "{phrase}" between {min_count} and {max_count} times.',
+        ),
+        needs=_needs_phrase_count,
+        limit=_limit_phrase_count,
     ),
     ID["bullets_between"]: InstructionSpec(
-        0.6, _range("min_bullets", "max_bullets", BULLET_RANGES),
-        ('Include between {min_bullets} and {max_bullets} bullet points, each a line starting with "- ".',
-         "Use a bulleted list of {min_bullets} to {max_bullets} items, each on its own line starting with a dash."),
+        0.6,
+        _range("min_bullets", "max_bullets", BULLET_RANGES),
+        (
+            'Include between {min_bullets} and {max_bullets} bullet points, each a line starting with "- ".',
+            "Use a bulleted list of {min_bullets} to {max_bullets} items, each on its own line starting with a dash.",
+        ),
         needs=lambda kw: Needs(words=2 * kw["min_bullets"], sentences=1, marks="-"),
     ),
     ID["no_digits"]: InstructionSpec(
-        0.6, _constant(),
+        0.6,
+        _constant(),
         ("Do not use any digits; write numbers out in words.", "Your reply must not contain a single digit."),
         limit=_limit_no_digits,
     ),
     ID["forbidden_chars"]: InstructionSpec(
-        0.6, _forbidden_characters,
+        0.6,
+        _forbidden_characters,
         ("Do not use {characters} anywhere in your reply.", "Avoid {characters} completely."),
         limit=_limit_forbidden_characters,
     ),
     ID["paragraphs_between"]: InstructionSpec(
-        0.5, _range("min_paragraphs", "max_paragraphs", PARAGRAPH_RANGES),
-        ("Write between {min_paragraphs} and {max_paragraphs} paragraphs, separated by blank lines.",
-         "Use {min_paragraphs} to {max_paragraphs} paragraphs with a blank line between them."),
+        0.5,
+        _range("min_paragraphs", "max_paragraphs", PARAGRAPH_RANGES),
+        (
+            "Write between {min_paragraphs} and {max_paragraphs} paragraphs, separated by blank lines.",
+            "Use {min_paragraphs} to {max_paragraphs} paragraphs with a blank line between them.",
+        ),
         needs=lambda kw: Needs(words=8 * kw["min_paragraphs"], sentences=kw["min_paragraphs"]),
     ),
     ID["sentence_words"]: InstructionSpec(
-        0.5, _one_of("max_words", (12, 15, 15, 20, 25)),
+        0.5,
+        _one_of("max_words", (12, 15, 15, 20, 25)),
         ("Keep every sentence to {max_words} words or fewer.", "No sentence may be longer than {max_words} words."),
         limit=_limit_sentence_words,
     ),
     ID["max_characters"]: InstructionSpec(
-        0.5, _one_of("max_characters", (400, 500, 600, 800, 1000, 1200)),
-        ("Your reply must not exceed {max_characters} characters, spaces included.",
-         "Use at most {max_characters} characters in total."),
+        0.5,
+        _one_of("max_characters", (400, 500, 600, 800, 1000, 1200)),
+        (
+            "Your reply must not exceed {max_characters} characters, spaces included.",
+            "Use at most {max_characters} characters in total.",
+        ),
         limit=_limit_max_characters,
     ),
     ID["in_order"]: InstructionSpec(
-        0.5, _phrases_in_order,
+        0.5,
+        _phrases_in_order,
         ("Mention {phrases} in this order.", "Bring up {phrases} in exactly that order (first mentions count)."),
         needs=lambda kw: text_needs(" ".join(kw["phrases"])),
     ),
     ID["headings"]: InstructionSpec(
-        0.5, _one_of("min_headings", (2, 2, 3)),
-        ("Use at least {min_headings} markdown headings (lines starting with #).",
-         'Organize your reply under at least {min_headings} markdown headings, each a line starting with "#".'),
+        0.5,
+        _one_of("min_headings", (2, 2, 3)),
+        (
+            "Use at least {min_headings} markdown headings (lines starting with #).",
+            'Organize your reply under at least {min_headings} markdown headings, each a line starting with "#".',
+        ),
         needs=lambda kw: Needs(words=6 * kw["min_headings"], sentences=kw["min_headings"], marks="#"),
     ),
     ID["table"]: InstructionSpec(
-        0.4, lambda ctx, rng: {"num_rows": rng.choice((2, 3, 3, 4)), "num_columns": rng.choice((2, 3))},
-        ("Include a markdown table with {columns}: a header row, then {num_rows} rows.",
-         "Add a markdown table about {topic} with {columns}, and {num_rows} rows below its header row."),
-        needs=_needs_table, hints=_table_hints,
+        0.4,
+        lambda ctx, rng: {"num_rows": rng.choice((2, 3, 3, 4)), "num_columns": rng.choice((2, 3))},
+        (
+            "Include a markdown table with {columns}: a header row, then {num_rows} rows.",
+            "Add a markdown table about {topic} with {columns}, and {num_rows} rows below its header row.",
+        ),
+        needs=_needs_table,
+        hints=_table_hints,
     ),
     ID["ascii"]: InstructionSpec(
-        0.4, _constant(),
-        ("Use only plain ASCII characters: no accents, emoji or curly quotes.",
-         "Stick to plain ASCII characters in your reply."),
+        0.4,
+        _constant(),
+        (
+            "Use only plain ASCII characters: no accents, emoji or curly quotes.",
+            "Stick to plain ASCII characters in your reply.",
+        ),
         limit=_limit_ascii,
     ),
     ID["line_length"]: InstructionSpec(
-        0.4, _one_of("max_characters", (60, 70, 80, 100)),
-        ("Keep every line at most {max_characters} characters long, breaking lines where needed.",
-         "No line of your reply may be longer than {max_characters} characters."),
+        0.4,
+        _one_of("max_characters", (60, 70, 80, 100)),
+        (
+            "Keep every line at most {max_characters} characters long, breaking lines where needed.",
+            "No line of your reply may be longer than {max_characters} characters.",
+        ),
         limit=_limit_line_length,
     ),
     ID["json_keys"]: InstructionSpec(
-        0.3, _json_keys,
+        0.3,
+        _json_keys,
         ("Reply only with a JSON object that has {keys}.", "Format your whole reply as one JSON object with {keys}."),
-        needs=_needs_json_keys, only_with=INSIDE_STRUCTURE,
+        needs=_needs_json_keys,
+        only_with=INSIDE_STRUCTURE,
     ),
     ID["xml"]: InstructionSpec(
-        0.3, _one_of("root", XML_ROOTS),
-        ("Format your whole reply as a well-formed XML document whose root element is <{root}>.",
-         "Reply only with XML: a single <{root}> element wrapping everything."),
+        0.3,
+        _one_of("root", XML_ROOTS),
+        (
+            "Format your whole reply as a well-formed XML document whose root element is <{root}>.",
+            "Reply only with XML: a single <{root}> element wrapping everything.",
+        ),
         needs=lambda kw: Needs(exact=kw["root"], words=2, marks="</>"),
         only_with=INSIDE_STRUCTURE | _ids("line_length"),  # XML text may break lines
     ),
@@ -788,14 +993,30 @@ CONFLICTS: tuple[tuple[str, str, str], ...] = (
 KWARG_CONFLICTS: tuple[tuple[str, str, Callable[[dict, dict], bool], str], ...] = (
     (ID["constrained"], ID["number_words"], lambda a, b: b["relation"] == "at least", "a verdict is short"),
     (ID["constrained"], ID["sentences"], lambda a, b: b["relation"] == "at least", "a verdict is short"),
-    (ID["title"], ID["nth_paragraph"], lambda a, b: b["nth_paragraph"] == 1,
-     "the title would be the first word of paragraph 1"),
-    (ID["start_with"], ID["nth_paragraph"], lambda a, b: b["nth_paragraph"] == 1,
-     "the first word of paragraph 1 is prescribed twice"),
-    (ID["start_with"], ID["in_order"], lambda a, b: any(p.lower() in a["phrase"].lower() for p in b["phrases"][1:]),
-     "a later phrase of the order would open the reply"),
-    (ID["sentence_words"], ID["sentences"], lambda a, b: b["relation"] == "less than",
-     "caps on sentences and on words per sentence bound the length"),
+    (
+        ID["title"],
+        ID["nth_paragraph"],
+        lambda a, b: b["nth_paragraph"] == 1,
+        "the title would be the first word of paragraph 1",
+    ),
+    (
+        ID["start_with"],
+        ID["nth_paragraph"],
+        lambda a, b: b["nth_paragraph"] == 1,
+        "the first word of paragraph 1 is prescribed twice",
+    ),
+    (
+        ID["start_with"],
+        ID["in_order"],
+        lambda a, b: any(p.lower() in a["phrase"].lower() for p in b["phrases"][1:]),
+        "a later phrase of the order would open the reply",
+    ),
+    (
+        ID["sentence_words"],
+        ID["sentences"],
+        lambda a, b: b["relation"] == "less than",
+        "caps on sentences and on words per sentence bound the length",
+    ),
 )
 """(id a, id b, conflicts(kwargs of a, kwargs of b), why)."""
 

@@ -159,12 +159,47 @@ TOPICS = {
 }
 TOPIC_NAMES = tuple(sorted(TOPICS))
 
-NAMES = ("Maya", "Leo", "Priya", "Tom", "Amara", "Jonas", "Elena", "Sam", "Nadia", "Oscar", "Ruth", "Kenji",
-         "Lucia", "Ben", "Fatima", "Hugo")
-AUDIENCES = ("a group of retirees", "first-year students", "new neighbors", "a team of nurses",
-             "middle school students", "busy parents", "a book club", "office workers", "young scouts")
-PRODUCTS = ("water bottle", "notebook", "backpack", "phone app", "board game", "wall calendar", "desk lamp",
-            "pair of gloves", "tote bag", "travel mug")
+NAMES = (
+    "Maya",
+    "Leo",
+    "Priya",
+    "Tom",
+    "Amara",
+    "Jonas",
+    "Elena",
+    "Sam",
+    "Nadia",
+    "Oscar",
+    "Ruth",
+    "Kenji",
+    "Lucia",
+    "Ben",
+    "Fatima",
+    "Hugo",
+)
+AUDIENCES = (
+    "a group of retirees",
+    "first-year students",
+    "new neighbors",
+    "a team of nurses",
+    "middle school students",
+    "busy parents",
+    "a book club",
+    "office workers",
+    "young scouts",
+)
+PRODUCTS = (
+    "water bottle",
+    "notebook",
+    "backpack",
+    "phone app",
+    "board game",
+    "wall calendar",
+    "desk lamp",
+    "pair of gloves",
+    "tote bag",
+    "travel mug",
+)
 PLACES = ("library", "community center", "town hall", "school gym", "old train station", "park pavilion")
 DAYS = ("Monday", "a rainy Saturday", "the first day of spring", "a quiet Sunday", "a busy Friday")
 SITUATIONS = (
@@ -186,8 +221,24 @@ SITUATIONS = (
     "returned it the next morning with a kind note inside.",
 )
 
-FORBIDDEN_POOL = ("very", "really", "thing", "stuff", "basically", "actually", "literally", "nice", "totally",
-                  "simply", "quite", "awesome", "amazing", "lots", "pretty", "okay")
+FORBIDDEN_POOL = (
+    "very",
+    "really",
+    "thing",
+    "stuff",
+    "basically",
+    "actually",
+    "literally",
+    "nice",
+    "totally",
+    "simply",
+    "quite",
+    "awesome",
+    "amazing",
+    "lots",
+    "pretty",
+    "okay",
+)
 END_PHRASES = (
     "Is there anything else you would like to know?",
     "Thank you for reading.",
@@ -200,8 +251,20 @@ END_PHRASES = (
     "Until next time!",
     "Take care and be well.",
 )
-FIRST_WORDS = ("first", "next", "however", "finally", "today", "overall", "meanwhile", "still", "later",
-               "sometimes", "imagine", "then")
+FIRST_WORDS = (
+    "first",
+    "next",
+    "however",
+    "finally",
+    "today",
+    "overall",
+    "meanwhile",
+    "still",
+    "later",
+    "sometimes",
+    "imagine",
+    "then",
+)
 SECTION_SPLITTERS = ("Section", "SECTION", "Part", "PART")
 LANGUAGES = ("es", "fr", "de", "it", "pt")  # ISO 639-1 codes asked for; names in rtt.constraints.checkers.LANGUAGES
 CONSTRAINED_OPTIONS = ("My answer is yes.", "My answer is no.", "My answer is maybe.")
@@ -214,11 +277,36 @@ SENTENCE_RANGES = ((2, 4), (2, 5), (3, 5), (3, 6), (4, 6), (4, 8), (5, 8))
 PARAGRAPH_RANGES = ((2, 3), (2, 4), (3, 4), (3, 5))
 BULLET_RANGES = ((2, 3), (2, 4), (3, 5), (3, 6))
 PHRASE_COUNTS = ((1, 2), (1, 3), (2, 3), (2, 4), (3, 5))
-FORBIDDEN_PHRASES = ("in conclusion", "to be honest", "of course", "in my opinion", "needless to say",
-                     "at the end of the day", "all in all", "as you know", "in summary", "first of all",
-                     "last but not least", "believe it or not", "it goes without saying", "to sum up")
-START_PHRASES = ("Here is", "Did you know", "Imagine", "In short", "Good news", "Picture this", "Let me explain",
-                 "Once upon a time", "Dear reader", "Hello there", "To begin with", "Quick summary")
+FORBIDDEN_PHRASES = (
+    "in conclusion",
+    "to be honest",
+    "of course",
+    "in my opinion",
+    "needless to say",
+    "at the end of the day",
+    "all in all",
+    "as you know",
+    "in summary",
+    "first of all",
+    "last but not least",
+    "believe it or not",
+    "it goes without saying",
+    "to sum up",
+)
+START_PHRASES = (
+    "Here is",
+    "Did you know",
+    "Imagine",
+    "In short",
+    "Good news",
+    "Picture this",
+    "Let me explain",
+    "Once upon a time",
+    "Dear reader",
+    "Hello there",
+    "To begin with",
+    "Quick summary",
+)
 JSON_KEYS = ("title", "summary", "tips", "facts", "answer", "details", "reason", "example", "steps", "mood")
 XML_ROOTS = ("note", "answer", "story", "letter", "review", "summary", "tips", "report")
 TABLE_COLUMNS = ("Why it matters", "Tip", "Notes", "Good for", "Fun fact", "Rating", "Cost", "When")

@@ -89,8 +89,9 @@ def token_advantages(verdicts, relevance, response_mask, group_size, norm="intra
     _check_verdicts(verdicts)
     N, K = verdicts.shape
     if relevance.dim() != 3 or relevance.shape[:2] != verdicts.shape:
-        raise ValueError(f"relevance must be [N, K, T] with [N, K] = {tuple(verdicts.shape)}, "
-                         f"got {tuple(relevance.shape)}")
+        raise ValueError(
+            f"relevance must be [N, K, T] with [N, K] = {tuple(verdicts.shape)}, got {tuple(relevance.shape)}"
+        )
     if relevance.numel() and not (relevance.min() >= 0 and relevance.max() <= 1):
         raise ValueError("relevance must lie in [0, 1]")
     T = relevance.shape[-1]
@@ -129,8 +130,10 @@ def combine_advantages(response_adv, token_adv, response_mask, method="add", wei
     """
     _check_choice("method", method, COMBINE_METHODS)
     if token_adv.dim() != 2 or response_adv.shape != token_adv.shape[:1]:
-        raise ValueError(f"token_adv must be [N, T] and response_adv [N], "
-                         f"got {tuple(token_adv.shape)} and {tuple(response_adv.shape)}")
+        raise ValueError(
+            f"token_adv must be [N, T] and response_adv [N], "
+            f"got {tuple(token_adv.shape)} and {tuple(response_adv.shape)}"
+        )
     mask = _check_mask(response_mask, token_adv.shape)  # [N, T]
     keep = 1.0 if method == "add" else 1.0 - weight
     adv = keep * response_adv[:, None] + weight * token_adv  # [N, T]

@@ -23,18 +23,28 @@ PLAIN_HEAD = frozenset({"llama", "mistral", "qwen2", "qwen3", "phi3", "olmo2", "
 
 @dataclass
 class Packed:
-    input_ids: torch.Tensor       # [N, L] right-padded prompt + response
+    input_ids: torch.Tensor  # [N, L] right-padded prompt + response
     attention_mask: torch.Tensor  # [N, L]
-    positions: torch.Tensor       # [N, T] index of the logit that predicts response token t
-    response_ids: torch.Tensor    # [N, T]
-    response_mask: torch.Tensor   # [N, T] bool
+    positions: torch.Tensor  # [N, T] index of the logit that predicts response token t
+    response_ids: torch.Tensor  # [N, T]
+    response_mask: torch.Tensor  # [N, T] bool
 
-    def select(self, rows: torch.Tensor | list[int]) -> "Packed":
+    def select(self, rows: torch.Tensor | list[int]) -> Packed:
         rows = torch.as_tensor(rows, dtype=torch.long)
-        return Packed(*(getattr(self, f)[rows] for f in ("input_ids", "attention_mask", "positions", "response_ids", "response_mask")))
+        return Packed(
+            *(
+                getattr(self, f)[rows]
+                for f in ("input_ids", "attention_mask", "positions", "response_ids", "response_mask")
+            )
+        )
 
-    def to(self, device: torch.device) -> "Packed":
-        return Packed(*(getattr(self, f).to(device) for f in ("input_ids", "attention_mask", "positions", "response_ids", "response_mask")))
+    def to(self, device: torch.device) -> Packed:
+        return Packed(
+            *(
+                getattr(self, f).to(device)
+                for f in ("input_ids", "attention_mask", "positions", "response_ids", "response_mask")
+            )
+        )
 
 
 def pack(prompt_ids: list[list[int]], response_ids: list[list[int]], pad_id: int) -> Packed:
@@ -48,11 +58,11 @@ def pack(prompt_ids: list[list[int]], response_ids: list[list[int]], pad_id: int
     mask = torch.zeros((n, longest), dtype=torch.bool)  # [N, T]
     for i, (p, r) in enumerate(zip(prompt_ids, response_ids)):
         seq = p + r
-        input_ids[i, :len(seq)] = torch.tensor(seq)
-        attention[i, :len(seq)] = 1
-        positions[i, :len(r)] = torch.arange(len(p) - 1, len(p) - 1 + len(r))
-        responses[i, :len(r)] = torch.tensor(r, dtype=torch.long)
-        mask[i, :len(r)] = True
+        input_ids[i, : len(seq)] = torch.tensor(seq)
+        attention[i, : len(seq)] = 1
+        positions[i, : len(r)] = torch.arange(len(p) - 1, len(p) - 1 + len(r))
+        responses[i, : len(r)] = torch.tensor(r, dtype=torch.long)
+        mask[i, : len(r)] = True
     return Packed(input_ids, attention, positions, responses, mask)
 
 
@@ -76,8 +86,14 @@ def response_logits(model, batch: Packed) -> torch.Tensor:
     return model.get_output_embeddings()(hidden)  # [N, T, V]
 
 
-def token_logprobs(model, batch: Packed, temperature: float = 1.0, with_entropy: bool = False,
-                   response_only: bool = True, entropy_grad: bool = True):
+def token_logprobs(
+    model,
+    batch: Packed,
+    temperature: float = 1.0,
+    with_entropy: bool = False,
+    response_only: bool = True,
+    entropy_grad: bool = True,
+):
     """(logprobs [N, T], entropy [N, T] or None); padding positions hold garbage, mask them.
     response_only=False computes the logits of every position first (the reference path).
     entropy_grad=False: the entropy is a statistic only, computed without autograd, which would

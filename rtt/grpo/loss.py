@@ -24,9 +24,21 @@ import torch
 LOSS_AGGS = ("seq_mean_token_mean", "token_mean", "seq_mean_token_sum_norm")
 
 
-def policy_loss(logprobs, old_logprobs, advantages, response_mask, eps_low=0.2, eps_high=0.27,
-                loss_agg="seq_mean_token_mean", max_len=None, ref_logprobs=None, beta=0.0,
-                entropy=None, entropy_coef=0.0, is_weights=None):
+def policy_loss(
+    logprobs,
+    old_logprobs,
+    advantages,
+    response_mask,
+    eps_low=0.2,
+    eps_high=0.27,
+    loss_agg="seq_mean_token_mean",
+    max_len=None,
+    ref_logprobs=None,
+    beta=0.0,
+    entropy=None,
+    entropy_coef=0.0,
+    is_weights=None,
+):
     """PPO-clip loss and its stats (clip_frac, approx_kl, kl, ratio_mean, entropy if given).
 
     logprobs, old_logprobs, advantages, response_mask, ref_logprobs, entropy, is_weights: [N, T].
@@ -37,8 +49,14 @@ def policy_loss(logprobs, old_logprobs, advantages, response_mask, eps_low=0.2, 
     _check_agg(loss_agg, max_len)
     if logprobs.dim() != 2:
         raise ValueError(f"logprobs must be [N, T], got shape {tuple(logprobs.shape)}")
-    others = {"old_logprobs": old_logprobs, "advantages": advantages, "response_mask": response_mask,
-              "ref_logprobs": ref_logprobs, "entropy": entropy, "is_weights": is_weights}
+    others = {
+        "old_logprobs": old_logprobs,
+        "advantages": advantages,
+        "response_mask": response_mask,
+        "ref_logprobs": ref_logprobs,
+        "entropy": entropy,
+        "is_weights": is_weights,
+    }
     for name, x in others.items():
         if x is not None and x.shape != logprobs.shape:
             raise ValueError(f"{name} must have shape {tuple(logprobs.shape)}, got {tuple(x.shape)}")
@@ -56,8 +74,12 @@ def policy_loss(logprobs, old_logprobs, advantages, response_mask, eps_low=0.2, 
         surrogate = surrogate * torch.where(mask, is_weights.detach(), 0)  # [N, T]
     loss = aggregate(surrogate, mask, loss_agg, max_len)
 
-    stats = {"clip_frac": _mean(clipped < unclipped, mask), "approx_kl": _mean(_k3(log_ratio), mask),
-             "kl": 0.0, "ratio_mean": _mean(ratio, mask)}
+    stats = {
+        "clip_frac": _mean(clipped < unclipped, mask),
+        "approx_kl": _mean(_k3(log_ratio), mask),
+        "kl": 0.0,
+        "ratio_mean": _mean(ratio, mask),
+    }
     if ref_logprobs is not None:
         kl = _k3(torch.where(mask, ref_logprobs.detach() - logprobs, 0))  # [N, T]
         stats["kl"] = _mean(kl, mask)

@@ -28,7 +28,7 @@ def pad_logprobs(rows: list[list[float]], width: int) -> torch.Tensor:
     """Per-response sampler logprobs, right-padded with 0 to `[N, width]`."""
     out = torch.zeros(len(rows), width)  # [N, T]
     for i, row in enumerate(rows):
-        out[i, :len(row)] = torch.tensor(row[:width])
+        out[i, : len(row)] = torch.tensor(row[:width])
     return out
 
 
@@ -40,8 +40,11 @@ def logprob_gap(trainer_logp: torch.Tensor, sampler_logp: torch.Tensor, mask: to
         return {"logprob_gap_abs": 0.0, "logprob_gap_max": 0.0, "logprob_gap_kl": 0.0}
     log_r = (trainer_logp.double() - sampler_logp.double())[mask]  # [M] valid tokens; float64, or k3 of a
     # 1e-6 gap rounds to about -1e-10 in float32
-    return {"logprob_gap_abs": float(log_r.abs().mean()), "logprob_gap_max": float(log_r.abs().max()),
-            "logprob_gap_kl": float((log_r.exp() - log_r - 1).mean())}
+    return {
+        "logprob_gap_abs": float(log_r.abs().mean()),
+        "logprob_gap_max": float(log_r.abs().max()),
+        "logprob_gap_kl": float((log_r.exp() - log_r - 1).mean()),
+    }
 
 
 @torch.no_grad()

@@ -29,9 +29,19 @@ def valid_mask(n_items: list[int], lengths: list[int], k: int, t: int) -> torch.
     return items.unsqueeze(-1) & tokens.unsqueeze(1)  # [N, K, T]
 
 
-def relevance(source: str, *, gold: torch.Tensor, item_texts: list[list[str]], responses: list[list[int]],
-              discriminator=None, tokenizer=None, instruction: str = "", batch_size: int = 8, pack_length: int = 1024,
-              generator: torch.Generator | None = None) -> torch.Tensor:
+def relevance(
+    source: str,
+    *,
+    gold: torch.Tensor,
+    item_texts: list[list[str]],
+    responses: list[list[int]],
+    discriminator=None,
+    tokenizer=None,
+    instruction: str = "",
+    batch_size: int = 8,
+    pack_length: int = 1024,
+    generator: torch.Generator | None = None,
+) -> torch.Tensor:
     """`gold` is `[N, K, T]` 0/1 labels; it also fixes the output shape."""
     n, k, t = gold.shape
     valid = valid_mask([len(x) for x in item_texts], [len(r) for r in responses], k, t)  # [N, K, T]
@@ -44,10 +54,11 @@ def relevance(source: str, *, gold: torch.Tensor, item_texts: list[list[str]], r
     if source == "lexical":
         return lexical_relevance(tokenizer, item_texts, responses, k, t) * valid
     if source == "discriminator":
-        scores = score_relevance(discriminator, tokenizer, instruction, item_texts, responses, batch_size,
-                                 pack_length)  # [N, K', T']
+        scores = score_relevance(
+            discriminator, tokenizer, instruction, item_texts, responses, batch_size, pack_length
+        )  # [N, K', T']
         out = torch.zeros((n, k, t))
-        out[:, :scores.shape[1], :scores.shape[2]] = scores
+        out[:, : scores.shape[1], : scores.shape[2]] = scores
         return out * valid
     raise ValueError(f"relevance source: unknown {source!r}")
 
@@ -68,5 +79,5 @@ def dense(rows: list[list], k: int, t: int | None, fill=0) -> torch.Tensor:
             if t is None:
                 out[i, j] = value
             else:
-                out[i, j, :len(value)] = torch.tensor(value, dtype=torch.float32)
+                out[i, j, : len(value)] = torch.tensor(value, dtype=torch.float32)
     return out

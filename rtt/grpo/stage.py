@@ -25,6 +25,12 @@ from rtt.checkpoints import (
     starting_policy,
 )
 from rtt.config import Config
+from rtt.data.items import (
+    conversation,
+    conversation_text,
+    load_prompts,
+    load_rubrics,
+)
 from rtt.data.partitions import step_part
 from rtt.discriminator.model import discriminator_device, load_discriminator
 from rtt.grpo.advantages import (
@@ -40,15 +46,9 @@ from rtt.grpo.trainer import PolicyTrainer
 from rtt.judge.verdicts import Case, Judge
 from rtt.llm.calls import call_rows
 from rtt.models import load_causal_lm, load_tokenizer, resolve_device
+from rtt.relevance_view import render_html
 from rtt.rollout.engine import HFEngine, VLLMEngine, engine_for
 from rtt.rollout.rows import pick_prompts, rollout_rows
-from rtt.data.items import (
-    conversation,
-    conversation_text,
-    load_prompts,
-    load_rubrics,
-)
-from rtt.relevance_view import render_html
 from rtt.stage_context import StageContext
 
 log = logging.getLogger(__name__)
@@ -67,13 +67,16 @@ class Clock:
         self.last = now
 
 
-def judge_samples(judge: Judge, run_id: str, round_: int, step: int, prompts: list[dict], rubrics: dict, samples,
-                  rollouts: list[dict]):
+def judge_samples(
+    judge: Judge, run_id: str, round_: int, step: int, prompts: list[dict], rubrics: dict, samples, rollouts: list[dict]
+):
     """Verdict rows per sample, the LLM answers, and the dense verdicts [N, K], item weights [N, K],
     gold labels [N, K, T]."""
     items = [rubrics.get(prompts[s.prompt_index]["prompt_id"], []) for s in samples]
-    cases = [Case(r["rollout_id"], conversation_text(prompts[s.prompt_index]), s.text, s.offsets, its)
-             for r, s, its in zip(rollouts, samples, items)]
+    cases = [
+        Case(r["rollout_id"], conversation_text(prompts[s.prompt_index]), s.text, s.offsets, its)
+        for r, s, its in zip(rollouts, samples, items)
+    ]
     rows, answers = judge.judge(run_id, round_, step, cases, desc=f"grpo r{round_} s{step} judge")
     k = max(max(map(len, items)), 1)
     t = max(max(len(s.token_ids) for s in samples), 1)
@@ -89,17 +92,33 @@ def step_metrics(rewards, verdicts, adv_res, adv_tok, mask, stats: dict, times: 
     n_tokens = int(mask.sum())
     total = sum(times.values())
     return {
-        "reward_mean": float(rewards.mean()), "reward_std": float(rewards.std()) if len(rewards) > 1 else 0.0,
+        "reward_mean": float(rewards.mean()),
+        "reward_std": float(rewards.std()) if len(rewards) > 1 else 0.0,
         "reward_aon": float(response_rewards(verdicts, "all_or_nothing").mean()),
         "reward_csr": float(response_rewards(verdicts, "satisfaction_rate").mean()),
         "item_pass_rate": float((verdicts > 0).sum() / known.sum().clamp(min=1)),
         "zero_var_groups": float((groups.max(1).values == groups.min(1).values).float().mean()),
         "adv_response_abs": float(adv_res.abs().mean()),
         "adv_token_abs": float(adv_tok[mask].abs().mean()) if n_tokens else 0.0,
-        **{k: stats[k] for k in ("loss", "clip_frac", "approx_kl", "kl", "entropy", "grad_norm", "lr",
-                                 "logprob_gap_abs", "logprob_gap_max", "logprob_gap_kl")},
-        "response_tokens": n_tokens, "tokens_per_s": n_tokens / total,
-        **{f"t_{name}": seconds for name, seconds in times.items()}, "t_total": total,
+        **{
+            k: stats[k]
+            for k in (
+                "loss",
+                "clip_frac",
+                "approx_kl",
+                "kl",
+                "entropy",
+                "grad_norm",
+                "lr",
+                "logprob_gap_abs",
+                "logprob_gap_max",
+                "logprob_gap_kl",
+            )
+        },
+        "response_tokens": n_tokens,
+        "tokens_per_s": n_tokens / total,
+        **{f"t_{name}": seconds for name, seconds in times.items()},
+        "t_total": total,
     }
 
 
@@ -121,56 +140,104 @@ class Learner:
     """Draws of the `random` relevance ablation."""
 
 
-def grpo_step(cfg: Config, run_id: str, round_: int, step: int, learner: Learner, prompts: list[dict],
-              rubrics: dict) -> dict[str, list]:
+def grpo_step(
+    cfg: Config, run_id: str, round_: int, step: int, learner: Learner, prompts: list[dict], rubrics: dict
+) -> dict[str, list]:
     """One RTT-GRPO step on `prompts`; returns the rows it produced, by table."""
     g = cfg.grpo
     clock = Clock()
     engine, tokenizer = learner.engine, learner.tokenizer
-    samples = engine.sample(learner.model, tokenizer, [conversation(p) for p in prompts], g.group_size, g.max_new_tokens,
-                            g.temperature, g.top_p, seed=cfg.seed + 1_000_003 * (round_ + 1) + step,
-                            desc=f"grpo r{round_} s{step} sample")
+    samples = engine.sample(
+        learner.model,
+        tokenizer,
+        [conversation(p) for p in prompts],
+        g.group_size,
+        g.max_new_tokens,
+        g.temperature,
+        g.top_p,
+        seed=cfg.seed + 1_000_003 * (round_ + 1) + step,
+        desc=f"grpo r{round_} s{step} sample",
+    )
     rollouts = rollout_rows(run_id, round_, step, learner.policy_name, prompts, samples)
     clock.lap("sample")
     clock.times["sync"] = engine.sync_s  # part of sample()'s time, reported apart
     clock.times["sample"] -= engine.sync_s
 
-    items, verdict_rows, answers, v, weights, gold = judge_samples(learner.judge, run_id, round_, step, prompts, rubrics, samples,
-                                                                   rollouts)
+    items, verdict_rows, answers, v, weights, gold = judge_samples(
+        learner.judge, run_id, round_, step, prompts, rubrics, samples, rollouts
+    )
     clock.lap("judge")
 
     responses = [s.token_ids for s in samples]
     rel = torch.zeros_like(gold)  # [N, K, T]; unused when token_weight is 0 (plain GRPO)
     if g.token_weight != 0:
-        rel = relevance(g.relevance, gold=gold, item_texts=[[i.text for i in its] for its in items], responses=responses,
-                        discriminator=learner.discriminator, tokenizer=tokenizer, instruction=cfg.discriminator.instruction,
-                        batch_size=cfg.discriminator.score_batch_size, pack_length=cfg.discriminator.pack_length,
-                        generator=learner.generator)  # [N, K, T]
+        rel = relevance(
+            g.relevance,
+            gold=gold,
+            item_texts=[[i.text for i in its] for its in items],
+            responses=responses,
+            discriminator=learner.discriminator,
+            tokenizer=tokenizer,
+            instruction=cfg.discriminator.instruction,
+            batch_size=cfg.discriminator.score_batch_size,
+            pack_length=cfg.discriminator.pack_length,
+            generator=learner.generator,
+        )  # [N, K, T]
     clock.lap("score")
 
     batch = pack([s.prompt_token_ids for s in samples], responses, tokenizer.pad_token_id)
     mask = batch.response_mask  # [N, T]
     rewards = response_rewards(v, g.reward_mode, weights)  # [N]
     adv_res = response_advantages(rewards, g.group_size, g.scale)  # [N]
-    adv_tok = (token_advantages(v, gate(rel, g.relevance_threshold), mask, g.group_size, g.token_norm)
-               if g.token_weight != 0 else torch.zeros(mask.shape))  # [N, T]
+    adv_tok = (
+        token_advantages(v, gate(rel, g.relevance_threshold), mask, g.group_size, g.token_norm)
+        if g.token_weight != 0
+        else torch.zeros(mask.shape)
+    )  # [N, T]
     adv = combine_advantages(adv_res, adv_tok, mask, g.combine, g.token_weight)  # [N, T]
     clock.lap("advantage")
 
-    stats = learner.trainer.update(batch, adv, pad_logprobs([s.logprobs for s in samples], mask.shape[1]))  # sampler's [N, T]
+    stats = learner.trainer.update(
+        batch, adv, pad_logprobs([s.logprobs for s in samples], mask.shape[1])
+    )  # sampler's [N, T]
     clock.lap("update")
 
     for i, (row, s) in enumerate(zip(rollouts, samples)):
-        row.update(reward=float(rewards[i]), adv_response=float(adv_res[i]), adv_tokens=adv[i, :len(s.token_ids)].tolist())
-    scores = [] if g.token_weight == 0 else [
-        {"run_id": run_id, "rollout_id": r["rollout_id"], "item_id": item.item_id, "round": round_, "step": step,
-         "source": g.relevance, "relevance": rel[i, j, :len(samples[i].token_ids)].tolist()}
-        for i, (r, its) in enumerate(zip(rollouts, items)) for j, item in enumerate(its)
-    ]
+        row.update(
+            reward=float(rewards[i]), adv_response=float(adv_res[i]), adv_tokens=adv[i, : len(s.token_ids)].tolist()
+        )
+    scores = (
+        []
+        if g.token_weight == 0
+        else [
+            {
+                "run_id": run_id,
+                "rollout_id": r["rollout_id"],
+                "item_id": item.item_id,
+                "round": round_,
+                "step": step,
+                "source": g.relevance,
+                "relevance": rel[i, j, : len(samples[i].token_ids)].tolist(),
+            }
+            for i, (r, its) in enumerate(zip(rollouts, items))
+            for j, item in enumerate(its)
+        ]
+    )
     metrics = step_metrics(rewards, v, adv_res, adv_tok, mask, stats, clock.times, g.group_size)
-    step_row = {"run_id": run_id, "round": round_, "step": step, "global_step": global_step(cfg, round_, step), **metrics}
-    return {"rollouts": rollouts, "verdicts": [r for rows in verdict_rows for r in rows], "token_scores": scores,
-            "train_steps": [step_row], "llm_calls": call_rows(run_id, "grpo", round_, step, cfg.judge.llm.model, answers)}
+    step_row = {
+        "run_id": run_id,
+        "round": round_,
+        "step": step,
+        "global_step": global_step(cfg, round_, step),
+        **metrics,
+    }
+    return {
+        "rollouts": rollouts,
+        "verdicts": [r for rows in verdict_rows for r in rows],
+        "token_scores": scores,
+        "train_steps": [step_row],
+        "llm_calls": call_rows(run_id, "grpo", round_, step, cfg.judge.llm.model, answers),
+    }
 
 
 def global_step(cfg: Config, round_: int, step: int) -> int:
@@ -184,8 +251,10 @@ def save_state(state_dir, model, tokenizer, trainer: PolicyTrainer, generator: t
     with atomic_dir(state_dir) as tmp:
         model.save_pretrained(tmp / "policy")
         tokenizer.save_pretrained(tmp / "policy")
-        torch.save({"trainer": trainer.state_dict(), "generator": generator.get_state(), "next_step": next_step},
-                   tmp / "trainer.pt")
+        torch.save(
+            {"trainer": trainer.state_dict(), "generator": generator.get_state(), "next_step": next_step},
+            tmp / "trainer.pt",
+        )
 
 
 def load_state(state_dir, trainer: PolicyTrainer, generator: torch.Generator) -> int:
@@ -216,29 +285,54 @@ def run_grpo(ctx: StageContext) -> dict:
         log.info("grpo round %d: resuming at step %d from %s", round_, first, state_dir)
     prompts = load_prompts(store, run_id, "train")
     rubrics = load_rubrics(store, run_id)
-    learner = Learner(policy_name, model, tokenizer, trainer, engine_for(cfg, policy_name, g.prompts_per_step * g.group_size),
-                      Judge.for_run(cfg), discriminator, generator)
+    learner = Learner(
+        policy_name,
+        model,
+        tokenizer,
+        trainer,
+        engine_for(cfg, policy_name, g.prompts_per_step * g.group_size),
+        Judge.for_run(cfg),
+        discriminator,
+        generator,
+    )
     for step in range(first, g.steps):
         batch_prompts = pick_prompts(prompts, g.prompts_per_step, global_step(cfg, round_, step) * g.prompts_per_step)
         tables = grpo_step(cfg, run_id, round_, step, learner, batch_prompts, rubrics)
         for table, rows in tables.items():
             if rows:
                 store.write(table, rows, run_id, step_part(round_, step))
-        metrics = {k: v for k, v in tables["train_steps"][0].items() if k not in ("run_id", "round", "step", "global_step")}
+        metrics = {
+            k: v for k, v in tables["train_steps"][0].items() if k not in ("run_id", "round", "step", "global_step")
+        }
         ctx.tracker.log_metrics(metrics, step=global_step(cfg, round_, step))
-        log.info("grpo round %d step %d: reward %.3f, item pass rate %.3f, |A_tok| %.3f, %.1f s", round_, step,
-                 metrics["reward_mean"], metrics["item_pass_rate"], metrics["adv_token_abs"], metrics["t_total"])
+        log.info(
+            "grpo round %d step %d: reward %.3f, item pass rate %.3f, |A_tok| %.3f, %.1f s",
+            round_,
+            step,
+            metrics["reward_mean"],
+            metrics["item_pass_rate"],
+            metrics["adv_token_abs"],
+            metrics["t_total"],
+        )
         if g.save_every and (step + 1) % g.save_every == 0 and step + 1 < g.steps:
             save_state(state_dir, model, tokenizer, trainer, generator, step + 1)
     out = save_pretrained_atomic(model, tokenizer, policy_dir(store, run_id, round_))
     shutil.rmtree(state_dir, ignore_errors=True)
     ctx.tracker.set_tags({"policy_checkpoint": str(out)})
-    last = store.rows("rollouts", run_id, step_part(round_, g.steps - 1))[:g.group_size]  # one group
+    last = store.rows("rollouts", run_id, step_part(round_, g.steps - 1))[: g.group_size]  # one group
     page = store.run_dir(run_id) / f"relevance_round{round_}.html"
-    page.write_text(render_html(store, [r["rollout_id"] for r in last],
-                                f"Token relevance: run {run_id}, round {round_}, step {g.steps - 1}"))
+    page.write_text(
+        render_html(
+            store, [r["rollout_id"] for r in last], f"Token relevance: run {run_id}, round {round_}, step {g.steps - 1}"
+        )
+    )
     ctx.tracker.log_artifact(page)
     history = sorted((r for r in store.rows("train_steps", run_id) if r["round"] == round_), key=lambda r: r["step"])
-    return {"steps": g.steps, "resumed_at": first, "checkpoint": str(out),
-            "reward_first": round(history[0]["reward_mean"], 4), "reward_last": round(history[-1]["reward_mean"], 4),
-            "seconds": round(sum(h["t_total"] for h in history), 1)}
+    return {
+        "steps": g.steps,
+        "resumed_at": first,
+        "checkpoint": str(out),
+        "reward_first": round(history[0]["reward_mean"], 4),
+        "reward_last": round(history[-1]["reward_mean"], 4),
+        "seconds": round(sum(h["t_total"] for h in history), 1),
+    }

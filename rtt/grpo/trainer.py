@@ -44,15 +44,20 @@ class PolicyTrainer:
         # fused: one pass over all the weights per step, not a loop of ops per weight (3x faster on CPU)
         self.optimizer = torch.optim.AdamW(self.params, lr=cfg.lr, weight_decay=cfg.weight_decay, fused=True)
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(
-            self.optimizer, lambda step: lr_factor(step, cfg.warmup_steps, cfg.steps * cfg.updates_per_batch, cfg.lr_schedule)
+            self.optimizer,
+            lambda step: lr_factor(step, cfg.warmup_steps, cfg.steps * cfg.updates_per_batch, cfg.lr_schedule),
         )
         self.generator = torch.Generator().manual_seed(seed)
         self.global_step = 0
 
     def state_dict(self) -> dict:
         """Everything but the weights that a resumed run needs to continue exactly."""
-        return {"optimizer": self.optimizer.state_dict(), "scheduler": self.scheduler.state_dict(),
-                "global_step": self.global_step, "generator": self.generator.get_state()}
+        return {
+            "optimizer": self.optimizer.state_dict(),
+            "scheduler": self.scheduler.state_dict(),
+            "global_step": self.global_step,
+            "generator": self.generator.get_state(),
+        }
 
     def load_state_dict(self, state: dict) -> None:
         self.optimizer.load_state_dict(state["optimizer"])
@@ -71,13 +76,17 @@ class PolicyTrainer:
         model.eval()
         out = []
         for start in range(0, batch.input_ids.shape[0], self.cfg.micro_batch_size):
-            micro = batch.select(range(start, min(start + self.cfg.micro_batch_size, batch.input_ids.shape[0]))).to(self.device)
+            micro = batch.select(range(start, min(start + self.cfg.micro_batch_size, batch.input_ids.shape[0]))).to(
+                self.device
+            )
             with self.autocast():
                 logp, _ = token_logprobs(model, micro, self.cfg.temperature)
             out.append(logp.float().cpu())
         return torch.cat(out)  # [N, T]
 
-    def update(self, batch: Packed, advantages: torch.Tensor, sampler_logprobs: torch.Tensor | None = None) -> dict[str, float]:
+    def update(
+        self, batch: Packed, advantages: torch.Tensor, sampler_logprobs: torch.Tensor | None = None
+    ) -> dict[str, float]:
         """`updates_per_batch` optimizer steps on one rollout batch; returns mean statistics.
 
         sampler_logprobs `[N, T]`: the logprobs the sampler recorded for the sampled tokens. Given,
@@ -98,7 +107,9 @@ class PolicyTrainer:
         gap = logprob_gap(old, sampler_logprobs, batch.response_mask) if sampler_logprobs is not None else {}
         return totals | gap
 
-    def _optimizer_step(self, batch, advantages, old, fill_old: bool, ref, sampler, rows: torch.Tensor) -> dict[str, float]:
+    def _optimizer_step(
+        self, batch, advantages, old, fill_old: bool, ref, sampler, rows: torch.Tensor
+    ) -> dict[str, float]:
         """One optimizer step on `rows`. fill_old: `old` is written here, from this step's own forward."""
         cfg = self.cfg
         mini_tokens = batch.response_mask[rows].sum().clamp(min=1)
@@ -108,18 +119,27 @@ class PolicyTrainer:
             # weight of this micro-batch in the mini-batch mean (by tokens for token_mean, else by sequences)
             share = (part.response_mask.sum() / mini_tokens) if cfg.loss_agg == "token_mean" else len(micro) / len(rows)
             with self.autocast():
-                logp, entropy = token_logprobs(self.model, part, cfg.temperature, with_entropy=True,
-                                               entropy_grad=cfg.entropy_coef != 0)
+                logp, entropy = token_logprobs(
+                    self.model, part, cfg.temperature, with_entropy=True, entropy_grad=cfg.entropy_coef != 0
+                )
             if fill_old:
                 old[micro] = logp.detach().float().cpu()
             weights = None
             if sampler is not None and cfg.tis_cap > 0:
                 weights = tis_weights(old[micro], sampler[micro], part.response_mask.cpu(), cfg.tis_cap)  # [n, T]
             loss, stats = policy_loss(
-                logp, old[micro].to(self.device), advantages[micro].to(self.device), part.response_mask,
-                eps_low=cfg.eps_low, eps_high=cfg.eps_high, loss_agg=cfg.loss_agg, max_len=cfg.max_new_tokens,
-                ref_logprobs=ref[micro].to(self.device) if ref is not None else None, beta=cfg.beta,
-                entropy=entropy, entropy_coef=cfg.entropy_coef,
+                logp,
+                old[micro].to(self.device),
+                advantages[micro].to(self.device),
+                part.response_mask,
+                eps_low=cfg.eps_low,
+                eps_high=cfg.eps_high,
+                loss_agg=cfg.loss_agg,
+                max_len=cfg.max_new_tokens,
+                ref_logprobs=ref[micro].to(self.device) if ref is not None else None,
+                beta=cfg.beta,
+                entropy=entropy,
+                entropy_coef=cfg.entropy_coef,
                 is_weights=weights.to(self.device) if weights is not None else None,
             )
             (loss * share).backward()

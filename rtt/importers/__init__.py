@@ -46,14 +46,19 @@ Reader = Callable[[str | os.PathLike, int, UnknownIds], ImportedPrompts]
 """(path, n_prompts = 0, unknown_ids = "error") -> ImportedPrompts: see the module docstring."""
 
 FORMATS: dict[str, Reader] = {
-    "ifeval_jsonl": read_ifeval_jsonl, "verl_parquet": read_verl_parquet,
-    "rar": read_rar, "rubrichub": read_rubrichub, "healthbench": read_healthbench, "prompts": read_prompts,
+    "ifeval_jsonl": read_ifeval_jsonl,
+    "verl_parquet": read_verl_parquet,
+    "rar": read_rar,
+    "rubrichub": read_rubrichub,
+    "healthbench": read_healthbench,
+    "prompts": read_prompts,
 }
 """Format name (a `rubrics.source`) -> its reader."""
 
 
-def read(format: str, path: str | os.PathLike, n_prompts: int = 0,
-         unknown_ids: UnknownIds = "error") -> ImportedPrompts:
+def read(
+    format: str, path: str | os.PathLike, n_prompts: int = 0, unknown_ids: UnknownIds = "error"
+) -> ImportedPrompts:
     """The prompts of a dataset file in `format` (a key of FORMATS): the whole file validated, then
     the first n_prompts, in file order (0: all). `unknown_ids` concerns rule-graded formats only."""
     if format not in FORMATS:

@@ -47,8 +47,7 @@ def conversation(row: Row, field: str, value: object) -> list[dict]:
     if isinstance(value, str):
         return [{"role": "user", "content": nonempty(row, field, value)}]
     if not isinstance(value, list) or not value:
-        raise row.error(field, f"must be a non-empty string or a non-empty list of chat messages, "
-                        f"got {value!r}"[:300])
+        raise row.error(field, f"must be a non-empty string or a non-empty list of chat messages, got {value!r}"[:300])
     messages = [_message(row, f"{field}[{i}]", m) for i, m in enumerate(value)]
     last = f"{field}[{len(messages) - 1}]"
     if messages[-1]["role"] != "user":
@@ -59,8 +58,14 @@ def conversation(row: Row, field: str, value: object) -> list[dict]:
 
 def prompt_dict(source: str, task: str, prompt_id: str, messages: list[dict], items: list[dict]) -> dict:
     """The prompt dict of a conversation."""
-    return {"prompt_id": prompt_id, "prompt": messages[-1]["content"], "messages": messages,
-            "task": task, "source": source, "items": items}
+    return {
+        "prompt_id": prompt_id,
+        "prompt": messages[-1]["content"],
+        "messages": messages,
+        "task": task,
+        "source": source,
+        "items": items,
+    }
 
 
 def hashed_id(source: str, messages: list[dict]) -> str:
@@ -68,8 +73,9 @@ def hashed_id(source: str, messages: list[dict]) -> str:
     return f"{source}-" + stable_id(source, json.dumps(messages, sort_keys=True, ensure_ascii=False))
 
 
-def read_conversations(path: str | os.PathLike, n_prompts: int, unknown_ids: UnknownIds,
-                       parse: Parse) -> ImportedPrompts:
+def read_conversations(
+    path: str | os.PathLike, n_prompts: int, unknown_ids: UnknownIds, parse: Parse
+) -> ImportedPrompts:
     """Every row parsed and checked (ids unique, at least one row), then the first n_prompts."""
     check_arguments(n_prompts, unknown_ids)
     prompts, seen = [], {}

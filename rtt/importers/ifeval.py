@@ -44,6 +44,7 @@ log = logging.getLogger(__name__)
 
 # --- the IFEval pair -> rule-graded items (IFEval, verl) ---------------------------------------
 
+
 def parse_pair(row: Row, ids: object, kwargs: object, prefix: str = "") -> list[tuple[str, dict]]:
     """(instruction_id, kwargs without None values) per instruction; structure only, ids unchecked."""
     ids_field, kwargs_field = f"{prefix}instruction_id_list", f"{prefix}kwargs"
@@ -72,8 +73,9 @@ def _constraint(row: Row, field: str, instruction_id: str, kwargs: dict) -> dict
     return {"instruction_id": instruction_id, "kwargs": kwargs, "text": text}
 
 
-def rule_items(row: Row, pairs: list[tuple[str, dict]], unknown_ids: UnknownIds, skipped: Counter,
-               prefix: str = "") -> list[dict]:
+def rule_items(
+    row: Row, pairs: list[tuple[str, dict]], unknown_ids: UnknownIds, skipped: Counter, prefix: str = ""
+) -> list[dict]:
     """Validated rule-graded items; unknown ids raise or are counted in `skipped`."""
     out = []
     for i, (instruction_id, kwargs) in enumerate(pairs):
@@ -81,22 +83,31 @@ def rule_items(row: Row, pairs: list[tuple[str, dict]], unknown_ids: UnknownIds,
             if unknown_ids == "skip":
                 skipped[instruction_id] += 1
                 continue
-            raise row.error(f"{prefix}instruction_id_list[{i}]", f"unknown instruction id {instruction_id!r} "
-                            f"(unknown_ids='skip' drops such items)")
+            raise row.error(
+                f"{prefix}instruction_id_list[{i}]",
+                f"unknown instruction id {instruction_id!r} (unknown_ids='skip' drops such items)",
+            )
         out.append(rule_item(_constraint(row, f"{prefix}kwargs[{i}]", instruction_id, kwargs)))
     return out
 
 
-def rule_graded(path, prompts: list[dict], n_prompts: int, skipped: Counter, dropped: int,
-                system_dropped: int = 0) -> ImportedPrompts:
+def rule_graded(
+    path, prompts: list[dict], n_prompts: int, skipped: Counter, dropped: int, system_dropped: int = 0
+) -> ImportedPrompts:
     """The imported prompts of a rule-graded file; what was skipped is logged."""
     if skipped:
-        log.warning("%s: skipped %d items with unknown ids: %s (%d prompts left with none)",
-                    path, sum(skipped.values()), dict(sorted(skipped.items())), dropped)
+        log.warning(
+            "%s: skipped %d items with unknown ids: %s (%d prompts left with none)",
+            path,
+            sum(skipped.values()),
+            dict(sorted(skipped.items())),
+            dropped,
+        )
     return ImportedPrompts(path, "rule", prompts, n_prompts, skipped, dropped, system_dropped)
 
 
 # --- IFEval JSONL ------------------------------------------------------------------------------
+
 
 def _ifeval_prompt(row: Row, data: dict, unknown_ids: UnknownIds, skipped: Counter) -> tuple[str, dict | None]:
     """(prompt id, prompt dict or None when every item was skipped)."""
@@ -112,8 +123,9 @@ def _ifeval_prompt(row: Row, data: dict, unknown_ids: UnknownIds, skipped: Count
     return prompt_id, {"prompt_id": prompt_id, "prompt": text, "task": text, "source": "ifeval", "items": items}
 
 
-def read_ifeval_jsonl(path: str | os.PathLike, n_prompts: int = 0,
-                      unknown_ids: UnknownIds = "error") -> ImportedPrompts:
+def read_ifeval_jsonl(
+    path: str | os.PathLike, n_prompts: int = 0, unknown_ids: UnknownIds = "error"
+) -> ImportedPrompts:
     """The prompts of an IFEval-format JSONL file (see the module docstring): the whole file checked,
     then the first n_prompts, in file order (0: all)."""
     check_arguments(n_prompts, unknown_ids)

@@ -23,8 +23,16 @@ class ImportedPrompts(list):
     """The first n_prompts prompts of a file, in file order (a list of dicts; n_prompts 0: all of
     them), with what was left out of them."""
 
-    def __init__(self, path: str | os.PathLike, graded: Graded, prompts: list[dict], n_prompts: int = 0,
-                 skipped_ids: Counter | None = None, skipped_prompts: int = 0, system_dropped: int = 0):
+    def __init__(
+        self,
+        path: str | os.PathLike,
+        graded: Graded,
+        prompts: list[dict],
+        n_prompts: int = 0,
+        skipped_ids: Counter | None = None,
+        skipped_prompts: int = 0,
+        system_dropped: int = 0,
+    ):
         super().__init__(prompts[:n_prompts] if n_prompts else prompts)
         self.path = str(path)
         self.graded = graded
@@ -48,6 +56,11 @@ class ImportedPrompts(list):
         if self.graded == "llm":
             items = [i for p in self for i in p["items"]]
             return {"dataset": self.path, "items": len(items), "pitfalls": sum(i["pitfall"] for i in items)}
-        return {"dataset": self.path, "prompts_in_file": self.prompts_in_file, "skipped_items": self.skipped_items,
-                "skipped_prompts": self.skipped_prompts, "skipped_ids": self.skipped_ids,
-                "system_messages_dropped": self.system_dropped}
+        return {
+            "dataset": self.path,
+            "prompts_in_file": self.prompts_in_file,
+            "skipped_items": self.skipped_items,
+            "skipped_prompts": self.skipped_prompts,
+            "skipped_ids": self.skipped_ids,
+            "system_messages_dropped": self.system_dropped,
+        }

@@ -36,6 +36,7 @@ Rows = Iterator[tuple[Row, dict]]
 
 # --- values and fields -------------------------------------------------------------------------
 
+
 def type_name(value: object) -> str:
     """The JSON-ish name of a value's type, for messages: null, str, list, dict..."""
     return "null" if value is None else type(value).__name__
@@ -73,6 +74,7 @@ def nonempty(row: Row, field: str, value: object) -> str:
 
 
 # --- files -------------------------------------------------------------------------------------
+
 
 def jsonl_rows(path) -> Rows:
     """(place, object) per non-blank line of a JSONL file."""
@@ -142,6 +144,7 @@ def file_rows(path) -> Rows:
     suffix = Path(path).suffix.lower()
     readers = {".jsonl": jsonl_rows, ".json": json_rows, ".parquet": parquet_rows}
     if suffix not in readers:
-        raise DatasetError(path, None, None, f"unknown file type {suffix or '(none)'!r}: "
-                           "expected .jsonl, .json or .parquet")
+        raise DatasetError(
+            path, None, None, f"unknown file type {suffix or '(none)'!r}: expected .jsonl, .json or .parquet"
+        )
     return readers[suffix](path)

@@ -77,6 +77,7 @@ RAR_PREFIXES = ", ".join(f"'{name.capitalize()} Criteria:'" for name in RAR_WEIG
 
 # --- criteria --------------------------------------------------------------------------------
 
+
 def _number(row: Row, field: str, value: object) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         raise row.error(field, f"must be a number, got {value!r}"[:300])
@@ -95,6 +96,7 @@ def _criteria(row: Row, field: str, value: object) -> list:
 
 
 # --- points criteria (RubricHub, HealthBench) --------------------------------------------------
+
 
 def _points_item(row: Row, field: str, criterion: object) -> dict:
     if not isinstance(criterion, dict):
@@ -116,6 +118,7 @@ def _points_items(row: Row, field: str, value: object) -> list[dict]:
 
 # --- RaR -------------------------------------------------------------------------------------
 
+
 def _category_name(given: str) -> str:
     """'Essential Criteria:' / 'essential' -> 'essential'."""
     return re.sub(r"\s+criteria$", "", given.strip().rstrip(":").strip(), flags=re.IGNORECASE).lower()
@@ -125,19 +128,22 @@ def _rar_category(row: Row, field: str, description: str, given: object) -> tupl
     """(category, description without its prefix)."""
     match = RAR_PREFIX.match(description)
     prefix = match.group(1).lower() if match else None
-    text = description[match.end():].strip() if match else description.strip()
+    text = description[match.end() :].strip() if match else description.strip()
     if given is not None:
         if not isinstance(given, str) or _category_name(given) not in RAR_WEIGHTS:
             raise row.error(f"{field}.category", f"must be one of {list(RAR_WEIGHTS)}, got {given!r}"[:300])
         if prefix is not None and prefix != _category_name(given):
-            raise row.error(f"{field}.category", f"{given!r} contradicts the description's prefix "
-                            f"{match.group(0).strip()!r}")
+            raise row.error(
+                f"{field}.category", f"{given!r} contradicts the description's prefix {match.group(0).strip()!r}"
+            )
         category = _category_name(given)
     elif prefix is not None:
         category = prefix
     else:
-        raise row.error(f"{field}.description", f"must start with one of {RAR_PREFIXES} "
-                        f"(or the criterion must give category), got {description!r}"[:300])
+        raise row.error(
+            f"{field}.description",
+            f"must start with one of {RAR_PREFIXES} (or the criterion must give category), got {description!r}"[:300],
+        )
     if not text:
         raise row.error(f"{field}.description", "empty after its category prefix")
     return category, text
@@ -179,6 +185,7 @@ def _rar_prompt(row: Row, data: dict) -> tuple[dict, str]:
 
 # --- RubricHub -------------------------------------------------------------------------------
 
+
 def _rubrichub_criteria(row: Row, data: dict) -> tuple[str, object]:
     """(field path, criteria value): `rubrics`, `rubric`, or the verl layout's `reward_model.rubrics`."""
     if data.get("rubrics") is None and data.get("rubric") is None and data.get("reward_model") is not None:
@@ -202,6 +209,7 @@ def _rubrichub_prompt(row: Row, data: dict) -> tuple[dict, str]:
 
 # --- HealthBench -----------------------------------------------------------------------------
 
+
 def _healthbench_task(row: Row, tags: object) -> str:
     if tags is None:
         return "healthbench"
@@ -223,6 +231,7 @@ def _healthbench_prompt(row: Row, data: dict) -> tuple[dict, str]:
 
 # --- readers ---------------------------------------------------------------------------------
 
+
 def read_rar(path: str | os.PathLike, n_prompts: int = 0, unknown_ids: UnknownIds = "error") -> ImportedPrompts:
     """The prompts of a Rubrics-as-Rewards file (JSONL, JSON or Parquet; see the module docstring)."""
     return read_conversations(path, n_prompts, unknown_ids, _rar_prompt)
@@ -233,7 +242,6 @@ def read_rubrichub(path: str | os.PathLike, n_prompts: int = 0, unknown_ids: Unk
     return read_conversations(path, n_prompts, unknown_ids, _rubrichub_prompt)
 
 
-def read_healthbench(path: str | os.PathLike, n_prompts: int = 0,
-                     unknown_ids: UnknownIds = "error") -> ImportedPrompts:
+def read_healthbench(path: str | os.PathLike, n_prompts: int = 0, unknown_ids: UnknownIds = "error") -> ImportedPrompts:
     """The prompts of a HealthBench (simple-evals) file such as healthbench_eval.jsonl."""
     return read_conversations(path, n_prompts, unknown_ids, _healthbench_prompt)

@@ -39,8 +39,15 @@ from rtt.importers.ifeval import parse_pair, rule_graded, rule_items
 from rtt.importers.imported import ImportedPrompts, UnknownIds, check_arguments
 from rtt.importers.rows import DatasetError, Row, Rows, parquet_table, parse_json, table_rows, type_name
 
-SPLITS = {"train": "train", "test": "eval", "eval": "eval", "val": "eval", "validation": "eval",
-          "dev": "eval", "heldout": "eval"}
+SPLITS = {
+    "train": "train",
+    "test": "eval",
+    "eval": "eval",
+    "val": "eval",
+    "validation": "eval",
+    "dev": "eval",
+    "heldout": "eval",
+}
 VERL_COLUMNS = ("data_source", "prompt", "reward_model")
 
 
@@ -48,8 +55,13 @@ def _verl_rows(path) -> Rows:
     table = parquet_table(path)
     missing = [c for c in VERL_COLUMNS if c not in table.column_names]
     if missing:
-        raise DatasetError(path, None, None, f"missing columns {missing} (has {table.column_names}); "
-                           f"a verl file has {list(VERL_COLUMNS)} and optionally extra_info")
+        raise DatasetError(
+            path,
+            None,
+            None,
+            f"missing columns {missing} (has {table.column_names}); "
+            f"a verl file has {list(VERL_COLUMNS)} and optionally extra_info",
+        )
     return table_rows(path, table)
 
 
@@ -68,8 +80,11 @@ def _user_message(row: Row, messages: object) -> tuple[str, bool]:
             kept.append((i, message))
     roles = [m["role"] for _, m in kept]
     if roles != ["user"]:
-        raise row.error("prompt", f"must hold one user message (besides system messages), got roles {roles}; "
-                        "multi-turn conversations are not supported")
+        raise row.error(
+            "prompt",
+            f"must hold one user message (besides system messages), got roles {roles}; "
+            "multi-turn conversations are not supported",
+        )
     index, message = kept[0]
     if not message["content"].strip():
         raise row.error(f"prompt[{index}].content", "empty")
@@ -136,12 +151,15 @@ def _check_split_everywhere(row: Row, has_split: bool, first: tuple[str, bool]) 
     """extra_info.split is given on every row or on none (`first`: where row 0 is, whether it has one)."""
     if has_split != first[1]:
         state = {True: "given", False: "missing"}
-        raise row.error("extra_info.split", f"{state[has_split]} here but {state[first[1]]} on {first[0]}: "
-                        "give it on every row or on none")
+        raise row.error(
+            "extra_info.split",
+            f"{state[has_split]} here but {state[first[1]]} on {first[0]}: give it on every row or on none",
+        )
 
 
-def read_verl_parquet(path: str | os.PathLike, n_prompts: int = 0,
-                      unknown_ids: UnknownIds = "error") -> ImportedPrompts:
+def read_verl_parquet(
+    path: str | os.PathLike, n_prompts: int = 0, unknown_ids: UnknownIds = "error"
+) -> ImportedPrompts:
     """The prompts of a verl-layout Parquet file (see the module docstring): the whole file checked,
     then the first n_prompts, in file order (0: all)."""
     check_arguments(n_prompts, unknown_ids)

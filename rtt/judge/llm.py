@@ -20,11 +20,15 @@ import re
 
 from rtt.data.items import RubricItem
 
-SYSTEM = ("You are a strict grader. You are given a user's request, an AI assistant's response and "
-          "grading criteria. Judge only what the response actually contains. If a criterion is only "
-          "partly met, or you are not sure it is met, it is not met.")
-QUOTES_RULE = ("In \"quotes\", copy the exact substrings of the response that decided it (shortest "
-               "spans that show it; an empty list when the criterion is about something missing).")
+SYSTEM = (
+    "You are a strict grader. You are given a user's request, an AI assistant's response and "
+    "grading criteria. Judge only what the response actually contains. If a criterion is only "
+    "partly met, or you are not sure it is met, it is not met."
+)
+QUOTES_RULE = (
+    'In "quotes", copy the exact substrings of the response that decided it (shortest '
+    "spans that show it; an empty list when the criterion is about something missing)."
+)
 WORD = re.compile(r"\b(YES|NO)\b")
 LEADING = re.compile(r"^[\s*_#>`\"'(\[]*(YES|NO)\b")
 FENCE = re.compile(r"^```[a-zA-Z]*\s*|\s*```$")
@@ -33,8 +37,10 @@ FENCE = re.compile(r"^```[a-zA-Z]*\s*|\s*```$")
 def item_messages(prompt: str, response: str, item: RubricItem, quotes: bool) -> list[dict]:
     """One (response, item) question: answer YES or NO (or a JSON object with quotes)."""
     if quotes:
-        ask = ('Does the response meet the criterion? Answer with only a JSON object: '
-               '{"verdict": "YES" or "NO", "quotes": [...]}. ' + QUOTES_RULE)
+        ask = (
+            "Does the response meet the criterion? Answer with only a JSON object: "
+            '{"verdict": "YES" or "NO", "quotes": [...]}. ' + QUOTES_RULE
+        )
     else:
         ask = "Does the response meet the criterion? Answer with exactly one word: YES or NO."
     user = f"[Request]\n{prompt}\n\n[Response]\n{response}\n\n[Criterion]\n{item.text}\n\n{ask}"
@@ -45,8 +51,10 @@ def batch_messages(prompt: str, response: str, items: list[RubricItem], quotes: 
     """All items of one response in one question, answered as JSON."""
     listed = "\n".join(f"{n}. {item.text}" for n, item in enumerate(items, 1))
     entry = '{"id": <number>, "verdict": "YES" or "NO"' + (', "quotes": [...]}' if quotes else "}")
-    ask = (f"For each criterion, does the response meet it? Answer with only a JSON object: "
-           f'{{"verdicts": [{entry}, ...]}} with one entry per criterion.' + (" " + QUOTES_RULE if quotes else ""))
+    ask = (
+        f"For each criterion, does the response meet it? Answer with only a JSON object: "
+        f'{{"verdicts": [{entry}, ...]}} with one entry per criterion.' + (" " + QUOTES_RULE if quotes else "")
+    )
     user = f"[Request]\n{prompt}\n\n[Response]\n{response}\n\n[Criteria]\n{listed}\n\n{ask}"
     return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]
 
@@ -68,7 +76,7 @@ def yes_no(value) -> bool | None:
 def json_object(text: str) -> dict | None:
     """The JSON object an answer holds: the whole text, fenced or not, else its outermost {...}."""
     text = FENCE.sub("", text.strip())
-    for candidate in (text, text[text.find("{"): text.rfind("}") + 1]):
+    for candidate in (text, text[text.find("{") : text.rfind("}") + 1]):
         try:
             value = json.loads(candidate)
         except ValueError:
@@ -104,7 +112,9 @@ def parse_batch(answer: str, n_items: int) -> list[tuple[bool | None, list[str]]
         index = entry["id"] - 1
         if 0 <= index < n_items:
             # an item answered twice is answered ambiguously
-            out[index] = (None, []) if index in seen else (yes_no(entry.get("verdict")), quote_list(entry.get("quotes")))
+            out[index] = (
+                (None, []) if index in seen else (yes_no(entry.get("verdict")), quote_list(entry.get("quotes")))
+            )
             seen.add(index)
     return out
 

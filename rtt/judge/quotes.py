@@ -58,7 +58,9 @@ def occurrences(needle: str, haystack: str) -> list[tuple[int, int]]:
     return spans
 
 
-def locate_piece(piece: str, response: str, normalized: str, origin: list[int], min_score: float) -> list[tuple[int, int]]:
+def locate_piece(
+    piece: str, response: str, normalized: str, origin: list[int], min_score: float
+) -> list[tuple[int, int]]:
     """Spans of one ellipsis-free piece of a quote in the response; [] if it is not there."""
     if spans := occurrences(piece, response):
         return spans

@@ -13,9 +13,9 @@ and the discriminator put the negative credit on the tokens the policy produced.
 from __future__ import annotations
 
 from rtt.constraints import check
+from rtt.data.items import RubricItem
 from rtt.data.store import stable_id
 from rtt.detokenize import spans_to_token_labels
-from rtt.data.items import RubricItem
 
 NO_CHECKER = "no rule checker for this item (judge.mode=rule)"
 EMPTY = "empty response: every item is violated (as IFEval's evaluation does)"
@@ -41,20 +41,47 @@ def judge_item(item: RubricItem, response: str, prompt: str | None = None) -> tu
     return (1 if result.passed else -1), list(result.spans), ""
 
 
-def verdict_record(run_id: str, round_: int, step: int, rollout_id: str, item: RubricItem, verdict: int, judge: str,
-                   reason: str, spans: list[tuple[int, int]], offsets: list[tuple[int, int]], quotes_dropped: int = 0) -> dict:
+def verdict_record(
+    run_id: str,
+    round_: int,
+    step: int,
+    rollout_id: str,
+    item: RubricItem,
+    verdict: int,
+    judge: str,
+    reason: str,
+    spans: list[tuple[int, int]],
+    offsets: list[tuple[int, int]],
+    quotes_dropped: int = 0,
+) -> dict:
     """A `verdicts` row; the evidence spans are also mapped onto the response tokens."""
     return {
-        "run_id": run_id, "verdict_id": stable_id(rollout_id, item.item_id), "rollout_id": rollout_id,
-        "item_id": item.item_id, "prompt_id": item.prompt_id, "round": round_, "step": step,
-        "verdict": verdict, "judge": judge, "reason": reason,
+        "run_id": run_id,
+        "verdict_id": stable_id(rollout_id, item.item_id),
+        "rollout_id": rollout_id,
+        "item_id": item.item_id,
+        "prompt_id": item.prompt_id,
+        "round": round_,
+        "step": step,
+        "verdict": verdict,
+        "judge": judge,
+        "reason": reason,
         "spans": [{"start": s, "end": e} for s, e in spans],
-        "token_labels": spans_to_token_labels(offsets, spans), "quotes_dropped": quotes_dropped,
+        "token_labels": spans_to_token_labels(offsets, spans),
+        "quotes_dropped": quotes_dropped,
     }
 
 
-def verdict_row(run_id: str, round_: int, step: int, rollout_id: str, item: RubricItem,
-                text: str, offsets: list[tuple[int, int]], prompt: str | None = None) -> dict:
+def verdict_row(
+    run_id: str,
+    round_: int,
+    step: int,
+    rollout_id: str,
+    item: RubricItem,
+    text: str,
+    offsets: list[tuple[int, int]],
+    prompt: str | None = None,
+) -> dict:
     """The rule judge's `verdicts` row; an empty response's row labels every response token 1."""
     verdict, spans, reason = judge_item(item, text, prompt)
     row = verdict_record(run_id, round_, step, rollout_id, item, verdict, "rule", reason, spans, offsets)

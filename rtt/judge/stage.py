@@ -28,8 +28,12 @@ def run_judge(ctx: StageContext) -> dict:
     rows = [row for case_rows in per_case for row in case_rows]
     store.write("verdicts", rows, run_id, round_part(round_))
     if answers:
-        store.write("llm_calls", call_rows(run_id, "judge", round_, -1, cfg.judge.llm.model, answers), run_id,
-                    llm_calls_part("judge", round_))
+        store.write(
+            "llm_calls",
+            call_rows(run_id, "judge", round_, -1, cfg.judge.llm.model, answers),
+            run_id,
+            llm_calls_part("judge", round_),
+        )
     summary = verdict_summary(rows, answers)
     ctx.tracker.log_metrics(summary, step=round_)
     return summary

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rtt.config import Config, JudgeConfig
+from rtt.data.items import RubricItem
+from rtt.detokenize import decode_with_offsets
 from rtt.judge.llm import (
     batch_messages,
     item_messages,
@@ -27,12 +29,10 @@ from rtt.judge.llm import (
     parse_item,
     verdict_of,
 )
-from rtt.detokenize import decode_with_offsets
 from rtt.judge.quotes import locate_quotes
 from rtt.judge.rule import is_empty, verdict_record, verdict_row
 from rtt.llm.cache import answer_cache
 from rtt.llm.client import Answer, ChatClient
-from rtt.data.items import RubricItem
 
 RAW_CHARS = 2000
 
@@ -79,7 +79,9 @@ class Judge:
 
     def uses_llm(self, case: Case, item: RubricItem) -> bool:
         """Whether the LLM grades this item of this case; never for an empty response (the rule judge fails it)."""
-        return not is_empty(case.text) and (self.cfg.mode == "llm" or (self.cfg.mode == "auto" and item.checker is None))
+        return not is_empty(case.text) and (
+            self.cfg.mode == "llm" or (self.cfg.mode == "auto" and item.checker is None)
+        )
 
     def questions(self, cases: list[Case]) -> list[Question]:
         out = []
@@ -89,17 +91,27 @@ class Judge:
                 messages = batch_messages(case.prompt, case.text, [case.items[k] for k in llm_items], self.cfg.quotes)
                 out.append(Question(c, llm_items, self.client.request(messages)))
             elif not self.cfg.batch_items:
-                out += [Question(c, [k], self.client.request(item_messages(case.prompt, case.text, case.items[k], self.cfg.quotes)))
-                        for k in llm_items]
+                out += [
+                    Question(
+                        c,
+                        [k],
+                        self.client.request(item_messages(case.prompt, case.text, case.items[k], self.cfg.quotes)),
+                    )
+                    for k in llm_items
+                ]
         return out
 
-    def judge(self, run_id: str, round_: int, step: int, cases: list[Case], desc: str = "judge") -> tuple[list[list[dict]], list[Answer]]:
+    def judge(
+        self, run_id: str, round_: int, step: int, cases: list[Case], desc: str = "judge"
+    ) -> tuple[list[list[dict]], list[Answer]]:
         """(verdict rows per case, in item order; the LLM answers, one per request made)."""
         rows: list[list[dict | None]] = [[None] * len(case.items) for case in cases]
         for c, case in enumerate(cases):
             for k, item in enumerate(case.items):
                 if not self.uses_llm(case, item):
-                    rows[c][k] = verdict_row(run_id, round_, step, case.rollout_id, item, case.text, case.offsets, case.prompt)
+                    rows[c][k] = verdict_row(
+                        run_id, round_, step, case.rollout_id, item, case.text, case.offsets, case.prompt
+                    )
         questions = self.questions(cases)
         answers = self.client.complete_all([q.body for q in questions], desc) if questions else []
         judge_name = f"llm:{self.cfg.llm.model}"
@@ -109,16 +121,30 @@ class Judge:
                 parsed = [(None, [])] * len(q.items)
                 reason = f"request failed: {answer.error}"
             else:
-                parsed = (parse_batch(answer.content, len(q.items)) if self.cfg.batch_items
-                          else [parse_item(answer.content, self.cfg.quotes)])
+                parsed = (
+                    parse_batch(answer.content, len(q.items))
+                    if self.cfg.batch_items
+                    else [parse_item(answer.content, self.cfg.quotes)]
+                )
                 reason = answer.content[:RAW_CHARS]
             for k, (met, quotes) in zip(q.items, parsed):
                 item = case.items[k]
                 verdict = verdict_of(met, item)
                 located = locate_quotes(case.text, quotes)
                 why = reason if verdict != 0 or answer.content is None else f"no clear YES/NO for this item: {reason}"
-                rows[q.case][k] = verdict_record(run_id, round_, step, case.rollout_id, item, verdict, judge_name, why,
-                                                 located.spans if verdict != 0 else [], case.offsets, located.dropped)
+                rows[q.case][k] = verdict_record(
+                    run_id,
+                    round_,
+                    step,
+                    case.rollout_id,
+                    item,
+                    verdict,
+                    judge_name,
+                    why,
+                    located.spans if verdict != 0 else [],
+                    case.offsets,
+                    located.dropped,
+                )
         return rows, answers
 
 
@@ -128,22 +154,37 @@ def llm_summary(answers: list[Answer], rows: list[dict]) -> dict:
         return {}
     fresh = [a for a in answers if not a.cached]
     latencies = sorted(a.latency_s for a in fresh if a.content is not None)
-    return {"llm_requests": len(answers), "llm_cached": len(answers) - len(fresh),
-            "llm_failed": sum(a.content is None for a in answers), "llm_retries": sum(max(a.attempts - 1, 0) for a in fresh),
-            "prompt_tokens": sum(a.prompt_tokens for a in answers), "completion_tokens": sum(a.completion_tokens for a in answers),
-            "llm_latency_p50_s": round(latencies[len(latencies) // 2], 3) if latencies else 0.0,
-            "quotes_dropped": sum(r["quotes_dropped"] for r in rows)}
+    return {
+        "llm_requests": len(answers),
+        "llm_cached": len(answers) - len(fresh),
+        "llm_failed": sum(a.content is None for a in answers),
+        "llm_retries": sum(max(a.attempts - 1, 0) for a in fresh),
+        "prompt_tokens": sum(a.prompt_tokens for a in answers),
+        "completion_tokens": sum(a.completion_tokens for a in answers),
+        "llm_latency_p50_s": round(latencies[len(latencies) // 2], 3) if latencies else 0.0,
+        "quotes_dropped": sum(r["quotes_dropped"] for r in rows),
+    }
 
 
 def rollout_cases(rollouts: list[dict], prompt_text: dict[str, str], rubrics: dict, tokenizer) -> list[Case]:
     """Stored rollouts as the judge's cases: the response text and offsets of their token ids, their items."""
-    return [Case(r["rollout_id"], prompt_text[r["prompt_id"]], *decode_with_offsets(tokenizer, r["token_ids"]),
-                 rubrics.get(r["prompt_id"], [])) for r in rollouts]
+    return [
+        Case(
+            r["rollout_id"],
+            prompt_text[r["prompt_id"]],
+            *decode_with_offsets(tokenizer, r["token_ids"]),
+            rubrics.get(r["prompt_id"], []),
+        )
+        for r in rollouts
+    ]
 
 
 def verdict_summary(rows: list[dict], answers: list[Answer]) -> dict:
     """How many verdicts, unknown, the pass rate of the known ones, and what the LLM judge cost."""
     known = [r for r in rows if r["verdict"] != 0]
-    return {"verdicts": len(rows), "unknown": len(rows) - len(known),
-            "pass_rate": round(sum(r["verdict"] > 0 for r in known) / max(len(known), 1), 3),
-            **llm_summary(answers, rows)}
+    return {
+        "verdicts": len(rows),
+        "unknown": len(rows) - len(known),
+        "pass_rate": round(sum(r["verdict"] > 0 for r in known) / max(len(known), 1), 3),
+        **llm_summary(answers, rows),
+    }

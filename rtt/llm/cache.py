@@ -25,19 +25,25 @@ class AnswerCache:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.db = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
         self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("CREATE TABLE IF NOT EXISTS answers (key TEXT PRIMARY KEY, model TEXT, answer TEXT, "
-                        "prompt_tokens INTEGER, completion_tokens INTEGER, created REAL)")
+        self.db.execute(
+            "CREATE TABLE IF NOT EXISTS answers (key TEXT PRIMARY KEY, model TEXT, answer TEXT, "
+            "prompt_tokens INTEGER, completion_tokens INTEGER, created REAL)"
+        )
         self.db.commit()
 
     def get(self, key: str) -> tuple[str, int, int] | None:
         """(answer, prompt tokens, completion tokens) of a stored request, or None."""
-        row = self.db.execute("SELECT answer, prompt_tokens, completion_tokens FROM answers WHERE key = ?", (key,)).fetchone()
+        row = self.db.execute(
+            "SELECT answer, prompt_tokens, completion_tokens FROM answers WHERE key = ?", (key,)
+        ).fetchone()
         return None if row is None else (row[0], row[1], row[2])
 
     def put(self, key: str, model: str, answer: str, prompt_tokens: int, completion_tokens: int) -> None:
         with self.db:
-            self.db.execute("INSERT OR REPLACE INTO answers VALUES (?, ?, ?, ?, ?, ?)",
-                            (key, model, answer, prompt_tokens, completion_tokens, time.time()))
+            self.db.execute(
+                "INSERT OR REPLACE INTO answers VALUES (?, ?, ?, ?, ?, ?)",
+                (key, model, answer, prompt_tokens, completion_tokens, time.time()),
+            )
 
     def __len__(self) -> int:
         return self.db.execute("SELECT count(*) FROM answers").fetchone()[0]

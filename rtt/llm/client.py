@@ -144,8 +144,13 @@ class ChatClient:
 
     def request(self, messages: list[dict], **extra) -> dict:
         """A chat completions body with the configured model and sampling settings."""
-        return {"model": self.cfg.model, "messages": messages, "temperature": self.cfg.temperature,
-                "max_tokens": self.cfg.max_tokens, **extra}
+        return {
+            "model": self.cfg.model,
+            "messages": messages,
+            "temperature": self.cfg.temperature,
+            "max_tokens": self.cfg.max_tokens,
+            **extra,
+        }
 
     def backoff(self, attempt: int, retry_after: float | None) -> float:
         if retry_after is not None:
@@ -155,7 +160,9 @@ class ChatClient:
 
     async def attempt(self, http: aiohttp.ClientSession, body: dict) -> tuple[str, int, int]:
         try:
-            async with http.post(f"{self.cfg.base_url.rstrip('/')}/chat/completions", json=body, headers=self.headers) as response:
+            async with http.post(
+                f"{self.cfg.base_url.rstrip('/')}/chat/completions", json=body, headers=self.headers
+            ) as response:
                 status, retry_after = response.status, response.headers.get("Retry-After")
                 text = self.redact(await response.text(errors="replace"))  # before any truncation cuts the key
         except asyncio.TimeoutError:
@@ -165,7 +172,9 @@ class ChatClient:
         raise_for_status(status, retry_after, text)
         return parse_completion(text)
 
-    async def complete(self, http: aiohttp.ClientSession, body: dict, slots: asyncio.Semaphore, limiter: RateLimiter) -> Answer:
+    async def complete(
+        self, http: aiohttp.ClientSession, body: dict, slots: asyncio.Semaphore, limiter: RateLimiter
+    ) -> Answer:
         key = request_key(body)
         if self.cache is not None and (hit := self.cache.get(key)) is not None:
             return Answer(hit[0], None, key, cached=True, prompt_tokens=hit[1], completion_tokens=hit[2])
@@ -185,10 +194,18 @@ class ChatClient:
                     continue
                 if self.cache is not None:
                     self.cache.put(key, self.cfg.model, content, prompt_tokens, completion_tokens)
-                return Answer(content, None, key, attempts=attempt, latency_s=time.perf_counter() - start,
-                              prompt_tokens=prompt_tokens, completion_tokens=completion_tokens)
-        return Answer(None, f"gave up after {self.cfg.max_retries + 1} attempts: {error}", key,
-                      attempts=self.cfg.max_retries + 1)
+                return Answer(
+                    content,
+                    None,
+                    key,
+                    attempts=attempt,
+                    latency_s=time.perf_counter() - start,
+                    prompt_tokens=prompt_tokens,
+                    completion_tokens=completion_tokens,
+                )
+        return Answer(
+            None, f"gave up after {self.cfg.max_retries + 1} attempts: {error}", key, attempts=self.cfg.max_retries + 1
+        )
 
     async def complete_all_async(self, bodies: list[dict], desc: str = "llm") -> list[Answer]:
         """A request holds one of `max_concurrency` slots from its first attempt to its answer,
@@ -198,7 +215,9 @@ class ChatClient:
         slots = asyncio.Semaphore(self.cfg.max_concurrency)
         limiter = RateLimiter(self.cfg.requests_per_minute)
         connector = aiohttp.TCPConnector(limit=self.cfg.max_concurrency)
-        async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=self.cfg.timeout_s)) as http:
+        async with aiohttp.ClientSession(
+            connector=connector, timeout=aiohttp.ClientTimeout(total=self.cfg.timeout_s)
+        ) as http:
             tasks = [asyncio.ensure_future(self.complete(http, body, slots, limiter)) for body in bodies]
             with tqdm(total=len(tasks), desc=desc, unit="call", leave=False) as bar:
                 for done in asyncio.as_completed(tasks):

@@ -54,11 +54,34 @@ class HFEngine:
     def __init__(self, batch_size: int = 32):
         self.batch_size = batch_size
 
-    def sample(self, model, tokenizer, prompts: list[str | list[dict]], n: int, max_new_tokens: int,
-               temperature: float = 1.0, top_p: float = 1.0, seed: int = 0, greedy: bool = False,
-               desc: str = "sampling", logprobs: bool = True) -> list[Sample]:
-        return sample(model, tokenizer, prompts, n, max_new_tokens, temperature, top_p, self.batch_size, seed, greedy,
-                      desc, logprobs)
+    def sample(
+        self,
+        model,
+        tokenizer,
+        prompts: list[str | list[dict]],
+        n: int,
+        max_new_tokens: int,
+        temperature: float = 1.0,
+        top_p: float = 1.0,
+        seed: int = 0,
+        greedy: bool = False,
+        desc: str = "sampling",
+        logprobs: bool = True,
+    ) -> list[Sample]:
+        return sample(
+            model,
+            tokenizer,
+            prompts,
+            n,
+            max_new_tokens,
+            temperature,
+            top_p,
+            self.batch_size,
+            seed,
+            greedy,
+            desc,
+            logprobs,
+        )
 
 
 def retie_lm_head(worker) -> None:
@@ -91,10 +114,13 @@ class VLLMEngine:
         start = time.perf_counter()
         try:
             self.llm = LLM(
-                model=path, dtype=dtype, enforce_eager=cfg.enforce_eager,
-                max_model_len=cfg.max_model_len or None, gpu_memory_utilization=cfg.gpu_memory_utilization,
-                generation_config="vllm",             # no sampling defaults from the checkpoint: ours only
-                logprobs_mode="processed_logprobs",   # log softmax(logits / temperature), see the header
+                model=path,
+                dtype=dtype,
+                enforce_eager=cfg.enforce_eager,
+                max_model_len=cfg.max_model_len or None,
+                gpu_memory_utilization=cfg.gpu_memory_utilization,
+                generation_config="vllm",  # no sampling defaults from the checkpoint: ours only
+                logprobs_mode="processed_logprobs",  # log softmax(logits / temperature), see the header
             )
         finally:
             # vLLM's CPU worker turns torch.set_num_threads into a no-op, for when it has bound its
@@ -118,22 +144,43 @@ class VLLMEngine:
         self.llm.reset_prefix_cache()
         self.sync_s = time.perf_counter() - start  # the last sync's seconds
 
-    def sample(self, model, tokenizer, prompts: list[str | list[dict]], n: int, max_new_tokens: int,
-               temperature: float = 1.0, top_p: float = 1.0, seed: int = 0, greedy: bool = False,
-               desc: str = "sampling", logprobs: bool = True) -> list[Sample]:
+    def sample(
+        self,
+        model,
+        tokenizer,
+        prompts: list[str | list[dict]],
+        n: int,
+        max_new_tokens: int,
+        temperature: float = 1.0,
+        top_p: float = 1.0,
+        seed: int = 0,
+        greedy: bool = False,
+        desc: str = "sampling",
+        logprobs: bool = True,
+    ) -> list[Sample]:
         from vllm import SamplingParams
         from vllm.inputs import TokensPrompt
 
         self.sync(model)  # always: the engine cannot tell whether the weights changed since the last call
         encoded = [prompt_token_ids(tokenizer, p) for p in prompts]
-        params = [SamplingParams(
-            n=n, max_tokens=max_new_tokens, temperature=0.0 if greedy else temperature, top_p=1.0 if greedy else top_p,
-            seed=seed + i * n,  # vLLM seeds the i-th prompt's k-th response with seed + i * n + k
-            logprobs=0 if logprobs else None,  # 0: the sampled token's logprob only
-            stop_token_ids=[tokenizer.eos_token_id], detokenize=False,
-        ) for i in range(len(prompts))]
-        outputs = self.llm.generate([TokensPrompt(prompt_token_ids=ids) for ids in encoded], params,
-                                    use_tqdm=partial(tqdm, desc=desc, leave=False))
+        params = [
+            SamplingParams(
+                n=n,
+                max_tokens=max_new_tokens,
+                temperature=0.0 if greedy else temperature,
+                top_p=1.0 if greedy else top_p,
+                seed=seed + i * n,  # vLLM seeds the i-th prompt's k-th response with seed + i * n + k
+                logprobs=0 if logprobs else None,  # 0: the sampled token's logprob only
+                stop_token_ids=[tokenizer.eos_token_id],
+                detokenize=False,
+            )
+            for i in range(len(prompts))
+        ]
+        outputs = self.llm.generate(
+            [TokensPrompt(prompt_token_ids=ids) for ids in encoded],
+            params,
+            use_tqdm=partial(tqdm, desc=desc, leave=False),
+        )
         samples = []
         for i, out in enumerate(outputs):
             for k, c in enumerate(sorted(out.outputs, key=lambda c: c.index)):

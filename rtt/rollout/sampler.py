@@ -36,8 +36,9 @@ def prompt_token_ids(tokenizer, prompt: str | list[dict]) -> list[int]:
     return tokenizer(text, add_special_tokens=False)["input_ids"]
 
 
-def make_sample(tokenizer, prompt_index: int, sample_index: int, prompt_ids: list[int], generated: list[int],
-                logprobs: list[float]) -> Sample:
+def make_sample(
+    tokenizer, prompt_index: int, sample_index: int, prompt_ids: list[int], generated: list[int], logprobs: list[float]
+) -> Sample:
     """A `Sample` of generated ids: cut after the first EOS (finished) or kept whole (cut at the
     length limit), logprobs cut alike, decoded with per-token character offsets."""
     eos = tokenizer.eos_token_id
@@ -53,8 +54,8 @@ def left_pad(rows: list[list[int]], pad_id: int) -> tuple[torch.Tensor, torch.Te
     ids = torch.full((len(rows), width), pad_id, dtype=torch.long)  # [n, L]
     mask = torch.zeros((len(rows), width), dtype=torch.long)  # [n, L]
     for i, row in enumerate(rows):
-        ids[i, width - len(row):] = torch.tensor(row, dtype=torch.long)
-        mask[i, width - len(row):] = 1
+        ids[i, width - len(row) :] = torch.tensor(row, dtype=torch.long)
+        mask[i, width - len(row) :] = 1
     return ids, mask
 
 
@@ -85,7 +86,7 @@ def sample(
     samples: list[Sample] = []
     bar = tqdm(total=len(jobs), desc=desc, unit="seq", leave=False)
     for start in range(0, len(jobs), batch_size):
-        chunk = jobs[start:start + batch_size]
+        chunk = jobs[start : start + batch_size]
         ids, mask = left_pad([encoded[p] for p, _ in chunk], tokenizer.pad_token_id)
         torch.manual_seed(int(torch.randint(0, 2**31 - 1, (1,), generator=generator_seed)))
         out = model.generate(
@@ -101,15 +102,24 @@ def sample(
             return_dict_in_generate=True,
             output_logits=logprobs,
         )
-        generated = out.sequences[:, ids.shape[1]:]  # [n, T_gen]
+        generated = out.sequences[:, ids.shape[1] :]  # [n, T_gen]
         scale = 1.0 if greedy else temperature
-        logp = torch.stack([  # one step at a time: never materializes [n, T_gen, V]
-            torch.log_softmax(step.float() / scale, dim=-1).gather(-1, generated[:, t, None]).squeeze(-1)  # [n]
-            for t, step in enumerate(out.logits)
-        ], dim=1).cpu() if logprobs else torch.zeros(generated.shape[0], 0)  # [n, T_gen] or [n, 0]
+        logp = (
+            torch.stack(
+                [  # one step at a time: never materializes [n, T_gen, V]
+                    torch.log_softmax(step.float() / scale, dim=-1).gather(-1, generated[:, t, None]).squeeze(-1)  # [n]
+                    for t, step in enumerate(out.logits)
+                ],
+                dim=1,
+            ).cpu()
+            if logprobs
+            else torch.zeros(generated.shape[0], 0)
+        )  # [n, T_gen] or [n, 0]
         generated = generated.cpu()
-        samples += [make_sample(tokenizer, p, s, encoded[p], generated[row].tolist(), logp[row].tolist())
-                    for row, (p, s) in enumerate(chunk)]
+        samples += [
+            make_sample(tokenizer, p, s, encoded[p], generated[row].tolist(), logp[row].tolist())
+            for row, (p, s) in enumerate(chunk)
+        ]
         bar.update(len(chunk))
     bar.close()
     return samples

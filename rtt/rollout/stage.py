@@ -23,13 +23,27 @@ def run_rollouts(ctx: StageContext) -> dict:
     prompts = pick_prompts(load_prompts(store, run_id, "train"), c.n_prompts, round_ * c.n_prompts)
     engine = engine_for(cfg, policy, c.batch_size)
     start = time.perf_counter()
-    samples = engine.sample(model, tokenizer, [conversation(p) for p in prompts], c.group_size, c.max_new_tokens,
-                            c.temperature, c.top_p, seed=cfg.seed + 1000 * round_, desc=f"rollouts r{round_}")
+    samples = engine.sample(
+        model,
+        tokenizer,
+        [conversation(p) for p in prompts],
+        c.group_size,
+        c.max_new_tokens,
+        c.temperature,
+        c.top_p,
+        seed=cfg.seed + 1000 * round_,
+        desc=f"rollouts r{round_}",
+    )
     seconds = time.perf_counter() - start
     rows = rollout_rows(run_id, round_, -1, policy, prompts, samples)
     store.write("rollouts", rows, run_id, round_part(round_))
     tokens = sum(r["num_tokens"] for r in rows)
-    summary = {"rollouts": len(rows), "response_tokens": tokens, "tokens_per_s": round(tokens / seconds, 1),
-               "finished_frac": round(sum(r["finished"] for r in rows) / len(rows), 3), "seconds": round(seconds, 1)}
+    summary = {
+        "rollouts": len(rows),
+        "response_tokens": tokens,
+        "tokens_per_s": round(tokens / seconds, 1),
+        "finished_frac": round(sum(r["finished"] for r in rows) / len(rows), 3),
+        "seconds": round(seconds, 1),
+    }
     ctx.tracker.log_metrics(summary, step=round_)
     return summary

@@ -18,15 +18,19 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
+from rtt.data.items import RubricItem
 from rtt.judge.llm import json_object
 from rtt.judge.verdicts import Case, Judge
 from rtt.llm.client import Answer, ChatClient
-from rtt.data.items import RubricItem
 
-WRITER_SYSTEM = ("You write grading rubrics for AI assistant responses: lists of binary criteria that a "
-                 "strict grader can check by reading the response alone.")
-FORMAT = ('Return only a JSON object: {"criteria": [{"text": "<one checkable yes/no criterion>", "weight": <1, 2 or 3>}, ...]} '
-          "with weight 3 for essential, 2 for important and 1 for nice-to-have criteria.")
+WRITER_SYSTEM = (
+    "You write grading rubrics for AI assistant responses: lists of binary criteria that a "
+    "strict grader can check by reading the response alone."
+)
+FORMAT = (
+    'Return only a JSON object: {"criteria": [{"text": "<one checkable yes/no criterion>", "weight": <1, 2 or 3>}, ...]} '
+    "with weight 3 for essential, 2 for important and 1 for nice-to-have criteria."
+)
 TRIGGER_CHARS = 4000
 
 
@@ -44,19 +48,23 @@ class Draft:
 
 
 def draft_messages(request: str, max_items: int) -> list[dict]:
-    user = (f"[Request]\n{request}\n\nWrite a rubric of at most {max_items} criteria for responses to this request. "
-            "Cover what any good response must do, and add criteria that separate an excellent response from a "
-            f"merely good one. {FORMAT}")
+    user = (
+        f"[Request]\n{request}\n\nWrite a rubric of at most {max_items} criteria for responses to this request. "
+        "Cover what any good response must do, and add criteria that separate an excellent response from a "
+        f"merely good one. {FORMAT}"
+    )
     return [{"role": "system", "content": WRITER_SYSTEM}, {"role": "user", "content": user}]
 
 
 def refine_messages(request: str, criteria: list[dict], best: str, second: str, max_items: int) -> list[dict]:
     listed = "\n".join(f"{n}. (weight {c['weight']}) {c['text']}" for n, c in enumerate(criteria, 1))
-    user = (f"[Request]\n{request}\n\n[Current rubric]\n{listed}\n\n[Response A]\n{best}\n\n[Response B]\n{second}\n\n"
-            "Responses A and B are the two best of several candidates under the current rubric, and it barely tells "
-            "them apart. Rewrite the rubric so that it separates them: keep the criteria that still matter, sharpen "
-            "vague ones, and add criteria on the qualities where the better of the two is better. At most "
-            f"{max_items} criteria. {FORMAT}")
+    user = (
+        f"[Request]\n{request}\n\n[Current rubric]\n{listed}\n\n[Response A]\n{best}\n\n[Response B]\n{second}\n\n"
+        "Responses A and B are the two best of several candidates under the current rubric, and it barely tells "
+        "them apart. Rewrite the rubric so that it separates them: keep the criteria that still matter, sharpen "
+        "vague ones, and add criteria on the qualities where the better of the two is better. At most "
+        f"{max_items} criteria. {FORMAT}"
+    )
     return [{"role": "system", "content": WRITER_SYSTEM}, {"role": "user", "content": user}]
 
 
@@ -72,7 +80,12 @@ def parse_criteria(answer: str, max_items: int) -> list[dict]:
         text, weight = entry.get("text"), entry.get("weight")
         if not isinstance(text, str) or not text.strip() or text.strip().lower() in seen:
             continue
-        if isinstance(weight, bool) or not isinstance(weight, (int, float)) or weight != int(weight) or not 1 <= weight <= 3:
+        if (
+            isinstance(weight, bool)
+            or not isinstance(weight, (int, float))
+            or weight != int(weight)
+            or not 1 <= weight <= 3
+        ):
             continue
         seen.add(text.strip().lower())
         out.append({"text": text.strip(), "weight": int(weight)})
@@ -81,8 +94,10 @@ def parse_criteria(answer: str, max_items: int) -> list[dict]:
 
 def written_items(prompt_id: str, rule_items: list[RubricItem], criteria: list[dict]) -> list[RubricItem]:
     """The rubric a version grades with: the rule items, then the written criteria."""
-    llm = [RubricItem(f"{prompt_id}-w{k}", prompt_id, len(rule_items) + k, c["text"], float(c["weight"]), "llm", None, {})
-           for k, c in enumerate(criteria)]
+    llm = [
+        RubricItem(f"{prompt_id}-w{k}", prompt_id, len(rule_items) + k, c["text"], float(c["weight"]), "llm", None, {})
+        for k, c in enumerate(criteria)
+    ]
     return [*rule_items, *llm]
 
 
@@ -114,41 +129,80 @@ class RubricWriter:
         drafts = {}
         for prompt_id, answer in zip(requests, self.ask(bodies, "rubric drafts")):
             criteria = parse_criteria(answer.content or "", self.max_items)
-            failure = [] if criteria else [f"draft: {answer.error or 'no usable criterion: ' + (answer.content or '')[:300]}"]
+            failure = (
+                [] if criteria else [f"draft: {answer.error or 'no usable criterion: ' + (answer.content or '')[:300]}"]
+            )
             drafts[prompt_id] = Draft(criteria, failures=failure)
         return drafts
 
     def candidates(self, requests: dict[str, list[dict]]) -> dict[str, list[str]]:
         """The candidate pool per prompt: n samples from the writer model (failed ones left out)."""
-        bodies = [self.writer.request(messages, temperature=self.temperature, seed=i)
-                  for messages in requests.values() for i in range(self.n_candidates)]
+        bodies = [
+            self.writer.request(messages, temperature=self.temperature, seed=i)
+            for messages in requests.values()
+            for i in range(self.n_candidates)
+        ]
         answers = iter(self.ask(bodies, "rubric candidates"))
-        return {prompt_id: [a.content for a in (next(answers) for _ in range(self.n_candidates)) if a.content]
-                for prompt_id in requests}
+        return {
+            prompt_id: [a.content for a in (next(answers) for _ in range(self.n_candidates)) if a.content]
+            for prompt_id in requests
+        }
 
-    def refine(self, run_id: str, requests: dict[str, str], rule_items: dict[str, list[RubricItem]],
-               drafts: dict[str, Draft], pools: dict[str, list[str]], round_: int) -> dict[str, Draft]:
+    def refine(
+        self,
+        run_id: str,
+        requests: dict[str, str],
+        rule_items: dict[str, list[RubricItem]],
+        drafts: dict[str, Draft],
+        pools: dict[str, list[str]],
+        round_: int,
+    ) -> dict[str, Draft]:
         """One refinement round over every prompt with criteria and at least two candidates."""
         ready = [p for p, d in drafts.items() if d.criteria and len(pools.get(p, [])) >= 2]
         rubrics = {p: written_items(p, rule_items[p], drafts[p].criteria) for p in ready}
         cases = [Case(f"{p}-c{c}", requests[p], text, [], rubrics[p]) for p in ready for c, text in enumerate(pools[p])]
-        rows, answers = self.judge.judge(run_id, -1, round_, cases, desc=f"rubric refinement {round_}: grade candidates")
+        rows, answers = self.judge.judge(
+            run_id, -1, round_, cases, desc=f"rubric refinement {round_}: grade candidates"
+        )
         self.judge_answers += answers
         scores = iter(weighted_score(r, case.items) for r, case in zip(rows, cases))
-        ranked = {p: sorted(((next(scores), c) for c in range(len(pools[p]))), key=lambda sc: (-sc[0], sc[1])) for p in ready}
-        bodies = [self.writer.request(refine_messages(requests[p], drafts[p].criteria, pools[p][ranked[p][0][1]],
-                                                      pools[p][ranked[p][1][1]], self.max_items)) for p in ready]
+        ranked = {
+            p: sorted(((next(scores), c) for c in range(len(pools[p]))), key=lambda sc: (-sc[0], sc[1])) for p in ready
+        }
+        bodies = [
+            self.writer.request(
+                refine_messages(
+                    requests[p],
+                    drafts[p].criteria,
+                    pools[p][ranked[p][0][1]],
+                    pools[p][ranked[p][1][1]],
+                    self.max_items,
+                )
+            )
+            for p in ready
+        ]
         out = dict(drafts)
         for p, answer in zip(ready, self.ask(bodies, f"rubric refinement {round_}: rewrite")):
             criteria = parse_criteria(answer.content or "", self.max_items)
             old = drafts[p]
             if not criteria:
                 why = answer.error or "no usable criterion: " + (answer.content or "")[:300]
-                out[p] = Draft(old.criteria, old.version, old.parent_version, old.trigger, [*old.failures, f"round {round_}: {why}"])
+                out[p] = Draft(
+                    old.criteria,
+                    old.version,
+                    old.parent_version,
+                    old.trigger,
+                    [*old.failures, f"round {round_}: {why}"],
+                )
                 continue
             (s1, c1), (s2, c2) = ranked[p][:2]
-            trigger = {"round": round_, "candidates": [f"{p}-c{c1}", f"{p}-c{c2}"], "scores": [round(s1, 4), round(s2, 4)],
-                       "texts": [pools[p][c1][:TRIGGER_CHARS], pools[p][c2][:TRIGGER_CHARS]], "pool": len(pools[p])}
+            trigger = {
+                "round": round_,
+                "candidates": [f"{p}-c{c1}", f"{p}-c{c2}"],
+                "scores": [round(s1, 4), round(s2, 4)],
+                "texts": [pools[p][c1][:TRIGGER_CHARS], pools[p][c2][:TRIGGER_CHARS]],
+                "pool": len(pools[p]),
+            }
             out[p] = Draft(criteria, old.version + 1, old.version, trigger, old.failures)
         return out
 

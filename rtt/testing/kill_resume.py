@@ -81,9 +81,17 @@ class PipelineProcess:
         # SIGINT back to its default first, as a terminal's job has it: under a parent that ignores
         # it (a background job of a script, `nohup`), the child inherits "ignore", Python then installs
         # no KeyboardInterrupt handler, and the Ctrl-C these tests send would be lost.
-        self.proc = subprocess.Popen(self.command, cwd=self.cwd, env=env, stdout=subprocess.PIPE,
-                                     stderr=subprocess.STDOUT, text=True, errors="replace", start_new_session=True,
-                                     preexec_fn=default_sigint)
+        self.proc = subprocess.Popen(
+            self.command,
+            cwd=self.cwd,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            errors="replace",
+            start_new_session=True,
+            preexec_fn=default_sigint,
+        )
         self.started = time.monotonic()
         self.changed = threading.Condition()
         self.reader = threading.Thread(target=self._read, daemon=True)
@@ -159,15 +167,24 @@ class PipelineProcess:
         return max(times, key=lambda n: times[n][0]) if times else None
 
 
-def run_pipeline(root: Path, run_id: str, overrides: list[str], crash_at: str | None = None, timeout: float = 600) -> PipelineProcess:
+def run_pipeline(
+    root: Path, run_id: str, overrides: list[str], crash_at: str | None = None, timeout: float = 600
+) -> PipelineProcess:
     """Run a pipeline process to its end (or its injected crash)."""
     process = PipelineProcess(pipeline_command(root, run_id, overrides), root, crash_at)
     process.finish(timeout)
     return process
 
 
-def kill_during(root: Path, run_id: str, overrides: list[str], stage: str, delay: float, sig: int = signal.SIGKILL,
-                timeout: float = 600) -> PipelineProcess:
+def kill_during(
+    root: Path,
+    run_id: str,
+    overrides: list[str],
+    stage: str,
+    delay: float,
+    sig: int = signal.SIGKILL,
+    timeout: float = 600,
+) -> PipelineProcess:
     """Start a pipeline; `delay` seconds after `stage` starts, send `sig` (SIGKILL: as a power cut)."""
     process = PipelineProcess(pipeline_command(root, run_id, overrides), root)
     if process.wait_for(f"[{stage}] started", timeout):
@@ -200,30 +217,42 @@ def table_facts(store: Store, run_id: str) -> dict[str, dict]:
         keys = [tuple(str(r[k]) for k in key) for r in rows]
         columns = DETERMINISTIC.get(table)
         content = sorted(repr(tuple(r[c] for c in columns)) for r in rows) if columns else []
-        facts[table] = {"rows": len(rows), "duplicates": len(keys) - len(set(keys)),
-                        "digest": hashlib.sha256("\n".join(content).encode()).hexdigest()[:16] if columns else None}
+        facts[table] = {
+            "rows": len(rows),
+            "duplicates": len(keys) - len(set(keys)),
+            "digest": hashlib.sha256("\n".join(content).encode()).hexdigest()[:16] if columns else None,
+        }
     return facts
 
 
 def mlflow_facts(tracking: Path, run_id: str) -> dict:
     """The pipeline parent runs' statuses and how many of the run's MLflow runs are still RUNNING."""
     statuses = run_statuses(str(tracking), "rtt", run_id)
-    return {"parents": [status for stage, status in statuses if stage == "pipeline"],
-            "running": sum(status == "RUNNING" for _, status in statuses)}
+    return {
+        "parents": [status for stage, status in statuses if stage == "pipeline"],
+        "running": sum(status == "RUNNING" for _, status in statuses),
+    }
 
 
 def leftovers(root: Path, run_id: str) -> list[str]:
     """Temp files and folders a write or a save left behind."""
     data = root / "data"
-    found = [*(data / "runs" / run_id).glob("**/*.tmp"), *(data / "runs" / run_id).glob("**/*.old"),
-             *data.glob(f"tables/*/{run_id}/.*.tmp")]
+    found = [
+        *(data / "runs" / run_id).glob("**/*.tmp"),
+        *(data / "runs" / run_id).glob("**/*.old"),
+        *data.glob(f"tables/*/{run_id}/.*.tmp"),
+    ]
     return sorted(str(p.relative_to(data)) for p in found)
 
 
 def snapshot(root: Path, run_id: str) -> dict:
     store = Store(root / "data")
-    return {"tables": table_facts(store, run_id), "mlflow": mlflow_facts(root / "mlflow", run_id),
-            "policy": policy_digest(store.run_dir(run_id)), "leftovers": leftovers(root, run_id)}
+    return {
+        "tables": table_facts(store, run_id),
+        "mlflow": mlflow_facts(root / "mlflow", run_id),
+        "policy": policy_digest(store.run_dir(run_id)),
+        "leftovers": leftovers(root, run_id),
+    }
 
 
 def differences(expected: dict, got: dict) -> list[str]:
@@ -253,21 +282,28 @@ class KillPoint:
         return self.crash_at or f"{self.stage}+{self.delay:.2f}s"
 
 
-def kill_points(reference: PipelineProcess, times_per_stage: int, writes: int, saves: int, seed: int) -> list[KillPoint]:
+def kill_points(
+    reference: PipelineProcess, times_per_stage: int, writes: int, saves: int, seed: int
+) -> list[KillPoint]:
     """Seeded uniform moments inside each stage of the reference run's timeline, then the first
     `writes` Parquet writes and `saves` checkpoint saves and swaps (a count past the run's last one
     simply lets the run finish, and is reported as such)."""
     import random
 
     rng = random.Random(seed)
-    points = [KillPoint(stage=name, delay=rng.uniform(0, end - start))
-              for name, (start, end) in reference.stage_times().items() for _ in range(times_per_stage)]
+    points = [
+        KillPoint(stage=name, delay=rng.uniform(0, end - start))
+        for name, (start, end) in reference.stage_times().items()
+        for _ in range(times_per_stage)
+    ]
     points += [KillPoint(crash_at=f"store.write:{n}") for n in range(1, writes + 1)]
     points += [KillPoint(crash_at=f"checkpoint.{what}:{n}") for what in ("save", "swap") for n in range(1, saves + 1)]
     return points
 
 
-def trial(root: Path, run_id: str, overrides: list[str], point: KillPoint, expected: dict, timeout: float = 600) -> dict:
+def trial(
+    root: Path, run_id: str, overrides: list[str], point: KillPoint, expected: dict, timeout: float = 600
+) -> dict:
     """Kill a fresh pipeline at `point`, resume it, compare with `expected` (an uninterrupted run's snapshot)."""
     root.mkdir(parents=True, exist_ok=True)
     if point.crash_at:
@@ -276,6 +312,11 @@ def trial(root: Path, run_id: str, overrides: list[str], point: KillPoint, expec
         killed = kill_during(root, run_id, overrides, point.stage, point.delay, timeout=timeout)
     resumed = run_pipeline(root, run_id, overrides, timeout=timeout)
     got = snapshot(root, run_id)
-    return {"point": str(point), "killed": killed.proc.returncode == -signal.SIGKILL, "killed_in": killed.last_stage(),
-            "resume_rc": resumed.proc.returncode, "rows_compared": sum(t["rows"] for t in got["tables"].values()),
-            "differences": differences(expected, got) if resumed.proc.returncode == 0 else [resumed.output[-2000:]]}
+    return {
+        "point": str(point),
+        "killed": killed.proc.returncode == -signal.SIGKILL,
+        "killed_in": killed.last_stage(),
+        "resume_rc": resumed.proc.returncode,
+        "rows_compared": sum(t["rows"] for t in got["tables"].values()),
+        "differences": differences(expected, got) if resumed.proc.returncode == 0 else [resumed.output[-2000:]],
+    }

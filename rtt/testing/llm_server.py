@@ -115,14 +115,20 @@ def message_text(message: Any) -> str:
     if isinstance(content, str):
         return content
     if isinstance(content, list):
-        return " ".join(part.get("text", "") for part in content if isinstance(part, dict) and isinstance(part.get("text"), str))
+        return " ".join(
+            part.get("text", "") for part in content if isinstance(part, dict) and isinstance(part.get("text"), str)
+        )
     return ""
 
 
 def usage(messages: list, answer: str) -> dict:
     prompt_tokens = sum(len(message_text(m).split()) for m in messages)
     completion_tokens = len(answer.split())
-    return {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens, "total_tokens": prompt_tokens + completion_tokens}
+    return {
+        "prompt_tokens": prompt_tokens,
+        "completion_tokens": completion_tokens,
+        "total_tokens": prompt_tokens + completion_tokens,
+    }
 
 
 def completion(body: dict, content: str) -> dict:
@@ -272,8 +278,15 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_json(200, models_body())
         elif self.route() == STATS_PATH:  # for a server in another process (python -m rtt.testing.llm_server)
             owner = self.owner
-            self.send_json(200, {"requests": owner.requests, "faults": dict(owner.faults), "answered": owner.answered,
-                                 "max_in_flight": owner.max_in_flight})
+            self.send_json(
+                200,
+                {
+                    "requests": owner.requests,
+                    "faults": dict(owner.faults),
+                    "answered": owner.answered,
+                    "max_in_flight": owner.max_in_flight,
+                },
+            )
         else:
             self.send_json(404, error_body(f"unknown path {self.path!r}", "invalid_request_error"))
 
@@ -325,8 +338,11 @@ class _Handler(BaseHTTPRequestHandler):
         self.owner.stats.record_auth(ok)
         if ok:
             return True
-        message = (f"Incorrect API key provided: {received.removeprefix('Bearer ')}." if received
-                   else "Missing API key (Authorization: Bearer ...).")
+        message = (
+            f"Incorrect API key provided: {received.removeprefix('Bearer ')}."
+            if received
+            else "Missing API key (Authorization: Bearer ...)."
+        )
         self.send_json(401, error_body(message, "invalid_request_error", "invalid_api_key"))
         return False
 
@@ -352,7 +368,9 @@ class _Handler(BaseHTTPRequestHandler):
             return self.wait(config.slow_s)
         if fault == "rate_limit":
             headers = {"Retry-After": f"{config.retry_after_s:g}"}
-            self.send_json(429, error_body("Rate limit reached (injected fault).", "requests", "rate_limit_exceeded"), headers)
+            self.send_json(
+                429, error_body("Rate limit reached (injected fault).", "requests", "rate_limit_exceeded"), headers
+            )
         elif fault == "server_error":
             self.send_json(500, error_body("The server had an error (injected fault).", "server_error"))
         elif fault == "drop":
@@ -404,8 +422,14 @@ class LocalServer:
     then point a client at `server.base_url` ("http://127.0.0.1:<port>/v1").
     """
 
-    def __init__(self, answer: Answer = default_answer, faults: Faults | None = None, latency_s: float = 0.0,
-                 api_key: str | None = None, port: int = 0) -> None:
+    def __init__(
+        self,
+        answer: Answer = default_answer,
+        faults: Faults | None = None,
+        latency_s: float = 0.0,
+        api_key: str | None = None,
+        port: int = 0,
+    ) -> None:
         if latency_s < 0:
             raise ValueError(f"latency_s must be >= 0, got {latency_s!r}")
         self.answer = answer
@@ -424,7 +448,12 @@ class LocalServer:
             raise RuntimeError("LocalServer is already running")
         self._stopping.clear()
         self._httpd = _HTTPServer(self)
-        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, name=f"rtt-local-llm-{self.port}", daemon=True)
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name=f"rtt-local-llm-{self.port}",
+            daemon=True,
+        )
         self._thread.start()
         return self
 

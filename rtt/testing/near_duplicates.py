@@ -12,8 +12,8 @@ import difflib
 import json
 import re
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 import numpy as np
 
@@ -40,7 +40,7 @@ def shingles(text: str) -> frozenset[tuple[str, ...]]:
     words = _tokens(text)
     if len(words) < SHINGLE_SIZE:
         return frozenset({tuple(words)}) if words else frozenset()
-    return frozenset(tuple(words[i:i + SHINGLE_SIZE]) for i in range(len(words) - SHINGLE_SIZE + 1))
+    return frozenset(tuple(words[i : i + SHINGLE_SIZE]) for i in range(len(words) - SHINGLE_SIZE + 1))
 
 
 @dataclass(frozen=True)
@@ -68,8 +68,12 @@ class Overlap:
 
     @property
     def near(self) -> bool:
-        return (self.exact or self.jaccard >= JACCARD_LIMIT or self.containment >= CONTAINMENT_LIMIT
-                or self.ratio >= RATIO_LIMIT)
+        return (
+            self.exact
+            or self.jaccard >= JACCARD_LIMIT
+            or self.containment >= CONTAINMENT_LIMIT
+            or self.ratio >= RATIO_LIMIT
+        )
 
 
 class ReferenceIndex:
@@ -124,15 +128,19 @@ class ReferenceIndex:
             total = len(words) + len(self._tokens[i])
             # difflib's ratio is 2 * matched / total, and matched is at most the shorter length
             # (real_quick_ratio) and the size of the multiset intersection of the words (quick_ratio)
-            if (count and 2 * min(len(words), len(self._tokens[i])) >= RATIO_LIMIT * total
-                    and 2 * int(common[i]) >= RATIO_LIMIT * total):
+            if (
+                count
+                and 2 * min(len(words), len(self._tokens[i])) >= RATIO_LIMIT * total
+                and 2 * int(common[i]) >= RATIO_LIMIT * total
+            ):
                 if matcher is None:
                     matcher = difflib.SequenceMatcher(None, autojunk=False)
                     matcher.set_seq2(words)
                 matcher.set_seq1(self._tokens[i])
                 ratio = matcher.ratio()
-            if not near_only or (i == exact or jaccard >= JACCARD_LIMIT or containment >= CONTAINMENT_LIMIT
-                                 or ratio >= RATIO_LIMIT):
+            if not near_only or (
+                i == exact or jaccard >= JACCARD_LIMIT or containment >= CONTAINMENT_LIMIT or ratio >= RATIO_LIMIT
+            ):
                 found.append(Overlap(prompt_index, i, i == exact, jaccard, containment, ratio))
         return found
 

@@ -69,7 +69,7 @@ def store_lock(store_uri: str) -> Iterator[None]:
     if not store_uri.startswith("sqlite:///"):
         yield
         return
-    with open(store_uri[len("sqlite:///"):] + ".lock", "a") as handle:
+    with open(store_uri[len("sqlite:///") :] + ".lock", "a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         yield  # closing the file releases the lock
 
@@ -77,8 +77,9 @@ def store_lock(store_uri: str) -> Iterator[None]:
 def connect(uri: str, experiment: str | None):
     """(MlflowClient, experiment id), creating the store and the experiment when missing
     (no experiment: the client alone, and None)."""
-    import mlflow
     from mlflow.tracking import MlflowClient
+
+    import mlflow
 
     store_uri, artifacts = tracking_uri(uri)
     mlflow.set_tracking_uri(store_uri)
@@ -87,7 +88,9 @@ def connect(uri: str, experiment: str | None):
         if experiment is None:
             return client, None
         found = client.get_experiment_by_name(experiment)
-        return client, found.experiment_id if found else client.create_experiment(experiment, artifact_location=artifacts)
+        return client, found.experiment_id if found else client.create_experiment(
+            experiment, artifact_location=artifacts
+        )
 
 
 def registered_model_name(run_id: str, kind: str) -> str:
@@ -121,11 +124,22 @@ def model_versions(uri: str, name: str) -> list[dict]:
     out = []
     for v in versions:
         tags = dict(v.tags)
-        out.append({"version": int(v.version), "round": int(tags.get("rtt.round", -1)), "metric": tags.get("rtt.metric"),
-                    "value": _number(tags.get("rtt.value"), float), "n": _number(tags.get("rtt.n"), int),
-                    "aliases": sorted(a for a, version in aliases.items() if int(version) == int(v.version)),
-                    "checkpoint": tags.get("rtt.checkpoint"), "source": v.source, "run_id": tags.get("rtt.run_id"),
-                    "campaign": tags.get("rtt.campaign"), "mlflow_run_id": tags.get("rtt.stage_run", v.run_id), "tags": tags})
+        out.append(
+            {
+                "version": int(v.version),
+                "round": int(tags.get("rtt.round", -1)),
+                "metric": tags.get("rtt.metric"),
+                "value": _number(tags.get("rtt.value"), float),
+                "n": _number(tags.get("rtt.n"), int),
+                "aliases": sorted(a for a, version in aliases.items() if int(version) == int(v.version)),
+                "checkpoint": tags.get("rtt.checkpoint"),
+                "source": v.source,
+                "run_id": tags.get("rtt.run_id"),
+                "campaign": tags.get("rtt.campaign"),
+                "mlflow_run_id": tags.get("rtt.stage_run", v.run_id),
+                "tags": tags,
+            }
+        )
     return out
 
 
@@ -162,7 +176,9 @@ class Tracker:
         self.resumed = resumed  # an existing run set RUNNING again (`resume_or_open`)
 
     @classmethod
-    def open(cls, uri: str, experiment: str, run_name: str, parent_run_id: str | None = None, tags: dict | None = None) -> "Tracker":
+    def open(
+        cls, uri: str, experiment: str, run_name: str, parent_run_id: str | None = None, tags: dict | None = None
+    ) -> Tracker:
         try:
             client, experiment_id = connect(uri, experiment)
             all_tags = dict(tags or {})
@@ -175,20 +191,23 @@ class Tracker:
             return cls()
 
     @classmethod
-    def resume_or_open(cls, uri: str, experiment: str, run_name: str, tags: dict[str, object]) -> "Tracker":
+    def resume_or_open(cls, uri: str, experiment: str, run_name: str, tags: dict[str, object]) -> Tracker:
         """The earliest run carrying all of `tags`, set RUNNING again, or a new run with them.
 
         First every run that carries `tags["rtt.run_id"]` and is still RUNNING is marked KILLED:
         the caller holds that run's lock, so whoever left them RUNNING is dead."""
         try:
             client, experiment_id = connect(uri, experiment)
-            stale = client.search_runs([experiment_id], f"{tag_filter({'rtt.run_id': tags['rtt.run_id']})} "
-                                                        "AND attributes.status = 'RUNNING'")
+            stale = client.search_runs(
+                [experiment_id], f"{tag_filter({'rtt.run_id': tags['rtt.run_id']})} AND attributes.status = 'RUNNING'"
+            )
             for run in stale:
                 client.set_terminated(run.info.run_id, "KILLED")
             if stale:
                 log.info("marked %d MLflow run(s) left RUNNING by an earlier process KILLED", len(stale))
-            found = client.search_runs([experiment_id], tag_filter(tags), order_by=["attributes.start_time ASC"], max_results=1)
+            found = client.search_runs(
+                [experiment_id], tag_filter(tags), order_by=["attributes.start_time ASC"], max_results=1
+            )
             if not found:
                 run = client.create_run(experiment_id, run_name=run_name, tags={k: str(v) for k, v in tags.items()})
                 return cls(client, run.info.run_id, experiment_id)
@@ -212,7 +231,7 @@ class Tracker:
             log.warning("tracking disabled after a failure to %s: %s", what, err)
             self.client = None
 
-    def child(self, run_name: str, tags: dict | None = None) -> "Tracker":
+    def child(self, run_name: str, tags: dict | None = None) -> Tracker:
         """A nested run under this one (a no-op tracker if this one is)."""
         if not self.enabled:
             return Tracker()
@@ -230,7 +249,7 @@ class Tracker:
 
             items = [Param(k, str(v)[:6000]) for k, v in params.items()]
             for start in range(0, len(items), 100):
-                self.client.log_batch(self.run_id, params=items[start:start + 100])
+                self.client.log_batch(self.run_id, params=items[start : start + 100])
 
         self._safely("log params", send)
 
@@ -261,8 +280,17 @@ class Tracker:
             path.write_text(json.dumps(data, indent=2, default=str))
             self.log_artifact(path)
 
-    def register_model(self, name: str, checkpoint: str | Path, run_id: str, round_: int, metric: str,
-                       value: float | None, n: int | None = None, campaign: str | None = None) -> int | None:
+    def register_model(
+        self,
+        name: str,
+        checkpoint: str | Path,
+        run_id: str,
+        round_: int,
+        metric: str,
+        value: float | None,
+        n: int | None = None,
+        campaign: str | None = None,
+    ) -> int | None:
         """Register checkpoint folder `checkpoint` (by reference) as a version of model `name`, made
         by this tracker's run, and move alias `best` to the highest `value` of `metric` (the newest
         version is `models:/NAME/latest` by itself). The same (model, `run_id`, `round_`) again
@@ -276,13 +304,29 @@ class Tracker:
             log.warning("could not register %s round %d in the MLflow model registry: %s", name, round_, err)
             return None
 
-    def _register(self, name: str, checkpoint: Path, run_id: str, round_: int, metric: str, value: float | None,
-                  n: int | None, campaign: str | None) -> int:
+    def _register(
+        self,
+        name: str,
+        checkpoint: Path,
+        run_id: str,
+        round_: int,
+        metric: str,
+        value: float | None,
+        n: int | None,
+        campaign: str | None,
+    ) -> int:
         from mlflow.exceptions import MlflowException
 
         key = {"rtt.run_id": run_id, "rtt.round": round_}
-        tags = {**key, **({"rtt.campaign": campaign} if campaign else {}), "rtt.checkpoint": checkpoint,
-                "rtt.stage_run": self.run_id, "rtt.metric": metric, "rtt.value": value, "rtt.n": n}
+        tags = {
+            **key,
+            **({"rtt.campaign": campaign} if campaign else {}),
+            "rtt.checkpoint": checkpoint,
+            "rtt.stage_run": self.run_id,
+            "rtt.metric": metric,
+            "rtt.value": value,
+            "rtt.n": n,
+        }
         tags = {k: str(v) for k, v in tags.items() if v is not None}
         found = _versions(self.client, name, key)
         if found:
@@ -294,12 +338,17 @@ class Tracker:
                 self.client.set_model_version_tag(name, str(version), k, v)
         else:
             try:
-                self.client.create_registered_model(name, tags={k: tags[k] for k in ("rtt.run_id", "rtt.campaign") if k in tags})
+                self.client.create_registered_model(
+                    name, tags={k: tags[k] for k in ("rtt.run_id", "rtt.campaign") if k in tags}
+                )
             except MlflowException as err:
                 if err.error_code != "RESOURCE_ALREADY_EXISTS":
                     raise
-            version = int(self.client.create_model_version(name, self._source(checkpoint), self.run_id, tags=tags,
-                                                           await_creation_for=0).version)
+            version = int(
+                self.client.create_model_version(
+                    name, self._source(checkpoint), self.run_id, tags=tags, await_creation_for=0
+                ).version
+            )
         _move_best(self.client, name)
         return version
 
@@ -307,7 +356,9 @@ class Tracker:
         """The folder itself, or on an MLflow server (which refuses local paths) a pointer logged to this run."""
         if urllib.parse.urlparse(self.client.tracking_uri).scheme not in ("http", "https"):
             return checkpoint.as_uri()
-        self.client.log_dict(self.run_id, {"path": str(checkpoint), "host": socket.gethostname()}, "checkpoint/checkpoint.json")
+        self.client.log_dict(
+            self.run_id, {"path": str(checkpoint), "host": socket.gethostname()}, "checkpoint/checkpoint.json"
+        )
         return f"runs:/{self.run_id}/checkpoint"
 
     def finish(self, status: str = "FINISHED") -> None:

@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import json
 import random
-from typing import Callable, NamedTuple
+from collections.abc import Callable
+from typing import NamedTuple
 
 from rtt.constraints import IFEVAL_IDS, official
 
@@ -52,39 +53,94 @@ LETTERS = "abcdefghijklmnopqrstuvwxyz"
 # a few sentences per language, for language:response_language and the "English" half of
 # english_lowercase / english_capital
 FOREIGN = {
-    "fr": ["Le chat dort sur le canapé depuis ce matin.", "Nous irons au marché demain avec mes parents.",
-           "Cette histoire est vraiment étonnante, n'est-ce pas ?"],
-    "de": ["Der Hund schläft seit heute Morgen auf dem Sofa.", "Morgen gehen wir mit meinen Eltern auf den Markt.",
-           "Diese Geschichte ist wirklich erstaunlich, nicht wahr?"],
-    "es": ["El gato duerme en el sofá desde esta mañana.", "Mañana iremos al mercado con mis padres.",
-           "Esta historia es realmente sorprendente, ¿verdad?"],
-    "it": ["Il gatto dorme sul divano da stamattina.", "Domani andremo al mercato con i miei genitori.",
-           "Questa storia è davvero sorprendente, vero?"],
-    "pt": ["O gato dorme no sofá desde esta manhã.", "Amanhã iremos ao mercado com os meus pais.",
-           "Esta história é realmente surpreendente, não é?"],
-    "fi": ["Kissa on nukkunut sohvalla aamusta asti.", "Huomenna menemme torille vanhempieni kanssa.",
-           "Tämä tarina on todella hämmästyttävä."],
-    "sw": ["Paka amelala kwenye kochi tangu asubuhi.", "Kesho tutaenda sokoni pamoja na wazazi wangu.",
-           "Hadithi hii inashangaza sana."],
-    "vi": ["Con mèo ngủ trên ghế sofa từ sáng nay.", "Ngày mai chúng tôi sẽ đi chợ với bố mẹ.",
-           "Câu chuyện này thật sự đáng ngạc nhiên."],
-    "ru": ["Кошка спит на диване с самого утра.", "Завтра мы пойдём на рынок с родителями.",
-           "Эта история действительно удивительна."],
-    "hi": ["बिल्ली सुबह से सोफे पर सो रही है।", "कल हम अपने माता-पिता के साथ बाज़ार जाएंगे।",
-           "यह कहानी सचमुच आश्चर्यजनक है।"],
+    "fr": [
+        "Le chat dort sur le canapé depuis ce matin.",
+        "Nous irons au marché demain avec mes parents.",
+        "Cette histoire est vraiment étonnante, n'est-ce pas ?",
+    ],
+    "de": [
+        "Der Hund schläft seit heute Morgen auf dem Sofa.",
+        "Morgen gehen wir mit meinen Eltern auf den Markt.",
+        "Diese Geschichte ist wirklich erstaunlich, nicht wahr?",
+    ],
+    "es": [
+        "El gato duerme en el sofá desde esta mañana.",
+        "Mañana iremos al mercado con mis padres.",
+        "Esta historia es realmente sorprendente, ¿verdad?",
+    ],
+    "it": [
+        "Il gatto dorme sul divano da stamattina.",
+        "Domani andremo al mercato con i miei genitori.",
+        "Questa storia è davvero sorprendente, vero?",
+    ],
+    "pt": [
+        "O gato dorme no sofá desde esta manhã.",
+        "Amanhã iremos ao mercado com os meus pais.",
+        "Esta história é realmente surpreendente, não é?",
+    ],
+    "fi": [
+        "Kissa on nukkunut sohvalla aamusta asti.",
+        "Huomenna menemme torille vanhempieni kanssa.",
+        "Tämä tarina on todella hämmästyttävä.",
+    ],
+    "sw": [
+        "Paka amelala kwenye kochi tangu asubuhi.",
+        "Kesho tutaenda sokoni pamoja na wazazi wangu.",
+        "Hadithi hii inashangaza sana.",
+    ],
+    "vi": [
+        "Con mèo ngủ trên ghế sofa từ sáng nay.",
+        "Ngày mai chúng tôi sẽ đi chợ với bố mẹ.",
+        "Câu chuyện này thật sự đáng ngạc nhiên.",
+    ],
+    "ru": [
+        "Кошка спит на диване с самого утра.",
+        "Завтра мы пойдём на рынок с родителями.",
+        "Эта история действительно удивительна.",
+    ],
+    "hi": ["बिल्ली सुबह से सोफे पर सो रही है।", "कल हम अपने माता-पिता के साथ बाज़ार जाएंगे।", "यह कहानी सचमुच आश्चर्यजनक है।"],
     "ar": ["القطة نائمة على الأريكة منذ الصباح.", "غدا سنذهب إلى السوق مع والدي.", "هذه القصة مدهشة حقا."],
     "ja": ["猫は朝からソファで寝ています。", "明日は両親と市場に行きます。", "この話は本当に驚きです。"],
-    "ko": ["고양이는 아침부터 소파에서 자고 있습니다.", "내일 부모님과 함께 시장에 갈 것입니다.", "이 이야기는 정말 놀랍습니다."],
-    "en": ["The cat has been asleep on the sofa since this morning.", "Tomorrow we will go to the market with my parents.",
-           "This story is truly surprising, is it not?"],
+    "ko": [
+        "고양이는 아침부터 소파에서 자고 있습니다.",
+        "내일 부모님과 함께 시장에 갈 것입니다.",
+        "이 이야기는 정말 놀랍습니다.",
+    ],
+    "en": [
+        "The cat has been asleep on the sofa since this morning.",
+        "Tomorrow we will go to the market with my parents.",
+        "This story is truly surprising, is it not?",
+    ],
 }
 # sentence-splitting traps for Punkt (abbreviations, initials, ellipses, quotes, numbers)
 TRICKY_SENTENCES = [
-    "Dr. Smith arrived at 5 p.m. on Monday.", "It cost $3.50, i.e. almost nothing.", "She said \"Wait.\" Then left.",
-    "The U.S. team won... again!", "Is it 3.14? Yes!", "Mr. and Mrs. Jones live on St. James St. now.",
-    "See e.g. chapter 2.", "Wow!! Really?!", "J. R. R. Tolkien wrote it.", "(This is one.) This is two.",
+    "Dr. Smith arrived at 5 p.m. on Monday.",
+    "It cost $3.50, i.e. almost nothing.",
+    'She said "Wait." Then left.',
+    "The U.S. team won... again!",
+    "Is it 3.14? Yes!",
+    "Mr. and Mrs. Jones live on St. James St. now.",
+    "See e.g. chapter 2.",
+    "Wow!! Really?!",
+    "J. R. R. Tolkien wrote it.",
+    "(This is one.) This is two.",
 ]
-CAPITAL_WORDS = ["NASA", "USA", "U.S.", "I", "OK", "CAN'T", "A-OK", "HELLO", "IMPORTANT", "FAQ", "ÉTÉ", "X", "TV", "U.N."]
+CAPITAL_WORDS = [
+    "NASA",
+    "USA",
+    "U.S.",
+    "I",
+    "OK",
+    "CAN'T",
+    "A-OK",
+    "HELLO",
+    "IMPORTANT",
+    "FAQ",
+    "ÉTÉ",
+    "X",
+    "TV",
+    "U.N.",
+]
 
 
 def _words(rng: random.Random, n: int, unicode_rate: float = 0.0) -> list[str]:
@@ -136,10 +192,25 @@ SAMPLED_KWARGS: dict[str, Callable[[random.Random], dict]] = {
     },
     "change_case:english_lowercase": lambda r: {},
     "change_case:english_capital": lambda r: {},
-    "length_constraints:number_words": lambda r: {"num_words": r.choice([1, 2, 5, 20, 50, 100, 300]), "relation": _rel(r)},
+    "length_constraints:number_words": lambda r: {
+        "num_words": r.choice([1, 2, 5, 20, 50, 100, 300]),
+        "relation": _rel(r),
+    },
     "detectable_format:title": lambda r: {},
     "startend:end_checker": lambda r: {
-        "end_phrase": _pad(r, r.choice(["Peace!", "Any other questions?", "That is all.", "Is there anything else I can help with?", "in India.", "Bye"]))
+        "end_phrase": _pad(
+            r,
+            r.choice(
+                [
+                    "Peace!",
+                    "Any other questions?",
+                    "That is all.",
+                    "Is there anything else I can help with?",
+                    "in India.",
+                    "Bye",
+                ]
+            ),
+        )
     },
     "detectable_content:postscript": lambda r: {"postscript_marker": _pad(r, r.choice(["P.S.", "P.P.S"]))},
     "startend:quotation": lambda r: {},
@@ -164,8 +235,14 @@ SAMPLED_KWARGS: dict[str, Callable[[random.Random], dict]] = {
     "combination:two_responses": lambda r: {},
     "combination:repeat_prompt": lambda r: {"prompt_to_repeat": _text(r, r.randint(1, 3), comma=True)},
     "language:response_language": lambda r: {"language": r.choice(sorted(FOREIGN))},
-    "length_constraints:number_sentences": lambda r: {"num_sentences": r.choice([1, 2, 3, 5, 8, 10]), "relation": _rel(r)},
-    "change_case:capital_word_frequency": lambda r: {"capital_frequency": r.randint(0, 12), "capital_relation": _rel(r)},
+    "length_constraints:number_sentences": lambda r: {
+        "num_sentences": r.choice([1, 2, 3, 5, 8, 10]),
+        "relation": _rel(r),
+    },
+    "change_case:capital_word_frequency": lambda r: {
+        "capital_frequency": r.randint(0, 12),
+        "capital_relation": _rel(r),
+    },
 }
 
 
@@ -253,10 +330,12 @@ def _gen(iid: str, kw: dict, rng: random.Random, prompt: str) -> str:
         return r.choice(["{b} {t}", '"{b} {t}"', "{b}\n\n{t}", "{t}"]).format(b=body, t=tail)
     if iid == "detectable_content:postscript":
         m = r.choice(["P.S.", "P.P.S", "p.s.", "P. S.", "P.S", "PS", "P.P.S.", "p. p. s", "P.p.s", "P.  S."])
-        return _text(r) + r.choice(["\n\n", "\n", " ", ""]) + m + r.choice([" ", "", ": "]) + r.choice(["", _sentence(r)])
+        return (
+            _text(r) + r.choice(["\n\n", "\n", " ", ""]) + m + r.choice([" ", "", ": "]) + r.choice(["", _sentence(r)])
+        )
     if iid == "startend:quotation":
         t = _text(r)
-        return r.choice(['"{}"', '"{}', '{}"', ' "{}"\n', "'{}'", '“{}”', '""{}""', '"{}" ok']).format(t)
+        return r.choice(['"{}"', '"{}', '{}"', ' "{}"\n', "'{}'", "“{}”", '""{}""', '"{}" ok']).format(t)
     if iid == "detectable_format:number_bullet_lists":
         n = _near(r, kw["num_bullets"])
         items = [r.choice(["* ", "- ", "  * ", "\t- ", "*", "-"]) + _sentence(r) for _ in range(n)]
@@ -282,7 +361,9 @@ def _gen(iid: str, kw: dict, rng: random.Random, prompt: str) -> str:
         k = kw["nth_paragraph"] - 1
         if 0 <= k < n:
             fw = kw["first_word"]
-            lead = r.choice(["{}", "{}", '"{}', "'{}", "'\"{}", "{},", "{}.", "{}s", "**{}**", "{}'s", _recase(r, fw) + "{}"[:0]])
+            lead = r.choice(
+                ["{}", "{}", '"{}', "'{}", "'\"{}", "{},", "{}.", "{}s", "**{}**", "{}'s", _recase(r, fw) + "{}"[:0]]
+            )
             paras[k] = lead.format(_recase(r, fw)) + " " + paras[k]
         sep = r.choice(["\n\n", "\n\n", "\n\n\n", "\n", "\n \n"])
         return r.choice(["{}", "\n\n{}", "{}\n\n"]).format(sep.join(paras))
@@ -293,12 +374,24 @@ def _gen(iid: str, kw: dict, rng: random.Random, prompt: str) -> str:
         r.shuffle(parts)
         return " ".join(parts)
     if iid == "detectable_format:constrained_response":
-        opt = r.choice(["My answer is yes.", "My answer is no.", "My answer is maybe.", "My answer is Yes.", "my answer is no.", "My answer is yes", "My answer is  no."])
+        opt = r.choice(
+            [
+                "My answer is yes.",
+                "My answer is no.",
+                "My answer is maybe.",
+                "My answer is Yes.",
+                "my answer is no.",
+                "My answer is yes",
+                "My answer is  no.",
+            ]
+        )
         return r.choice(["{}", "{} " + _sentence(r), _sentence(r) + " {}", " {}\n"]).format(opt)
     if iid == "detectable_format:number_highlighted_sections":
         n = _near(r, kw["num_highlights"])
         parts = [
-            r.choice(["*{}*", "**{}**", "***{}***", "* {} *", "*{}\n*", "**", "* *", "*{}**"]).format(" ".join(_words(r, r.randint(1, 3))))
+            r.choice(["*{}*", "**{}**", "***{}***", "* {} *", "*{}\n*", "**", "* *", "*{}**"]).format(
+                " ".join(_words(r, r.randint(1, 3)))
+            )
             for _ in range(n)
         ]
         parts += _words(r, r.randint(1, 6))
@@ -307,18 +400,34 @@ def _gen(iid: str, kw: dict, rng: random.Random, prompt: str) -> str:
     if iid == "detectable_format:multiple_sections":
         n = _near(r, kw["num_sections"])
         sp = kw["section_spliter"].strip()
-        heads = [r.choice(["{s} {i}", "{s}{i}", "{s} {i}:", "{S} {i}", "{s} X", "# {s} {i}", "{s}  {i}"]).format(s=sp, S=sp.lower(), i=i + 1) for i in range(n)]
+        heads = [
+            r.choice(["{s} {i}", "{s}{i}", "{s} {i}:", "{S} {i}", "{s} X", "# {s} {i}", "{s}  {i}"]).format(
+                s=sp, S=sp.lower(), i=i + 1
+            )
+            for i in range(n)
+        ]
         return "\n".join(h + "\n" + _text(r) for h in heads)
     if iid == "detectable_format:json_format":
         obj = r.choice([{"a": 1, "b": [1, 2]}, [1, "x"], {"name": _sentence(r)}, "str", 3.5, None, {"u": "é🙂"}])
         t = json.dumps(obj, ensure_ascii=r.random() < 0.5, indent=r.choice([None, 2]))
         t = r.choice(["{}", "{} ", "{}}}", "{},", "{{{}", "{}\n\nok"]).format(t) if r.random() < 0.3 else t
-        return r.choice(["{}", "```json\n{}\n```", "```\n{}\n```", "```JSON{}```", "```Json\n{}", "{}\n```", "```python\n{}\n```"]).format(t)
+        return r.choice(
+            ["{}", "```json\n{}\n```", "```\n{}\n```", "```JSON{}```", "```Json\n{}", "{}\n```", "```python\n{}\n```"]
+        ).format(t)
     if iid == "combination:two_responses":
         a, b = _text(r), _text(r)
         if r.random() < 0.15:
             b = a + r.choice(["", " ", "\n"])
-        return r.choice(["{a}\n******\n{b}", "{a}******{b}", "{a}\n*******\n{b}", "{a}\n*****\n{b}", "******\n{a}\n******\n{b}\n******", "{a}\n******\n{b}\n******\n{a}!"]).format(a=a, b=b)
+        return r.choice(
+            [
+                "{a}\n******\n{b}",
+                "{a}******{b}",
+                "{a}\n*******\n{b}",
+                "{a}\n*****\n{b}",
+                "******\n{a}\n******\n{b}\n******",
+                "{a}\n******\n{b}\n******\n{a}!",
+            ]
+        ).format(a=a, b=b)
     if iid == "combination:repeat_prompt":
         p = kw["prompt_to_repeat"]
         head = r.choice([p, p, p.lower(), p.upper(), " " + p, p.strip(), p[:-1], p[1:]])
@@ -344,12 +453,12 @@ def _edit(text: str, rng: random.Random) -> str:
         return " ".join(words)
     if kind == 2:  # a case flipped
         j = min(i, len(text) - 1)
-        return text[:j] + text[j].swapcase() + text[j + 1:]
+        return text[:j] + text[j].swapcase() + text[j + 1 :]
     if kind == 3:  # a divider dropped
         for div in ("******", "***", "\n\n", "\n", "```"):
             if div in text:
                 k = r.choice([m for m in range(len(text)) if text.startswith(div, m)])
-                return text[:k] + text[k + len(div):]
+                return text[:k] + text[k + len(div) :]
         return text
     if kind == 4:  # a fence added
         return r.choice(["```\n{}\n```", "```json\n{}", "{}\n```"]).format(text)
@@ -366,10 +475,10 @@ def _edit(text: str, rng: random.Random) -> str:
     if kind == 10:  # a line duplicated
         lines = text.split("\n")
         k = r.randrange(len(lines))
-        return "\n".join(lines[: k + 1] + [lines[k]] + lines[k + 1:])
+        return "\n".join(lines[: k + 1] + [lines[k]] + lines[k + 1 :])
     if kind == 11:  # a character deleted
         j = min(i, len(text) - 1)
-        return text[:j] + text[j + 1:]
+        return text[:j] + text[j + 1 :]
     if kind == 12:  # a trailing sentence
         return text + r.choice([" ", "\n", "\n\n"]) + _sentence(r)
     if kind == 13:  # a leading sentence
@@ -383,12 +492,68 @@ def _edit(text: str, rng: random.Random) -> str:
 
 
 GENERIC_ADVERSARIAL = [
-    "", " ", "\n", "\n\n", " \t\n ", "a", "A", ".", ",", '"', '""', "*", "**", "***", "****", "******",
-    "*******", "- ", "-", "[]", "[", "]", "<<>>", "<< >>", "<<a>>", "```", "```json```", "{}", "[]\n",
-    "null", "İ", "ß", "ΣΑΣ", "ǅ", "ﬁ", "🙂", "١٢٣", "日本語のテキスト", "Ünïcödé wörds hére", "\u00a0", "\u2028",
-    "x\r\ny", "***\n***", "* a\n* b\n* c", "*a**b*", "**a*b**", "***a***", "*\n*", "[a\nb]", "[a] [b] [c]",
-    "SECTION 1 SECTION 2", "P.S. P.P.S", "p.s.", "\n\n\n\n", "My answer is yes.My answer is no.",
-    "\"\"\"", "'quoted'", "ALL CAPS TEXT", "all lower text", "Mixed Case", "123 456", "a,b,c",
+    "",
+    " ",
+    "\n",
+    "\n\n",
+    " \t\n ",
+    "a",
+    "A",
+    ".",
+    ",",
+    '"',
+    '""',
+    "*",
+    "**",
+    "***",
+    "****",
+    "******",
+    "*******",
+    "- ",
+    "-",
+    "[]",
+    "[",
+    "]",
+    "<<>>",
+    "<< >>",
+    "<<a>>",
+    "```",
+    "```json```",
+    "{}",
+    "[]\n",
+    "null",
+    "İ",
+    "ß",
+    "ΣΑΣ",
+    "ǅ",
+    "ﬁ",
+    "🙂",
+    "١٢٣",
+    "日本語のテキスト",
+    "Ünïcödé wörds hére",
+    "\u00a0",
+    "\u2028",
+    "x\r\ny",
+    "***\n***",
+    "* a\n* b\n* c",
+    "*a**b*",
+    "**a*b**",
+    "***a***",
+    "*\n*",
+    "[a\nb]",
+    "[a] [b] [c]",
+    "SECTION 1 SECTION 2",
+    "P.S. P.P.S",
+    "p.s.",
+    "\n\n\n\n",
+    "My answer is yes.My answer is no.",
+    '"""',
+    "'quoted'",
+    "ALL CAPS TEXT",
+    "all lower text",
+    "Mixed Case",
+    "123 456",
+    "a,b,c",
 ]
 
 
@@ -434,12 +599,16 @@ def _adversarial(iid: str, kw: dict, rng: random.Random, prompt: str) -> str:
     if shape == 3:  # alone, padded
         return r.choice(["", " ", "\n", '"']) + marker + r.choice(["", " ", "\n", '"'])
     if shape == 4:  # nested / glued
-        return marker.join([body[: len(body) // 2], body[len(body) // 2:]]).replace(" ", r.choice([" ", "*", "\n", ""]))
+        return marker.join([body[: len(body) // 2], body[len(body) // 2 :]]).replace(
+            " ", r.choice([" ", "*", "\n", ""])
+        )
     if shape == 5:  # case games
         return r.choice([str.upper, str.lower, str.swapcase, str.title])(body + " " + marker)
     if shape == 6:  # unicode around
         return r.choice(UNICODE_WORDS) + marker + r.choice(UNICODE_WORDS) + " " + body
-    return "\n".join(r.choice([marker, body, "", " ", "***", "* *", "[", "]", "<<", ">>"]) for _ in range(r.randint(2, 8)))
+    return "\n".join(
+        r.choice([marker, body, "", " ", "***", "* *", "[", "]", "<<", ">>"]) for _ in range(r.randint(2, 8))
+    )
 
 
 # ---------------------------------------------------------------- builder

@@ -19,33 +19,48 @@ CASES = [
     ("punctuation:no_comma", {}, "a,b, c", False, [(1, 2), (3, 4)]),
     ("punctuation:no_comma", {}, ",,", False, [(0, 1), (1, 2)]),  # touching spans stay apart
     # existence: every occurrence of every found keyword, pass or fail
-    ("keywords:existence", {"keywords": ["sea", "fish"]}, "The Sea has fish. sea!", True,
-     [(4, 7), (12, 16), (18, 21)]),
+    ("keywords:existence", {"keywords": ["sea", "fish"]}, "The Sea has fish. sea!", True, [(4, 7), (12, 16), (18, 21)]),
     ("keywords:existence", {"keywords": ["sea", "sky"]}, "Seaside", False, [(0, 3)]),
     ("keywords:existence", {"keywords": ["data", "database"]}, "a database", True, [(2, 10)]),  # merged
     ("keywords:existence", {"keywords": ["a.b"]}, "axb a.b", True, [(4, 7)]),  # literal, not a regex
     # forbidden_words: whole-word occurrences on fail
     ("keywords:forbidden_words", {"forbidden_words": ["very"]}, "Everything is fine", True, []),
-    ("keywords:forbidden_words", {"forbidden_words": ["very", "nice"]}, "Very nice, very.", False,
-     [(0, 4), (5, 9), (11, 15)]),
+    (
+        "keywords:forbidden_words",
+        {"forbidden_words": ["very", "nice"]},
+        "Very nice, very.",
+        False,
+        [(0, 4), (5, 9), (11, 15)],
+    ),
     # frequency: every occurrence, pass or fail
-    ("keywords:frequency", {"keyword": "cat", "frequency": 2, "relation": "less than"}, "Cat naps.", True,
-     [(0, 3)]),
-    ("keywords:frequency", {"keyword": "cat", "frequency": 2, "relation": "less than"}, "Cat, cats!", False,
-     [(0, 3), (5, 8)]),
-    ("keywords:frequency", {"keyword": "cat", "frequency": 2, "relation": "at least"}, "one cat", False,
-     [(4, 7)]),
-    ("keywords:frequency", {"keyword": "cat", "frequency": 2, "relation": "at least"}, "cat cat", True,
-     [(0, 3), (4, 7)]),
+    ("keywords:frequency", {"keyword": "cat", "frequency": 2, "relation": "less than"}, "Cat naps.", True, [(0, 3)]),
+    (
+        "keywords:frequency",
+        {"keyword": "cat", "frequency": 2, "relation": "less than"},
+        "Cat, cats!",
+        False,
+        [(0, 3), (5, 8)],
+    ),
+    ("keywords:frequency", {"keyword": "cat", "frequency": 2, "relation": "at least"}, "one cat", False, [(4, 7)]),
+    (
+        "keywords:frequency",
+        {"keyword": "cat", "frequency": 2, "relation": "at least"},
+        "cat cat",
+        True,
+        [(0, 3), (4, 7)],
+    ),
     # regression: the keyword is stripped, as IFEval's build_description does (found by
     # test_official_agreement.py); " cat " used to need the spaces around it
-    ("keywords:frequency", {"keyword": " cat\t", "frequency": 2, "relation": "at least"}, "cat cats", True,
-     [(0, 3), (4, 7)]),
-    ("keywords:frequency", {"keyword": "\ncat ", "frequency": 1, "relation": "less than"}, "A Cat.", False,
-     [(2, 5)]),
+    (
+        "keywords:frequency",
+        {"keyword": " cat\t", "frequency": 2, "relation": "at least"},
+        "cat cats",
+        True,
+        [(0, 3), (4, 7)],
+    ),
+    ("keywords:frequency", {"keyword": "\ncat ", "frequency": 1, "relation": "less than"}, "A Cat.", False, [(2, 5)]),
     # english_lowercase: upper/titlecase characters on fail, whole response if no cased letter
-    ("change_case:english_lowercase", {}, "the cat has been asleep on the sofa since this morning, 2 times!",
-     True, []),
+    ("change_case:english_lowercase", {}, "the cat has been asleep on the sofa since this morning, 2 times!", True, []),
     ("change_case:english_lowercase", {}, "Hello World", False, [(0, 1), (6, 7)]),
     ("change_case:english_lowercase", {}, "123 !", False, [(0, 5)]),
     ("change_case:english_lowercase", {}, "", False, []),
@@ -56,11 +71,15 @@ CASES = [
     ("change_case:english_capital", {}, "\u01c5X", False, [(0, 1)]),  # titlecase "Dž"
     # number_words: words past the limit ("less than"), every word ("at least")
     ("length_constraints:number_words", {"num_words": 3, "relation": "less than"}, "one two", True, []),
-    ("length_constraints:number_words", {"num_words": 3, "relation": "less than"}, "one, two. three four",
-     False, [(10, 15), (16, 20)]),
+    (
+        "length_constraints:number_words",
+        {"num_words": 3, "relation": "less than"},
+        "one, two. three four",
+        False,
+        [(10, 15), (16, 20)],
+    ),
     ("length_constraints:number_words", {"num_words": 3, "relation": "at least"}, "a b c", True, []),
-    ("length_constraints:number_words", {"num_words": 3, "relation": "at least"}, "hi, you!", False,
-     [(0, 2), (4, 7)]),
+    ("length_constraints:number_words", {"num_words": 3, "relation": "at least"}, "hi, you!", False, [(0, 2), (4, 7)]),
     # title: the titles on pass
     ("detectable_format:title", {}, "<<Sea Song>>\nwaves", True, [(0, 12)]),
     ("detectable_format:title", {}, "<<  >> and <<\n>>", False, []),
@@ -71,8 +90,7 @@ CASES = [
     ("startend:end_checker", {"end_phrase": "Bye."}, "Bye. Ok then", False, [(8, 12)]),
     ("startend:end_checker", {"end_phrase": "Goodbye now."}, " Bye", False, [(1, 4)]),
     # postscript: the postscript line on pass
-    ("detectable_content:postscript", {"postscript_marker": "P.S."}, "Hi.\n\n  p. s. see you\nEnd", True,
-     [(7, 20)]),
+    ("detectable_content:postscript", {"postscript_marker": "P.S."}, "Hi.\n\n  p. s. see you\nEnd", True, [(7, 20)]),
     ("detectable_content:postscript", {"postscript_marker": "P.P.S"}, "Hi.\nP.P.S later", True, [(4, 15)]),
     ("detectable_content:postscript", {"postscript_marker": "P.S."}, "Hi. PS bye", False, []),
     ("detectable_content:postscript", {"postscript_marker": "Note:"}, "x\nNOTE: y", True, [(2, 9)]),
@@ -87,64 +105,151 @@ CASES = [
     ("startend:quotation", {}, ' " ', False, [(1, 2)]),
     ("startend:quotation", {}, "   ", False, []),
     # number_bullet_lists: every bullet line, pass or fail
-    ("detectable_format:number_bullet_lists", {"num_bullets": 2}, "Tips:\n* one\n  - two\n**bold**", True,
-     [(6, 11), (14, 19)]),
+    (
+        "detectable_format:number_bullet_lists",
+        {"num_bullets": 2},
+        "Tips:\n* one\n  - two\n**bold**",
+        True,
+        [(6, 11), (14, 19)],
+    ),
     ("detectable_format:number_bullet_lists", {"num_bullets": 3}, "* one\n* two", False, [(0, 5), (6, 11)]),
     # letter_frequency: every occurrence of the letter, any case, pass or fail
-    ("keywords:letter_frequency", {"letter": "a", "let_frequency": 2, "let_relation": "at least"}, "A cat.", True,
-     [(0, 1), (3, 4)]),
-    ("keywords:letter_frequency", {"letter": "A", "let_frequency": 2, "let_relation": "less than"}, "A cat.", False,
-     [(0, 1), (3, 4)]),
-    ("keywords:letter_frequency", {"letter": "z", "let_frequency": 1, "let_relation": "at least"}, "A cat.", False,
-     []),
-    ("keywords:letter_frequency", {"letter": "ab", "let_frequency": 1, "let_relation": "less than"}, "ab", True,
-     []),  # not one character: never matches
+    (
+        "keywords:letter_frequency",
+        {"letter": "a", "let_frequency": 2, "let_relation": "at least"},
+        "A cat.",
+        True,
+        [(0, 1), (3, 4)],
+    ),
+    (
+        "keywords:letter_frequency",
+        {"letter": "A", "let_frequency": 2, "let_relation": "less than"},
+        "A cat.",
+        False,
+        [(0, 1), (3, 4)],
+    ),
+    ("keywords:letter_frequency", {"letter": "z", "let_frequency": 1, "let_relation": "at least"}, "A cat.", False, []),
+    (
+        "keywords:letter_frequency",
+        {"letter": "ab", "let_frequency": 1, "let_relation": "less than"},
+        "ab",
+        True,
+        [],
+    ),  # not one character: never matches
     # number_paragraphs: the *** dividers; around a blank middle paragraph; the lone paragraph
     ("length_constraints:number_paragraphs", {"num_paragraphs": 2}, "One.\n***\nTwo.", True, [(5, 8)]),
-    ("length_constraints:number_paragraphs", {"num_paragraphs": 2}, "*** One. *** Two. ***", True,
-     [(0, 3), (9, 12), (18, 21)]),  # blank first and last pieces do not count
-    ("length_constraints:number_paragraphs", {"num_paragraphs": 2}, "One. *** *** Two.", False,
-     [(5, 8), (9, 12)]),  # an empty paragraph fails outright (IFEval)
+    (
+        "length_constraints:number_paragraphs",
+        {"num_paragraphs": 2},
+        "*** One. *** Two. ***",
+        True,
+        [(0, 3), (9, 12), (18, 21)],
+    ),  # blank first and last pieces do not count
+    (
+        "length_constraints:number_paragraphs",
+        {"num_paragraphs": 2},
+        "One. *** *** Two.",
+        False,
+        [(5, 8), (9, 12)],
+    ),  # an empty paragraph fails outright (IFEval)
     ("length_constraints:number_paragraphs", {"num_paragraphs": 3}, "One.\n***\nTwo.", False, [(5, 8)]),
     ("length_constraints:number_paragraphs", {"num_paragraphs": 2}, " One.\n\nTwo. ", False, [(1, 11)]),
     # nth_paragraph_first_word: the first word; the \n\n dividers on a wrong count
-    ("length_constraints:nth_paragraph_first_word",
-     {"num_paragraphs": 2, "nth_paragraph": 2, "first_word": "Hello"}, 'Hi.\n\n "Hello, you', True, [(7, 12)]),
-    ("length_constraints:nth_paragraph_first_word",
-     {"num_paragraphs": 2, "nth_paragraph": 1, "first_word": "bye"}, "Hi.\n\nBye", False, [(0, 2)]),
-    ("length_constraints:nth_paragraph_first_word",
-     {"num_paragraphs": 3, "nth_paragraph": 2, "first_word": "bye"}, "Hi.\n\nBye", False, [(3, 5)]),
-    ("length_constraints:nth_paragraph_first_word",
-     {"num_paragraphs": 3, "nth_paragraph": 2, "first_word": "x"}, "Hi.\n\nBye", False, [(3, 5), (5, 8)]),
-    ("length_constraints:nth_paragraph_first_word",
-     {"num_paragraphs": 2, "nth_paragraph": 2, "first_word": "b"}, "a\n\n\n\nb", False,
-     [(1, 3), (3, 5)]),  # IFEval indexes the raw pieces: piece 2 is blank
-    ("length_constraints:nth_paragraph_first_word",
-     {"num_paragraphs": 1, "nth_paragraph": 1, "first_word": "x"}, "...", False, [(0, 3)]),  # empty word
-    ("length_constraints:nth_paragraph_first_word",
-     {"num_paragraphs": 1, "nth_paragraph": 2, "first_word": "x"}, "x", False, [(0, 1)]),  # nth out of range
+    (
+        "length_constraints:nth_paragraph_first_word",
+        {"num_paragraphs": 2, "nth_paragraph": 2, "first_word": "Hello"},
+        'Hi.\n\n "Hello, you',
+        True,
+        [(7, 12)],
+    ),
+    (
+        "length_constraints:nth_paragraph_first_word",
+        {"num_paragraphs": 2, "nth_paragraph": 1, "first_word": "bye"},
+        "Hi.\n\nBye",
+        False,
+        [(0, 2)],
+    ),
+    (
+        "length_constraints:nth_paragraph_first_word",
+        {"num_paragraphs": 3, "nth_paragraph": 2, "first_word": "bye"},
+        "Hi.\n\nBye",
+        False,
+        [(3, 5)],
+    ),
+    (
+        "length_constraints:nth_paragraph_first_word",
+        {"num_paragraphs": 3, "nth_paragraph": 2, "first_word": "x"},
+        "Hi.\n\nBye",
+        False,
+        [(3, 5), (5, 8)],
+    ),
+    (
+        "length_constraints:nth_paragraph_first_word",
+        {"num_paragraphs": 2, "nth_paragraph": 2, "first_word": "b"},
+        "a\n\n\n\nb",
+        False,
+        [(1, 3), (3, 5)],
+    ),  # IFEval indexes the raw pieces: piece 2 is blank
+    (
+        "length_constraints:nth_paragraph_first_word",
+        {"num_paragraphs": 1, "nth_paragraph": 1, "first_word": "x"},
+        "...",
+        False,
+        [(0, 3)],
+    ),  # empty word
+    (
+        "length_constraints:nth_paragraph_first_word",
+        {"num_paragraphs": 1, "nth_paragraph": 2, "first_word": "x"},
+        "x",
+        False,
+        [(0, 1)],
+    ),  # nth out of range
     # number_placeholders: every placeholder, pass or fail
-    ("detectable_content:number_placeholders", {"num_placeholders": 2}, "[a] and [b\n] [c]", True,
-     [(0, 3), (13, 16)]),
+    ("detectable_content:number_placeholders", {"num_placeholders": 2}, "[a] and [b\n] [c]", True, [(0, 3), (13, 16)]),
     ("detectable_content:number_placeholders", {"num_placeholders": 2}, "Dear [name],", False, [(5, 11)]),
     # constrained_response: the option on pass
     ("detectable_format:constrained_response", {}, "  Well. My answer is maybe. ", True, [(8, 27)]),
     ("detectable_format:constrained_response", {}, "My answer is Yes.", False, []),
     # number_highlighted_sections: every counted highlight, pass or fail
-    ("detectable_format:number_highlighted_sections", {"num_highlights": 2}, "*a* and **b c**", True,
-     [(0, 3), (8, 15)]),
-    ("detectable_format:number_highlighted_sections", {"num_highlights": 2}, "* * and *x\ny* and ** **", False,
-     [(12, 19)]),  # blank ones and one across a newline do not count; "* and *" does (IFEval's regex)
-    ("detectable_format:number_highlighted_sections", {"num_highlights": 3}, "*a* ***c***", True,
-     [(0, 3), (5, 10)]),  # "***c***" counts twice, as in IFEval; spans merged
+    (
+        "detectable_format:number_highlighted_sections",
+        {"num_highlights": 2},
+        "*a* and **b c**",
+        True,
+        [(0, 3), (8, 15)],
+    ),
+    (
+        "detectable_format:number_highlighted_sections",
+        {"num_highlights": 2},
+        "* * and *x\ny* and ** **",
+        False,
+        [(12, 19)],
+    ),  # blank ones and one across a newline do not count; "* and *" does (IFEval's regex)
+    (
+        "detectable_format:number_highlighted_sections",
+        {"num_highlights": 3},
+        "*a* ***c***",
+        True,
+        [(0, 3), (5, 10)],
+    ),  # "***c***" counts twice, as in IFEval; spans merged
     # multiple_sections: every section header, pass or fail
-    ("detectable_format:multiple_sections", {"section_spliter": "Section", "num_sections": 2},
-     "Section 1\nx\nSECTION 2\nSection 3 y", True, [(0, 9), (22, 31)]),
-    ("detectable_format:multiple_sections", {"section_spliter": " SECTION ", "num_sections": 2},
-     "SECTION 1: a. SECTION two", False, [(0, 9)]),
+    (
+        "detectable_format:multiple_sections",
+        {"section_spliter": "Section", "num_sections": 2},
+        "Section 1\nx\nSECTION 2\nSection 3 y",
+        True,
+        [(0, 9), (22, 31)],
+    ),
+    (
+        "detectable_format:multiple_sections",
+        {"section_spliter": " SECTION ", "num_sections": 2},
+        "SECTION 1: a. SECTION two",
+        False,
+        [(0, 9)],
+    ),
     # json_format: the JSON text on pass, the failing character on fail
     ("detectable_format:json_format", {}, ' ```json\n{"a": 1}\n``` ', True, [(9, 17)]),
-    ("detectable_format:json_format", {}, '```JSON [1, 2]```', True, [(8, 14)]),
+    ("detectable_format:json_format", {}, "```JSON [1, 2]```", True, [(8, 14)]),
     ("detectable_format:json_format", {}, '{"a": 1,}', False, [(8, 9)]),
     ("detectable_format:json_format", {}, '{"a": 1', False, [(6, 7)]),  # ended early: the last character
     ("detectable_format:json_format", {}, "```\n```", False, []),
@@ -160,25 +265,59 @@ CASES = [
     ("combination:repeat_prompt", {"prompt_to_repeat": "Write a poem."}, "Write the poem.", False, [(6, 7)]),
     ("combination:repeat_prompt", {"prompt_to_repeat": "Write a poem."}, " Write a\n", False, [(1, 8)]),
     # number_sentences (Punkt): sentences past the limit ("less than"), every sentence ("at least")
-    ("length_constraints:number_sentences", {"num_sentences": 3, "relation": "less than"}, "One. Two. Three.",
-     False, [(10, 16)]),  # sentences (0,4) (5,9) (10,16); the third is past the limit
-    ("length_constraints:number_sentences", {"num_sentences": 3, "relation": "less than"},
-     "Dr. Smith came. He left.", True, []),  # "Dr." is an abbreviation: two sentences
-    ("length_constraints:number_sentences", {"num_sentences": 2, "relation": "at least"}, "Only one here.",
-     False, [(0, 14)]),
+    (
+        "length_constraints:number_sentences",
+        {"num_sentences": 3, "relation": "less than"},
+        "One. Two. Three.",
+        False,
+        [(10, 16)],
+    ),  # sentences (0,4) (5,9) (10,16); the third is past the limit
+    (
+        "length_constraints:number_sentences",
+        {"num_sentences": 3, "relation": "less than"},
+        "Dr. Smith came. He left.",
+        True,
+        [],
+    ),  # "Dr." is an abbreviation: two sentences
+    (
+        "length_constraints:number_sentences",
+        {"num_sentences": 2, "relation": "at least"},
+        "Only one here.",
+        False,
+        [(0, 14)],
+    ),
     ("length_constraints:number_sentences", {"num_sentences": 1, "relation": "at least"}, "", False, []),
     # capital_word_frequency (nltk.word_tokenize): every all-capitals token, pass or fail
-    ("change_case:capital_word_frequency", {"capital_frequency": 2, "capital_relation": "at least"},
-     'I said "HELLO" to NASA.', True, [(0, 1), (8, 13), (18, 22)]),  # I, HELLO, NASA
-    ("change_case:capital_word_frequency", {"capital_frequency": 2, "capital_relation": "less than"},
-     "WE CAN'T stop.", False, [(0, 2), (3, 5), (5, 8)]),  # WE, CA, N'T: word_tokenize splits CAN'T
-    ("change_case:capital_word_frequency", {"capital_frequency": 1, "capital_relation": "less than"},
-     "nothing Here", True, []),
+    (
+        "change_case:capital_word_frequency",
+        {"capital_frequency": 2, "capital_relation": "at least"},
+        'I said "HELLO" to NASA.',
+        True,
+        [(0, 1), (8, 13), (18, 22)],
+    ),  # I, HELLO, NASA
+    (
+        "change_case:capital_word_frequency",
+        {"capital_frequency": 2, "capital_relation": "less than"},
+        "WE CAN'T stop.",
+        False,
+        [(0, 2), (3, 5), (5, 8)],
+    ),  # WE, CA, N'T: word_tokenize splits CAN'T
+    (
+        "change_case:capital_word_frequency",
+        {"capital_frequency": 1, "capital_relation": "less than"},
+        "nothing Here",
+        True,
+        [],
+    ),
     # response_language (langdetect, seed 0): the sentences in another language on fail
     ("language:response_language", {"language": "fr"}, "Le chat dort sur le canapé depuis ce matin.", True, []),
-    ("language:response_language", {"language": "en"},
-     "The market opens early. Le chat dort sur le canapé depuis ce matin. Nous irons au marché demain.",
-     False, [(24, 67), (68, 96)]),  # both French sentences; the English one is fine
+    (
+        "language:response_language",
+        {"language": "en"},
+        "The market opens early. Le chat dort sur le canapé depuis ce matin. Nous irons au marché demain.",
+        False,
+        [(24, 67), (68, 96)],
+    ),  # both French sentences; the English one is fine
     ("language:response_language", {"language": "de"}, "123 456", True, []),  # undetectable counts as followed
     # english_lowercase also asks for English
     ("change_case:english_lowercase", {}, "le chat dort sur le canapé depuis ce matin.", False, [(0, 43)]),
@@ -219,9 +358,11 @@ def test_hf_style_none_kwargs_count_as_absent():
 def test_describe_every_id():
     assert describe("punctuation:no_comma", {}) == "The response does not contain any commas."
     assert describe("length_constraints:number_words", {"num_words": 40, "relation": "less than"}) == (
-        "The response has less than 40 words.")
+        "The response has less than 40 words."
+    )
     assert describe("keywords:existence", {"keywords": ["sea", "fish"]}) == (
-        'The response includes each of these words: "sea", "fish".')
+        'The response includes each of these words: "sea", "fish".'
+    )
     for instruction_id, kwargs, *_ in CASES:
         text = describe(instruction_id, kwargs)
         assert text.startswith("The ") and "{" not in text
@@ -229,31 +370,38 @@ def test_describe_every_id():
 
 # ---- bad input ----
 
-@pytest.mark.parametrize("instruction_id,kwargs,key", [
-    ("keywords:existence", {}, "keywords"),
-    ("keywords:existence", {"keywords": "sea"}, "keywords"),
-    ("keywords:existence", {"keywords": ["sea", 3]}, "keywords"),
-    ("keywords:frequency", {"keyword": "a", "frequency": "2", "relation": "at least"}, "frequency"),
-    ("keywords:frequency", {"keyword": "a", "frequency": True, "relation": "at least"}, "frequency"),
-    ("keywords:frequency", {"keyword": "a", "frequency": 2, "relation": "at most"}, "relation"),
-    ("length_constraints:number_words", {"num_words": 2.0, "relation": "less than"}, "num_words"),
-    ("startend:end_checker", {"end_phrase": None}, "end_phrase"),
-    ("punctuation:no_comma", {"extra": 1}, "extra"),
-    ("detectable_format:number_bullet_lists", {"num_bullets": 2, "bullets": 2}, "bullets"),
-    ("keywords:letter_frequency", {"letter": "a", "let_frequency": 2, "let_relation": "most"}, "let_relation"),
-    ("keywords:letter_frequency", {"letter": "a", "let_frequency": 2}, "let_relation"),
-    ("length_constraints:number_paragraphs", {"num_paragraphs": "3"}, "num_paragraphs"),
-    ("length_constraints:nth_paragraph_first_word", {"num_paragraphs": 2, "nth_paragraph": 1, "first_word": 3},
-     "first_word"),
-    ("length_constraints:nth_paragraph_first_word", {"num_paragraphs": 2, "first_word": "a"}, "nth_paragraph"),
-    ("detectable_content:number_placeholders", {"num_placeholders": 1.5}, "num_placeholders"),
-    ("detectable_format:constrained_response", {"options": ["yes"]}, "options"),
-    ("detectable_format:number_highlighted_sections", {"num_highlights": None}, "num_highlights"),
-    ("detectable_format:multiple_sections", {"section_spliter": 1, "num_sections": 2}, "section_spliter"),
-    ("detectable_format:json_format", {"strict": True}, "strict"),
-    ("combination:two_responses", {"separator": "***"}, "separator"),
-    ("combination:repeat_prompt", {"prompt_to_repeat": ["Write"]}, "prompt_to_repeat"),
-])
+
+@pytest.mark.parametrize(
+    "instruction_id,kwargs,key",
+    [
+        ("keywords:existence", {}, "keywords"),
+        ("keywords:existence", {"keywords": "sea"}, "keywords"),
+        ("keywords:existence", {"keywords": ["sea", 3]}, "keywords"),
+        ("keywords:frequency", {"keyword": "a", "frequency": "2", "relation": "at least"}, "frequency"),
+        ("keywords:frequency", {"keyword": "a", "frequency": True, "relation": "at least"}, "frequency"),
+        ("keywords:frequency", {"keyword": "a", "frequency": 2, "relation": "at most"}, "relation"),
+        ("length_constraints:number_words", {"num_words": 2.0, "relation": "less than"}, "num_words"),
+        ("startend:end_checker", {"end_phrase": None}, "end_phrase"),
+        ("punctuation:no_comma", {"extra": 1}, "extra"),
+        ("detectable_format:number_bullet_lists", {"num_bullets": 2, "bullets": 2}, "bullets"),
+        ("keywords:letter_frequency", {"letter": "a", "let_frequency": 2, "let_relation": "most"}, "let_relation"),
+        ("keywords:letter_frequency", {"letter": "a", "let_frequency": 2}, "let_relation"),
+        ("length_constraints:number_paragraphs", {"num_paragraphs": "3"}, "num_paragraphs"),
+        (
+            "length_constraints:nth_paragraph_first_word",
+            {"num_paragraphs": 2, "nth_paragraph": 1, "first_word": 3},
+            "first_word",
+        ),
+        ("length_constraints:nth_paragraph_first_word", {"num_paragraphs": 2, "first_word": "a"}, "nth_paragraph"),
+        ("detectable_content:number_placeholders", {"num_placeholders": 1.5}, "num_placeholders"),
+        ("detectable_format:constrained_response", {"options": ["yes"]}, "options"),
+        ("detectable_format:number_highlighted_sections", {"num_highlights": None}, "num_highlights"),
+        ("detectable_format:multiple_sections", {"section_spliter": 1, "num_sections": 2}, "section_spliter"),
+        ("detectable_format:json_format", {"strict": True}, "strict"),
+        ("combination:two_responses", {"separator": "***"}, "separator"),
+        ("combination:repeat_prompt", {"prompt_to_repeat": ["Write"]}, "prompt_to_repeat"),
+    ],
+)
 def test_bad_kwargs_name_id_and_key(instruction_id, kwargs, key):
     for call in (lambda: check(instruction_id, kwargs, "text"), lambda: describe(instruction_id, kwargs)):
         with pytest.raises(ValueError) as err:
@@ -270,10 +418,50 @@ def test_unknown_id():
 
 # ---- properties ----
 
-PIECES = ["a", "B", "cat", "Cat", "concat", " ", "\n", ",", ".", "*", "-", '"', "<<", ">>", "P.S.", "p. s.",
-          "P.P.S", "very", "VERY", "bye", "İ", "\u01c5", "ß", "7", "_", "\t", "é",
-          "***", "******", "\n\n", "[", "]", "{", "}", ":", "```json", "```", "'", "Section 2", "SECTION",
-          "My answer is yes.", "Write a poem."]
+PIECES = [
+    "a",
+    "B",
+    "cat",
+    "Cat",
+    "concat",
+    " ",
+    "\n",
+    ",",
+    ".",
+    "*",
+    "-",
+    '"',
+    "<<",
+    ">>",
+    "P.S.",
+    "p. s.",
+    "P.P.S",
+    "very",
+    "VERY",
+    "bye",
+    "İ",
+    "\u01c5",
+    "ß",
+    "7",
+    "_",
+    "\t",
+    "é",
+    "***",
+    "******",
+    "\n\n",
+    "[",
+    "]",
+    "{",
+    "}",
+    ":",
+    "```json",
+    "```",
+    "'",
+    "Section 2",
+    "SECTION",
+    "My answer is yes.",
+    "Write a poem.",
+]
 responses = st.one_of(st.text(max_size=40), st.lists(st.sampled_from(PIECES), max_size=25).map("".join))
 words = st.sampled_from(["cat", "bye", "very", "a", "p.s.", "İ", "x y"])
 
@@ -281,40 +469,59 @@ KWARGS = {
     "punctuation:no_comma": st.just({}),
     "keywords:existence": st.lists(words, min_size=1, max_size=3).map(lambda w: {"keywords": w}),
     "keywords:forbidden_words": st.lists(words, min_size=1, max_size=3).map(lambda w: {"forbidden_words": w}),
-    "keywords:frequency": st.builds(lambda k, f, r: {"keyword": k, "frequency": f, "relation": r},
-                                    words, st.integers(0, 4), st.sampled_from(["less than", "at least"])),
+    "keywords:frequency": st.builds(
+        lambda k, f, r: {"keyword": k, "frequency": f, "relation": r},
+        words,
+        st.integers(0, 4),
+        st.sampled_from(["less than", "at least"]),
+    ),
     "change_case:english_lowercase": st.just({}),
     "change_case:english_capital": st.just({}),
-    "length_constraints:number_words": st.builds(lambda n, r: {"num_words": n, "relation": r},
-                                                 st.integers(0, 8), st.sampled_from(["less than", "at least"])),
+    "length_constraints:number_words": st.builds(
+        lambda n, r: {"num_words": n, "relation": r}, st.integers(0, 8), st.sampled_from(["less than", "at least"])
+    ),
     "detectable_format:title": st.just({}),
     "startend:end_checker": words.map(lambda w: {"end_phrase": w}),
     "detectable_content:postscript": st.sampled_from(["P.S.", "P.P.S", "Note:", "(x"]).map(
-        lambda m: {"postscript_marker": m}),
+        lambda m: {"postscript_marker": m}
+    ),
     "startend:quotation": st.just({}),
     "detectable_format:number_bullet_lists": st.integers(0, 4).map(lambda n: {"num_bullets": n}),
-    "keywords:letter_frequency": st.builds(lambda k, f, r: {"letter": k, "let_frequency": f, "let_relation": r},
-                                           st.sampled_from(["a", "B", "i", "*", "ab", " "]), st.integers(0, 4),
-                                           st.sampled_from(["less than", "at least"])),
+    "keywords:letter_frequency": st.builds(
+        lambda k, f, r: {"letter": k, "let_frequency": f, "let_relation": r},
+        st.sampled_from(["a", "B", "i", "*", "ab", " "]),
+        st.integers(0, 4),
+        st.sampled_from(["less than", "at least"]),
+    ),
     "length_constraints:number_paragraphs": st.integers(0, 4).map(lambda n: {"num_paragraphs": n}),
     "length_constraints:nth_paragraph_first_word": st.builds(
         lambda n, k, w: {"num_paragraphs": n, "nth_paragraph": k, "first_word": w},
-        st.integers(0, 4), st.integers(-1, 5), words),
+        st.integers(0, 4),
+        st.integers(-1, 5),
+        words,
+    ),
     "detectable_content:number_placeholders": st.integers(0, 4).map(lambda n: {"num_placeholders": n}),
     "detectable_format:constrained_response": st.just({}),
     "detectable_format:number_highlighted_sections": st.integers(0, 4).map(lambda n: {"num_highlights": n}),
-    "detectable_format:multiple_sections": st.builds(lambda w, n: {"section_spliter": w, "num_sections": n},
-                                                     st.sampled_from(["Section", "SECTION", " ", "a.b"]),
-                                                     st.integers(0, 4)),
+    "detectable_format:multiple_sections": st.builds(
+        lambda w, n: {"section_spliter": w, "num_sections": n},
+        st.sampled_from(["Section", "SECTION", " ", "a.b"]),
+        st.integers(0, 4),
+    ),
     "detectable_format:json_format": st.just({}),
     "combination:two_responses": st.just({}),
     "combination:repeat_prompt": st.sampled_from(["Write a poem.", "", "İ a", " cat "]).map(
-        lambda p: {"prompt_to_repeat": p}),
+        lambda p: {"prompt_to_repeat": p}
+    ),
     "language:response_language": st.sampled_from(["en", "fr", "de", "ja", "hi"]).map(lambda c: {"language": c}),
-    "length_constraints:number_sentences": st.builds(lambda n, r: {"num_sentences": n, "relation": r},
-                                                     st.integers(0, 5), st.sampled_from(["less than", "at least"])),
-    "change_case:capital_word_frequency": st.builds(lambda n, r: {"capital_frequency": n, "capital_relation": r},
-                                                    st.integers(0, 5), st.sampled_from(["less than", "at least"])),
+    "length_constraints:number_sentences": st.builds(
+        lambda n, r: {"num_sentences": n, "relation": r}, st.integers(0, 5), st.sampled_from(["less than", "at least"])
+    ),
+    "change_case:capital_word_frequency": st.builds(
+        lambda n, r: {"capital_frequency": n, "capital_relation": r},
+        st.integers(0, 5),
+        st.sampled_from(["less than", "at least"]),
+    ),
 }
 
 
@@ -392,12 +599,35 @@ PASS_INVARIANT = [
 ]
 
 # responses that often fail / pass those
-failing = st.builds(lambda a, t, b: a + t + b, responses,
-                    st.sampled_from([",", " cat", "VERY.", "B", "", "bbb", "one two three four", "7", "!", "é",
-                                     "😀", "VERY GOOD", "long line here", "a b c d e f"]), responses)
-passing = st.builds(lambda a, t, b: a + t + b, responses,
-                    st.sampled_from(["cat p.s. cat", "<<Title>>", "\nP.S. bye", "[a] [b]", "My answer is no.",
-                                     "Section 1", "bb"]), responses)
+failing = st.builds(
+    lambda a, t, b: a + t + b,
+    responses,
+    st.sampled_from(
+        [
+            ",",
+            " cat",
+            "VERY.",
+            "B",
+            "",
+            "bbb",
+            "one two three four",
+            "7",
+            "!",
+            "é",
+            "😀",
+            "VERY GOOD",
+            "long line here",
+            "a b c d e f",
+        ]
+    ),
+    responses,
+)
+passing = st.builds(
+    lambda a, t, b: a + t + b,
+    responses,
+    st.sampled_from(["cat p.s. cat", "<<Title>>", "\nP.S. bye", "[a] [b]", "My answer is no.", "Section 1", "bb"]),
+    responses,
+)
 
 
 @pytest.mark.parametrize("instruction_id,kwargs,pick", FAIL_INVARIANT)
@@ -430,7 +660,7 @@ def test_out_of_range_kwargs_name_id_and_key():
 def test_extended_kinds_are_registered_after_ifeval():
     from rtt.constraints import INSTRUCTION_IDS
 
-    assert INSTRUCTION_IDS[:len(IFEVAL_IDS)] == IFEVAL_IDS and len(IFEVAL_IDS) == 25
+    assert INSTRUCTION_IDS[: len(IFEVAL_IDS)] == IFEVAL_IDS and len(IFEVAL_IDS) == 25
     assert describe("order:phrases_in_order", {"phrases": ["first", "then"]}).startswith("The response ")
     assert check("chars:no_digits", {}, "room 101") == Verdict(False, [(5, 6), (6, 7), (7, 8)])
 

@@ -6,8 +6,12 @@ from rtt.constraints.language import detect_language
 
 
 def test_detection_is_seeded_and_matches_langdetect_with_seed_zero(monkeypatch):
-    texts = ["Le chat dort sur le canapé depuis ce matin.", "all good, 2 go!", "ALL GOOD!",
-             "The cat has been asleep on the sofa since this morning."]
+    texts = [
+        "Le chat dort sur le canapé depuis ce matin.",
+        "all good, 2 go!",
+        "ALL GOOD!",
+        "The cat has been asleep on the sofa since this morning.",
+    ]
     ours = [detect_language(t) for t in texts]
     monkeypatch.setattr(langdetect.DetectorFactory, "seed", 0)
     assert ours == [langdetect.detect(t) for t in texts]
@@ -21,8 +25,25 @@ def test_undetectable_text_is_none():
     assert detect_language("") is None
 
 
-LANGUAGE_PIECES = ["the cat", " sleeps", " le chat", " dort", " der Hund", " 猫", " кошка", " بيت", " ", ".", "!",
-                   "\n", "http://x.org", " ça", " über", " niño", " 123"]
+LANGUAGE_PIECES = [
+    "the cat",
+    " sleeps",
+    " le chat",
+    " dort",
+    " der Hund",
+    " 猫",
+    " кошка",
+    " بيت",
+    " ",
+    ".",
+    "!",
+    "\n",
+    "http://x.org",
+    " ça",
+    " über",
+    " niño",
+    " 123",
+]
 
 
 @settings(max_examples=300, deadline=None)

@@ -152,9 +152,7 @@ def test_agreement_with_official_ifeval(official, corpus, capsys):
         f"excluded as documented departures: {dict(excluded)}",
         f"overall agreement {agreement:.4%}",
     ]
-    lines += [
-        f"  {iid:48s} {n:5d} cases, disagreement {bad / n:.3%}" for iid, (n, bad) in sorted(per_id.items())
-    ]
+    lines += [f"  {iid:48s} {n:5d} cases, disagreement {bad / n:.3%}" for iid, (n, bad) in sorted(per_id.items())]
     with capsys.disabled():
         print("\n" + "\n".join(lines))
     shown = "\n".join(

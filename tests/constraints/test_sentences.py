@@ -12,8 +12,12 @@ def test_install_writes_punkt_tab_where_nltk_finds_it(tmp_path, monkeypatch):
     monkeypatch.setenv("NLTK_DATA", str(tmp_path))
     folder = install_punkt_tab()
     assert folder == tmp_path / "tokenizers" / "punkt_tab" / "english"
-    assert sorted(os.listdir(folder)) == ["abbrev_types.txt", "collocations.tab", "ortho_context.tab",
-                                          "sent_starters.txt"]
+    assert sorted(os.listdir(folder)) == [
+        "abbrev_types.txt",
+        "collocations.tab",
+        "ortho_context.tab",
+        "sent_starters.txt",
+    ]
     assert os.listdir(folder.parent) == ["english"]  # no staging folder left behind
     tokenizer = nltk.tokenize.PunktTokenizer("english")  # found by NLTK itself
     assert tokenizer.tokenize("Dr. Smith came. He left.") == ["Dr. Smith came.", "He left."]
@@ -34,8 +38,33 @@ def test_word_tokens_locate_nltk_tokens():
     assert [text[a:b] for _, (a, b) in tokens] == ["He", "said", '"', "HELLO", '"', "and", "CA", "N'T", "stop", "."]
 
 
-PIECES = ["Dr.", "cat", "NASA", "U.S.", " ", "\n", ".", "...", "!", "?", '"', "'", "can't", "``", "''", "(", ")",
-          "é", "İ", "3.5", "$", "--", ",", ":", "e.g."]
+PIECES = [
+    "Dr.",
+    "cat",
+    "NASA",
+    "U.S.",
+    " ",
+    "\n",
+    ".",
+    "...",
+    "!",
+    "?",
+    '"',
+    "'",
+    "can't",
+    "``",
+    "''",
+    "(",
+    ")",
+    "é",
+    "İ",
+    "3.5",
+    "$",
+    "--",
+    ",",
+    ":",
+    "e.g.",
+]
 
 
 @settings(max_examples=200, deadline=None)

@@ -8,7 +8,8 @@ from rtt.grpo.relevance import relevance
 
 def test_item_terms_are_the_quoted_strings_else_the_content_words():
     assert item_terms(describe("keywords:frequency", {"keyword": "tea", "frequency": 2, "relation": "at least"})) == [
-        "tea"]
+        "tea"
+    ]
     assert item_terms(describe("keywords:existence", {"keywords": ["Sea", "fish"]})) == ["sea", "fish"]
     assert item_terms(describe("punctuation:no_comma", {})) == ["commas"]
     assert item_terms(describe("change_case:english_lowercase", {})) == ["lowercase", "capital"]
@@ -33,4 +34,4 @@ def test_lexical_relevance_marks_the_tokens_of_the_term(tiny_tokenizer):
     marked = "".join(text[a:b] for (a, b), r in zip(offsets, rel[0, 0].tolist()) if r)
     assert "Tea" in marked and "biscuits" not in marked and "like" not in marked
     assert rel[0, 1].sum() == 0  # "scone" does not occur
-    assert rel[0, :, len(ids):].sum() == 0  # padding
+    assert rel[0, :, len(ids) :].sum() == 0  # padding

@@ -20,7 +20,9 @@ def test_build_input_keeps_response_ids_verbatim(tiny):
     tokenizer = load_tokenizer(tiny)
     response = tokenizer(" the ocean is blue", add_special_tokens=False)["input_ids"] + [tokenizer.eos_token_id]
     ids, start = build_input(tokenizer, INSTRUCTION, "Mention the ocean", response)
-    prefix = tokenizer(f"{INSTRUCTION}\nCriterion: Mention the ocean\nResponse:\n", add_special_tokens=False)["input_ids"]
+    prefix = tokenizer(f"{INSTRUCTION}\nCriterion: Mention the ocean\nResponse:\n", add_special_tokens=False)[
+        "input_ids"
+    ]
     assert start == len(prefix)
     assert ids[:start] == prefix
     assert ids[start:] == response
@@ -120,4 +122,6 @@ def test_discriminator_device_follows_the_policy_unless_set():
     from rtt.discriminator.model import discriminator_device
 
     assert discriminator_device(load_config("smoke", ["model.device=cpu"])) == torch.device("cpu")
-    assert discriminator_device(load_config("smoke", ["model.device=cpu", "discriminator.device=meta"])) == torch.device("meta")
+    assert discriminator_device(
+        load_config("smoke", ["model.device=cpu", "discriminator.device=meta"])
+    ) == torch.device("meta")

@@ -24,7 +24,13 @@ def setup(tmp_path_factory):
     for n_words in [3, 12, 1, 7, 20]:
         text = " " + " ".join(rng.choice(words) for _ in range(n_words))
         responses.append(tokenizer(text, add_special_tokens=False)["input_ids"] + [tokenizer.eos_token_id])
-    items = [["Mention the ocean", "Be short"], ["Say hello"], [], ["Use the word coffee", "Be blue", "End well"], ["x"]]
+    items = [
+        ["Mention the ocean", "Be short"],
+        ["Say hello"],
+        [],
+        ["Use the word coffee", "Be blue", "End well"],
+        ["x"],
+    ]
     return model, tokenizer, items, responses
 
 

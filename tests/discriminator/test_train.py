@@ -87,9 +87,17 @@ def test_training_lowers_heldout_loss(tiny):
     initial = evaluate(model, tokenizer, heldout, cfg, "cpu")
 
     seen, steps = [], []
-    history = train_discriminator(model, tokenizer, train, heldout, cfg, "cpu", seed=0,
-                                  on_eval=lambda rows: seen.append(list(rows)),
-                                  on_step=lambda step, loss: steps.append((step, loss)))
+    history = train_discriminator(
+        model,
+        tokenizer,
+        train,
+        heldout,
+        cfg,
+        "cpu",
+        seed=0,
+        on_eval=lambda rows: seen.append(list(rows)),
+        on_step=lambda step, loss: steps.append((step, loss)),
+    )
 
     assert seen[-1] == history and all(history[: len(rows)] == rows for rows in seen)  # all rows so far each time
     assert [s for s, _ in steps] == list(range(1, len(steps) + 1)) and all(math.isfinite(x) for _, x in steps)
@@ -168,15 +176,25 @@ def test_resume_after_a_crash_ends_with_the_uninterrupted_weights(tiny, tmp_path
 
     state = tmp_path / "state"
     with pytest.raises(Crash):
-        train_discriminator(fresh(), tokenizer, train, heldout, cfg, "cpu", seed=1, on_step=crash_at_step_8,
-                            state_dir=state)
+        train_discriminator(
+            fresh(), tokenizer, train, heldout, cfg, "cpu", seed=1, on_step=crash_at_step_8, state_dir=state
+        )
     saved = json.loads((state / "progress.json").read_text())
     assert (saved["opt_step"], saved["epoch"], saved["micro"]) == (6, 1, 1)  # saved mid-epoch, at step 6
     assert len(saved["history"]) == 3  # epoch 0's evaluation: all, color, noun
 
     resumed, steps = fresh(), []
-    history = train_discriminator(resumed, tokenizer, train, heldout, cfg, "cpu", seed=1, state_dir=state,
-                                  on_step=lambda step, loss: steps.append(step))
+    history = train_discriminator(
+        resumed,
+        tokenizer,
+        train,
+        heldout,
+        cfg,
+        "cpu",
+        seed=1,
+        state_dir=state,
+        on_step=lambda step, loss: steps.append(step),
+    )
     assert steps == list(range(7, 16))
     assert history == expected
     for name, weight in straight.state_dict().items():
@@ -193,12 +211,27 @@ def test_resume_refuses_a_state_saved_for_other_settings(tiny, tmp_path):
             raise Crash
 
     with pytest.raises(Crash):
-        train_discriminator(init_discriminator(tiny, "cpu"), tokenizer, train, heldout, cfg, "cpu",
-                            on_step=crash_at_step_2, state_dir=tmp_path / "s")
+        train_discriminator(
+            init_discriminator(tiny, "cpu"),
+            tokenizer,
+            train,
+            heldout,
+            cfg,
+            "cpu",
+            on_step=crash_at_step_2,
+            state_dir=tmp_path / "s",
+        )
     assert json.loads((tmp_path / "s" / "progress.json").read_text())["opt_step"] == 1
     with pytest.raises(ValueError, match="other settings or data"):
-        train_discriminator(init_discriminator(tiny, "cpu"), tokenizer, train, heldout, cfg.model_copy(update={"lr": 1e-4}),
-                            "cpu", state_dir=tmp_path / "s")
+        train_discriminator(
+            init_discriminator(tiny, "cpu"),
+            tokenizer,
+            train,
+            heldout,
+            cfg.model_copy(update={"lr": 1e-4}),
+            "cpu",
+            state_dir=tmp_path / "s",
+        )
 
 
 def test_train_layers_updates_only_the_top_layers_and_the_head(tiny):

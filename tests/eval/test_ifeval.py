@@ -12,8 +12,13 @@ def responses_for(example: dict) -> list[str]:
     """Known responses that pass and fail different instructions: the prompt itself, shouted,
     quoted, as JSON, with a bullet list, a title, a postscript and a first line to drop (loose)."""
     p = example["prompt"]
-    return [p, p.upper(), f'"{p.lower()}"', json.dumps({"answer": p}),
-            f"Sure, here it is:\n<<A Title>>\n* one\n* two\n*{p}*\nP.S. that is all.\nSECTION 1\nThanks"]
+    return [
+        p,
+        p.upper(),
+        f'"{p.lower()}"',
+        json.dumps({"answer": p}),
+        f"Sure, here it is:\n<<A Title>>\n* one\n* two\n*{p}*\nP.S. that is all.\nSECTION 1\nThanks",
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +38,9 @@ def test_grades_equal_the_official_checker_called_directly(examples):
     ours = grade([e for e, _ in pairs], [r for _, r in pairs])
     evaluation = official_evaluation()
     for (example, response), g in zip(pairs, ours):
-        inp = evaluation.InputExample(example["key"], example["instruction_id_list"], example["prompt"], example["kwargs"])
+        inp = evaluation.InputExample(
+            example["key"], example["instruction_id_list"], example["prompt"], example["kwargs"]
+        )
         random.seed(0)
         strict = evaluation.test_instruction_following_strict(inp, {example["prompt"]: response})
         random.seed(0)
@@ -57,7 +64,11 @@ def test_metrics_hand_worked():
     # instructions: strict 2 of 5; loose 4 of 5; per id (strict): a 2/2, b 0/2, c 0/1
     assert m["prompt_strict"] == (pytest.approx(1 / 3), 3) and m["prompt_loose"] == (pytest.approx(2 / 3), 3)
     assert m["instruction_strict"] == (pytest.approx(2 / 5), 5) and m["instruction_loose"] == (pytest.approx(4 / 5), 5)
-    assert (m["instruction_strict/a"], m["instruction_strict/b"], m["instruction_strict/c"]) == ((1.0, 2), (0.0, 2), (0.0, 1))
+    assert (m["instruction_strict/a"], m["instruction_strict/b"], m["instruction_strict/c"]) == (
+        (1.0, 2),
+        (0.0, 2),
+        (0.0, 1),
+    )
     assert ifeval_metrics([])["prompt_strict"] == (0.0, 0)
 
 
@@ -66,8 +77,13 @@ def test_eval_stage_records_ifeval_metrics_and_generations(tmp_path):
     from rtt.data.store import Store
     from rtt.runs import run_stage
 
-    args = [f"data_dir={tmp_path / 'data'}", f"tracking_uri={tmp_path / 'mlflow'}", "eval.ifeval=true",
-            "eval.ifeval_max_prompts=6", "eval.ifeval_max_new_tokens=8"]
+    args = [
+        f"data_dir={tmp_path / 'data'}",
+        f"tracking_uri={tmp_path / 'mlflow'}",
+        "eval.ifeval=true",
+        "eval.ifeval_max_prompts=6",
+        "eval.ifeval_max_new_tokens=8",
+    ]
     run_stage("rubrics", "smoke", args, "if-1")
     summary = run_stage("eval", "smoke", args, "if-1", -1)
     assert {"ifeval_prompt_strict", "ifeval_instruction_loose"} <= set(summary)
@@ -76,14 +92,18 @@ def test_eval_stage_records_ifeval_metrics_and_generations(tmp_path):
     rows = query(store, "SELECT metric, value, n FROM evals WHERE benchmark = 'ifeval'").to_pylist()
     metrics = {r["metric"]: (r["value"], r["n"]) for r in rows}
     assert metrics["prompt_strict"][1] == 6 and metrics["prompt_strict"][0] == summary["ifeval_prompt_strict"]
-    generations = query(store, "SELECT prompt_key, response, items_total FROM generations WHERE benchmark = 'ifeval' "
-                               "ORDER BY prompt_key").to_pylist()
+    generations = query(
+        store,
+        "SELECT prompt_key, response, items_total FROM generations WHERE benchmark = 'ifeval' ORDER BY prompt_key",
+    ).to_pylist()
     assert [g["prompt_key"] for g in generations] == sorted(e["key"] for e in load_ifeval(6))
     # anyone can re-grade what is stored: the same official grades come back
     by_key = {g["prompt_key"]: g["response"] for g in generations}
     regraded = grade(load_ifeval(6), [by_key[e["key"]] for e in load_ifeval(6)])
     assert ifeval_metrics(regraded)["prompt_strict"][0] == metrics["prompt_strict"][0]
-    held_out = query(store, "SELECT count(*) AS n FROM generations WHERE benchmark = 'heldout_rubrics' AND prompt_key IS NULL")
+    held_out = query(
+        store, "SELECT count(*) AS n FROM generations WHERE benchmark = 'heldout_rubrics' AND prompt_key IS NULL"
+    )
     assert held_out.to_pylist()[0]["n"] == summary["prompts"]
 
 
@@ -91,8 +111,14 @@ def test_a_blank_response_follows_no_instruction_strict_or_loose(examples):
     """The official harness fails every instruction of an empty or whitespace-only response (its
     `response.strip() and check_following(...)`), the negative ones ("no commas", "fewer than N
     words") too; rtt's judge applies the same rule (tests/judge/test_rule.py)."""
-    negative = {"punctuation:no_comma", "keywords:forbidden_words", "length_constraints:number_words",
-                "keywords:frequency", "length_constraints:number_sentences", "change_case:capital_word_frequency"}
+    negative = {
+        "punctuation:no_comma",
+        "keywords:forbidden_words",
+        "length_constraints:number_words",
+        "keywords:frequency",
+        "length_constraints:number_sentences",
+        "change_case:capital_word_frequency",
+    }
     chosen = [e for e in examples if negative & set(e["instruction_id_list"])][:40]
     blanks = ["", " ", "  \n", "\n\n\n", "\xa0"]
     pairs = [(e, r) for e in chosen for r in blanks]

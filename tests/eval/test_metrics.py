@@ -5,9 +5,9 @@ from rtt.eval.stage import accuracy_metrics
 
 def test_accuracy_metrics_hand_worked():
     graded = [
-        [("no_comma", True), ("title", True)],    # all satisfied -> counts at prompt level
+        [("no_comma", True), ("title", True)],  # all satisfied -> counts at prompt level
         [("no_comma", False), ("title", True)],
-        [("no_comma", True)],                     # all satisfied
+        [("no_comma", True)],  # all satisfied
     ]
     m = accuracy_metrics(graded)
     assert m["prompt_accuracy"] == pytest.approx((2 / 3, 3))

@@ -9,7 +9,6 @@ from prefect.testing.utilities import prefect_test_harness
 from rtt.testing.kill_resume import ONE_ROUND, run_pipeline, snapshot
 
 
-
 @pytest.fixture(scope="session")
 def lone_run(tmp_path_factory):
     """(root, run id, process, snapshot) of an uninterrupted one-round smoke pipeline. Ids are

@@ -10,8 +10,8 @@ import pytest
 from mlflow.tracking import MlflowClient
 
 from rtt.campaigns import CampaignError, continuation, create, load, write_row
-from rtt.data.store import Store
 from rtt.data.items import load_prompts
+from rtt.data.store import Store
 from rtt.run_lock import RunLocked, lock_path
 from rtt.tracking import tracking_uri
 
@@ -33,8 +33,10 @@ def campaign(harness, tmp_path_factory):
 
 def test_each_continuation_starts_from_the_last_checkpoint(campaign):
     root, rows = campaign
-    assert [(r["continuation"], r["first_round"], r["last_round"], r["status"]) for r in rows] == \
-           [(0, 0, 0, "completed"), (1, 1, 1, "completed")]
+    assert [(r["continuation"], r["first_round"], r["last_round"], r["status"]) for r in rows] == [
+        (0, 0, 0, "completed"),
+        (1, 1, 1, "completed"),
+    ]
     assert rows[0]["start_policy"].endswith("models/tiny")
     assert rows[1]["start_policy"] == rows[0]["final_policy"] != rows[1]["final_policy"]
     assert Store(root / "data").rows("campaigns", "c1") == sorted(rows, key=lambda r: r["continuation"])
@@ -54,7 +56,7 @@ def test_steps_keep_counting_and_prompts_are_new_until_the_pool_cycles(campaign)
         drawn.setdefault(r["round"] * 2 + r["step"], set()).add(r["prompt_id"])
     # 8 draws: the whole pool once in order, then it cycles from the start
     cursor = order + order[:2]
-    assert [drawn[g] for g in range(4)] == [set(cursor[2 * g:2 * g + 2]) for g in range(4)]
+    assert [drawn[g] for g in range(4)] == [set(cursor[2 * g : 2 * g + 2]) for g in range(4)]
     assert [r["prompts_drawn"] for r in rows] == [4, 8]
 
 
@@ -74,17 +76,28 @@ def test_each_continuation_is_an_mlflow_parent_run(campaign):
     client = MlflowClient(tracking_uri(str(root / "mlflow"))[0])
     experiment = client.get_experiment_by_name("rtt")
     runs = client.search_runs([experiment.experiment_id], "tags.`rtt.stage` = 'pipeline'")
-    assert sorted((r.data.tags["rtt.continuation"], r.info.status) for r in runs) == \
-           [("0", "FINISHED"), ("1", "FINISHED")]
+    assert sorted((r.data.tags["rtt.continuation"], r.info.status) for r in runs) == [
+        ("0", "FINISHED"),
+        ("1", "FINISHED"),
+    ]
     assert {r.data.tags["rtt.campaign"] for r in runs} == {"c1"}
 
 
 def test_a_second_continuation_at_once_is_refused_or_waits(campaign):
     root, rows = campaign
     c = load("c1", root / "data")
-    holder = subprocess.Popen([sys.executable, "-c", "import fcntl, sys, time; f = open(sys.argv[1], 'a'); "
-                               "fcntl.flock(f, fcntl.LOCK_EX); print('held', flush=True); time.sleep(float(sys.argv[2]))",
-                               str(lock_path(root / "data", "c1")), "3"], stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import fcntl, sys, time; f = open(sys.argv[1], 'a'); "
+            "fcntl.flock(f, fcntl.LOCK_EX); print('held', flush=True); time.sleep(float(sys.argv[2]))",
+            str(lock_path(root / "data", "c1")),
+            "3",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout.readline().strip() == "held"
         with pytest.raises(RunLocked, match="already running"):

@@ -5,8 +5,23 @@ from flows.cli import main
 
 
 def write_prompts(store):
-    store.write("prompts", [{"run_id": "r1", "prompt_id": f"p{i}", "split": "train", "source": "builtin", "task": "t",
-                             "prompt": f"q{i}", "messages": None} for i in range(3)], "r1", "prompts")
+    store.write(
+        "prompts",
+        [
+            {
+                "run_id": "r1",
+                "prompt_id": f"p{i}",
+                "split": "train",
+                "source": "builtin",
+                "task": "t",
+                "prompt": f"q{i}",
+                "messages": None,
+            }
+            for i in range(3)
+        ],
+        "r1",
+        "prompts",
+    )
 
 
 def test_sql_prints_table_csv_and_json(store, capsys):
@@ -65,8 +80,7 @@ def test_constraints_lists_every_checker_and_grades_a_response(capsys):
     listed = capsys.readouterr().out.splitlines()
     assert [line.split()[0] for line in listed] == list(INSTRUCTION_IDS)
     assert main(["constraints", "punctuation:no_comma", "--response", "a, b"]) == 0
-    assert capsys.readouterr().out.splitlines() == [
-        "The response does not contain any commas.", "FAIL", "  [1, 2) ','"]
+    assert capsys.readouterr().out.splitlines() == ["The response does not contain any commas.", "FAIL", "  [1, 2) ','"]
     assert main(["constraints", "length:words_between", "--kwargs", '{"min_words": 5}']) == 2
     assert "length:words_between: missing kwarg 'max_words'" in capsys.readouterr().err
 
@@ -80,11 +94,30 @@ def test_run_says_what_to_do_when_prefect_does_not_answer(tmp_path):
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     env = {**os.environ, "PREFECT_API_URL": f"http://127.0.0.1:{port}/api"}
-    done = subprocess.run([sys.executable, "-m", "flows.cli", "run", "pipeline", "--config", "smoke",
-                           "--set", f"data_dir={tmp_path / 'data'}", "--set", f"tracking_uri={tmp_path / 'mlflow'}"],
-                          env=env, capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "flows.cli",
+            "run",
+            "pipeline",
+            "--config",
+            "smoke",
+            "--set",
+            f"data_dir={tmp_path / 'data'}",
+            "--set",
+            f"tracking_uri={tmp_path / 'mlflow'}",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 2, done.stderr[-2000:]
-    assert "Prefect's API did not answer" in done.stderr and f"PREFECT_API_URL is http://127.0.0.1:{port}/api" in done.stderr
+    assert (
+        "Prefect's API did not answer" in done.stderr
+        and f"PREFECT_API_URL is http://127.0.0.1:{port}/api" in done.stderr
+    )
     assert "Traceback" not in done.stderr
 
 
@@ -94,7 +127,10 @@ def test_compare_refuses_an_unknown_arm_or_setting_before_anything_runs(tmp_path
     assert "unknown arm(s) ['nope']" in capsys.readouterr().err
     assert main(["compare", "--config", "smoke", "--set", "grpo.nope=1", "--set", f"data_dir={data}"]) == 2
     assert "grpo.nope" in capsys.readouterr().err
-    assert main(["compare", "--config", "smoke", "--notes", str(tmp_path / "reading.md"), "--set", f"data_dir={data}"]) == 2
+    assert (
+        main(["compare", "--config", "smoke", "--notes", str(tmp_path / "reading.md"), "--set", f"data_dir={data}"])
+        == 2
+    )
     assert "reading.md" in capsys.readouterr().err
     assert not data.exists()  # nothing ran, nothing was written
 
@@ -104,7 +140,10 @@ def test_compare_command_line_resumes_the_same_experiment():
 
     from flows.cli import compare_command
 
-    args = argparse.Namespace(config="learn", seeds=2, seed=0, arms="rtt,grpo-aon", set=["grpo.steps=3"], out="x.json",
-                              notes="my reading.md")
-    assert compare_command(args, "e1") == ("rtt compare --config learn --seeds 2 --seed 0 --arms rtt,grpo-aon "
-                                           "--set grpo.steps=3 --out x.json --notes 'my reading.md' --experiment-id e1")
+    args = argparse.Namespace(
+        config="learn", seeds=2, seed=0, arms="rtt,grpo-aon", set=["grpo.steps=3"], out="x.json", notes="my reading.md"
+    )
+    assert compare_command(args, "e1") == (
+        "rtt compare --config learn --seeds 2 --seed 0 --arms rtt,grpo-aon "
+        "--set grpo.steps=3 --out x.json --notes 'my reading.md' --experiment-id e1"
+    )

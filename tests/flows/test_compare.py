@@ -23,8 +23,16 @@ def experiment(harness, tmp_path_factory):
 
     root = tmp_path_factory.mktemp("compare")
     overrides = [f"data_dir={root / 'data'}", f"tracking_uri={root / 'mlflow'}", f"grpo.steps={STEPS}"]
-    report = compare(config=PRESET, arms=ARMS, seeds=1, seed=3, overrides=overrides, experiment_id="e1",
-                     out=str(root / "out.json"), notes=NOTES)
+    report = compare(
+        config=PRESET,
+        arms=ARMS,
+        seeds=1,
+        seed=3,
+        overrides=overrides,
+        experiment_id="e1",
+        out=str(root / "out.json"),
+        notes=NOTES,
+    )
     return root, overrides, report
 
 
@@ -71,7 +79,10 @@ def test_pages_are_written_and_logged_to_mlflow(experiment):
     runs = client.search_runs([client.get_experiment_by_name("rtt").experiment_id], "tags.`rtt.stage` = 'compare'")
     assert len(runs) == 1
     assert {a.path for a in client.list_artifacts(runs[0].info.run_id)} == {
-        "compare-e1.json", "compare-e1.md", "compare-e1.html"}
+        "compare-e1.json",
+        "compare-e1.md",
+        "compare-e1.html",
+    }
 
 
 def test_running_the_experiment_again_resumes_it(experiment):

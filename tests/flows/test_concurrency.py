@@ -19,8 +19,10 @@ def read_all(store: Store) -> dict[tuple[str, str], int]:
     """(table, run) -> rows, asserting on the way that no key repeats: a torn or doubled part would."""
     seen = {}
     for table, key in KEYS.items():
-        for row in query(store, f"SELECT run_id, count(*) AS n, count(DISTINCT row({', '.join(key)})) AS d "
-                                f"FROM {table} GROUP BY run_id").to_pylist():
+        for row in query(
+            store,
+            f"SELECT run_id, count(*) AS n, count(DISTINCT row({', '.join(key)})) AS d FROM {table} GROUP BY run_id",
+        ).to_pylist():
             assert row["n"] == row["d"], (table, row)
             seen[table, row["run_id"]] = row["n"]
     return seen
@@ -37,8 +39,14 @@ def test_two_pipelines_and_sql_readers_share_one_lake(lone_run, tmp_path):
             assert rows <= final[table], table  # parts only grow to their final size
         reads += 1
         if reads % 20 == 5:
-            cli_reads.append(subprocess.run([RTT, "sql", "SELECT count(*) AS n FROM rollouts", "--data-dir",
-                                             str(tmp_path / "data")], capture_output=True, text=True, timeout=300))
+            cli_reads.append(
+                subprocess.run(
+                    [RTT, "sql", "SELECT count(*) AS n FROM rollouts", "--data-dir", str(tmp_path / "data")],
+                    capture_output=True,
+                    text=True,
+                    timeout=300,
+                )
+            )
         time.sleep(0.2)
     for run in runs:
         assert run.finish() == 0, run.output[-3000:]

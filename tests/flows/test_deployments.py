@@ -56,20 +56,47 @@ def served(tmp_path_factory):
     """(api url, root, overrides): a Prefect server and `rtt serve --config smoke` serving its deployments."""
     root = tmp_path_factory.mktemp("served")
     api = f"http://127.0.0.1:{free_port()}/api"
-    env = {**os.environ, "PREFECT_HOME": str(root / "prefect"), "PREFECT_API_URL": api, "PREFECT_UI_ENABLED": "false",
-           "PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS": "1", "PREFECT_SERVER_SERVICES_SCHEDULER_MIN_RUNS": "1",
-           "PREFECT_SERVER_SERVICES_SCHEDULER_MAX_RUNS": "2", "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-           "PREFECT_RUNNER_POLL_FREQUENCY": "1"}
+    env = {
+        **os.environ,
+        "PREFECT_HOME": str(root / "prefect"),
+        "PREFECT_API_URL": api,
+        "PREFECT_UI_ENABLED": "false",
+        "PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS": "1",
+        "PREFECT_SERVER_SERVICES_SCHEDULER_MIN_RUNS": "1",
+        "PREFECT_SERVER_SERVICES_SCHEDULER_MAX_RUNS": "2",
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "PREFECT_RUNNER_POLL_FREQUENCY": "1",
+    }
     logs = [open(root / name, "w") for name in ("server.log", "serve.log")]
-    server = subprocess.Popen([str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", api.split(":")[2][:-4]],
-                              env=env, stdout=logs[0], stderr=subprocess.STDOUT, start_new_session=True)
+    server = subprocess.Popen(
+        [str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", api.split(":")[2][:-4]],
+        env=env,
+        stdout=logs[0],
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     procs = [server]
     try:
         wait_for(lambda: healthy(api), 120, "the Prefect server", server)
         overrides = [f"data_dir={root / 'data'}", f"tracking_uri={root / 'mlflow'}", *FAST]
-        serve = subprocess.Popen([str(BIN / "rtt"), "serve", "--config", "smoke", *[w for o in overrides for w in ("--set", o)],
-                                  "--campaign", "nightly", "--data-dir", str(root / "data")],
-                                 env=env, cwd=REPO, stdout=logs[1], stderr=subprocess.STDOUT, start_new_session=True)
+        serve = subprocess.Popen(
+            [
+                str(BIN / "rtt"),
+                "serve",
+                "--config",
+                "smoke",
+                *[w for o in overrides for w in ("--set", o)],
+                "--campaign",
+                "nightly",
+                "--data-dir",
+                str(root / "data"),
+            ],
+            env=env,
+            cwd=REPO,
+            stdout=logs[1],
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         procs.append(serve)
         yield api, root, overrides
     finally:
@@ -102,12 +129,15 @@ def finished(c, run_id, root: Path):
 def test_a_run_triggered_like_the_ui_form_completes_with_artifacts_and_a_schedule_continues_it(served):
     api, root, overrides = served
     with client(api) as c:
-        start = wait_for(lambda: deployment(c, "rtt-campaign-start/campaign-start-smoke"), 90, "rtt serve's deployments")
+        start = wait_for(
+            lambda: deployment(c, "rtt-campaign-start/campaign-start-smoke"), 90, "rtt serve's deployments"
+        )
         schema = start.parameter_openapi_schema["properties"]
         assert schema["rounds"]["anyOf"][0]["type"] == "integer" and "description" in schema["campaign"]
         # what the UI's Run form posts: the deployment's parameters as the user edited them
-        run = c.create_flow_run_from_deployment(start.id, parameters={"campaign": "nightly", "config": "smoke",
-                                                                      "overrides": overrides, "rounds": 1})
+        run = c.create_flow_run_from_deployment(
+            start.id, parameters={"campaign": "nightly", "config": "smoke", "overrides": overrides, "rounds": 1}
+        )
         wait_for(lambda: finished(c, run.id, root), 240, "the campaign-start run")
         artifacts = post(api, "/artifacts/filter", {"limit": 200})
         assert {a["type"] for a in artifacts if a["flow_run_id"] == str(run.id)} == {"markdown", "table"}
@@ -121,6 +151,7 @@ def test_a_run_triggered_like_the_ui_form_completes_with_artifacts_and_a_schedul
         from prefect.client.schemas.schedules import IntervalSchedule
 
         [schedule] = c.create_deployment_schedules(cont.id, [(IntervalSchedule(interval=timedelta(seconds=5)), True)])
+
         def two_done():
             runs = post(api, "/flow_runs/filter", {"deployments": {"id": {"any_": [str(cont.id)]}}, "limit": 50})
             done = [r for r in runs if r["state_type"] in ("COMPLETED", "FAILED", "CRASHED", "CANCELLED")]
@@ -130,8 +161,11 @@ def test_a_run_triggered_like_the_ui_form_completes_with_artifacts_and_a_schedul
         wait_for(two_done, 300, "two scheduled continuations")
         c.update_deployment_schedule(cont.id, schedule.id, active=False)
     rows = sorted(Store(root / "data").rows("campaigns", "nightly"), key=lambda r: r["continuation"])[:3]
-    assert [(r["continuation"], r["status"], r["first_round"]) for r in rows] == \
-           [(0, "completed", 0), (1, "completed", 1), (2, "completed", 2)]
+    assert [(r["continuation"], r["status"], r["first_round"]) for r in rows] == [
+        (0, "completed", 0),
+        (1, "completed", 1),
+        (2, "completed", 2),
+    ]
     assert rows[1]["start_policy"] == rows[0]["final_policy"] and rows[2]["start_policy"] == rows[1]["final_policy"]
     steps = sorted(r["global_step"] for r in Store(root / "data").rows("train_steps", "nightly") if r["round"] <= 2)
     assert steps == list(range(6))
@@ -160,8 +194,12 @@ def test_serve_schedules_the_campaign_not_a_fresh_pipeline():
     assert scheduled.parameters == {"campaign": "nightly", "rounds": 2, "data_dir": "data", "wait_minutes": 60.0}
     assert set(by_name) >= {"rubrics-smoke", "grpo-smoke", "eval-smoke", "compare-smoke", "campaign-start-smoke"}
     assert by_name["pipeline-smoke"].parameters == {"config": "smoke", "overrides": ["seed=1"]}
-    undescribed = [(d.name, name) for d in by_name.values()  # the Run form shows each field's description
-                   for name, field in d._parameter_openapi_schema.properties.items() if not field.get("description")]
+    undescribed = [
+        (d.name, name)
+        for d in by_name.values()  # the Run form shows each field's description
+        for name, field in d._parameter_openapi_schema.properties.items()
+        if not field.get("description")
+    ]
     assert not undescribed
 
 
@@ -175,6 +213,15 @@ def test_prefect_yaml_deploys_every_flow_to_its_pool():
         flow = load_flow_from_entrypoint(str(REPO / d["entrypoint"]))
         flow.validate_parameters(d["parameters"])  # the Run form's defaults fit the flow's signature
         pools[flow.name] = d["work_pool"]["name"]
-    assert pools == {"rtt-rubrics": "cpu", "rtt-judge": "cpu", "rtt-rollouts": "gpu", "rtt-discriminator": "gpu",
-                     "rtt-grpo": "gpu", "rtt-eval": "gpu", "rtt-pipeline": "gpu", "rtt-campaign-start": "gpu",
-                     "rtt-campaign-continue": "gpu", "rtt-compare": "gpu"}
+    assert pools == {
+        "rtt-rubrics": "cpu",
+        "rtt-judge": "cpu",
+        "rtt-rollouts": "gpu",
+        "rtt-discriminator": "gpu",
+        "rtt-grpo": "gpu",
+        "rtt-eval": "gpu",
+        "rtt-pipeline": "gpu",
+        "rtt-campaign-start": "gpu",
+        "rtt-campaign-continue": "gpu",
+        "rtt-compare": "gpu",
+    }

@@ -23,14 +23,17 @@ from rtt.testing.kill_resume import (
 )
 
 
-
 @pytest.mark.slow  # the default test below compares across processes too, through a resume
 def test_two_uninterrupted_processes_agree(lone_run, tmp_path):
     """The premise of every comparison: a run is reproducible across processes, to the bit."""
     _, run_id, _, expected = lone_run
     assert all(t["duplicates"] == 0 for t in expected["tables"].values()), expected["tables"]
     assert all(expected["tables"][t]["rows"] > 0 for t in ("prompts", "rollouts", "verdicts", "train_steps", "evals"))
-    assert expected["mlflow"] == {"parents": ["FINISHED"], "running": 0} and expected["policy"] and not expected["leftovers"]
+    assert (
+        expected["mlflow"] == {"parents": ["FINISHED"], "running": 0}
+        and expected["policy"]
+        and not expected["leftovers"]
+    )
     again = run_pipeline(tmp_path, run_id, ONE_ROUND)
     assert again.proc.returncode == 0, again.output[-3000:]
     assert differences(expected, snapshot(tmp_path, run_id)) == []
@@ -62,8 +65,9 @@ def test_killed_and_interrupted_run_resumes_to_the_uninterrupted_one(lone_run, t
     assert last.wait_for("Beginning flow run")
     last.send(signal.SIGSTOP)  # keep it holding the lock while the other one tries
     try:
-        refused = subprocess.run(pipeline_command(tmp_path, run_id, ONE_ROUND), cwd=tmp_path, capture_output=True,
-                                 text=True, timeout=300)
+        refused = subprocess.run(
+            pipeline_command(tmp_path, run_id, ONE_ROUND), cwd=tmp_path, capture_output=True, text=True, timeout=300
+        )
     finally:
         last.send(signal.SIGCONT)
     assert refused.returncode == 2, refused.stderr[-3000:]
@@ -74,14 +78,21 @@ def test_killed_and_interrupted_run_resumes_to_the_uninterrupted_one(lone_run, t
 
 def test_resuming_under_other_settings_is_refused(lone_run):
     root, run_id, _, _ = lone_run
-    refused = subprocess.run(pipeline_command(root, run_id, [*ONE_ROUND, "grpo.lr=0.5"]), cwd=root, capture_output=True,
-                             text=True, timeout=300)
+    refused = subprocess.run(
+        pipeline_command(root, run_id, [*ONE_ROUND, "grpo.lr=0.5"]),
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert refused.returncode == 2 and "grpo.lr: 0.0001 -> 0.5" in refused.stderr, refused.stderr[-3000:]
 
 
 @pytest.mark.slow
 def test_every_kill_point_resumes_to_the_uninterrupted_run(lone_run, tmp_path):
     _, run_id, reference, expected = lone_run
-    trials = [trial(tmp_path / f"t{i}", run_id, ONE_ROUND, point, expected)
-              for i, point in enumerate(kill_points(reference, times_per_stage=2, writes=30, saves=8, seed=0))]
+    trials = [
+        trial(tmp_path / f"t{i}", run_id, ONE_ROUND, point, expected)
+        for i, point in enumerate(kill_points(reference, times_per_stage=2, writes=30, saves=8, seed=0))
+    ]
     assert [t for t in trials if t["differences"] or t["resume_rc"] != 0] == []

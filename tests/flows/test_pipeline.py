@@ -9,7 +9,17 @@ from rtt.data.catalog import query
 from rtt.data.store import Store
 from rtt.tracking import tracking_uri
 
-TABLES = ("prompts", "rubrics", "rollouts", "verdicts", "token_scores", "train_steps", "disc_metrics", "evals", "generations")
+TABLES = (
+    "prompts",
+    "rubrics",
+    "rollouts",
+    "verdicts",
+    "token_scores",
+    "train_steps",
+    "disc_metrics",
+    "evals",
+    "generations",
+)
 
 
 @pytest.fixture(scope="module")
@@ -30,8 +40,9 @@ def test_pipeline_fills_every_table(smoke_run):
     root, _, result = smoke_run
     n = counts(Store(root / "data"))
     assert all(v > 0 for v in n.values()), n
-    assert set(result["wall_s"]) == {"rubrics", "eval-base"} | {f"{s}-r{r}" for r in (0, 1)
-                                                                 for s in ("rollouts", "judge", "discriminator", "grpo", "eval")}
+    assert set(result["wall_s"]) == {"rubrics", "eval-base"} | {
+        f"{s}-r{r}" for r in (0, 1) for s in ("rollouts", "judge", "discriminator", "grpo", "eval")
+    }
     steps = query(Store(root / "data"), "SELECT round, step FROM train_steps ORDER BY round, step").to_pylist()
     assert [(r["round"], r["step"]) for r in steps] == [(0, 0), (0, 1), (1, 0), (1, 1)]
     same = query(Store(root / "data"), "SELECT bool_and(abs(reward_mean - reward_aon) < 1e-6) AS ok FROM train_steps")
@@ -84,8 +95,11 @@ def test_show_shades_every_item_of_a_grpo_rollout(smoke_run):
     root, _, _ = smoke_run
     store = Store(root / "data")
     rollout = query(store, "SELECT rollout_id FROM rollouts WHERE step = 0 ORDER BY rollout_id LIMIT 1").to_pylist()[0]
-    items = query(store, f"""SELECT r.text FROM verdicts v JOIN rubrics r USING (item_id)
-                             WHERE v.rollout_id = '{rollout["rollout_id"]}'""").to_pylist()
+    items = query(
+        store,
+        f"""SELECT r.text FROM verdicts v JOIN rubrics r USING (item_id)
+                             WHERE v.rollout_id = '{rollout["rollout_id"]}'""",
+    ).to_pylist()
     page = render_terminal(store, rollout["rollout_id"])
     assert items and all(i["text"] in page for i in items)
     assert "relevance: discriminator" in page
@@ -114,16 +128,21 @@ def test_each_discriminator_stage_logs_its_labels_page(smoke_run):
     assert all(any(path.startswith("discriminator_round") for path in paths) for paths in per_run)
     page = (root / "data" / "runs" / "smoke-1" / "discriminator_round0.html").read_text()
     assert 1 <= page.count("<section>") <= 12
-    assert page.count("<small>gold labels</small>") == page.count("<section>") == page.count("<small>discriminator</small>")
+    assert (
+        page.count("<small>gold labels</small>")
+        == page.count("<section>")
+        == page.count("<small>discriminator</small>")
+    )
 
 
 def test_every_flow_becomes_a_deployment():
     from flows.deploy import deployments
 
     made = deployments("smoke", ["grpo.steps=1"], cron="0 3 * * *")
-    assert [d.name for d in made] == ["pipeline-smoke"] + [f"{s}-smoke" for s in
-                                                           ("rubrics", "rollouts", "judge", "discriminator", "grpo", "eval",
-                                                            "compare", "campaign-start")] + ["campaign-continue-smoke"]
+    assert [d.name for d in made] == ["pipeline-smoke"] + [
+        f"{s}-smoke"
+        for s in ("rubrics", "rollouts", "judge", "discriminator", "grpo", "eval", "compare", "campaign-start")
+    ] + ["campaign-continue-smoke"]
     assert made[0].parameters == {"config": "smoke", "overrides": ["grpo.steps=1"]}
     assert made[0].schedules and not made[1].schedules
 
@@ -142,8 +161,14 @@ def test_a_failed_stage_is_retried_when_configured(harness, tmp_path, monkeypatc
         return run_eval(ctx)
 
     monkeypatch.setattr(stage, "run_eval", flaky)  # the stage table imports it by name when the stage runs
-    overrides = [f"data_dir={tmp_path / 'data'}", f"tracking_uri={tmp_path / 'mlflow'}", "grpo.relevance=gold", "rounds=1",
-                 "stage_retries=1", "stage_retry_delay_s=0"]
+    overrides = [
+        f"data_dir={tmp_path / 'data'}",
+        f"tracking_uri={tmp_path / 'mlflow'}",
+        "grpo.relevance=gold",
+        "rounds=1",
+        "stage_retries=1",
+        "stage_retry_delay_s=0",
+    ]
     result = pipeline(config="smoke", overrides=overrides, run_id="retry-1")
     assert calls == [-1, -1, 0]  # the base eval failed once and was retried; round 0's ran once
     assert set(result["wall_s"]) == {"rubrics", "eval-base", "grpo-r0", "eval-r0"}

@@ -8,11 +8,11 @@ import pytest
 import torch
 
 from rtt.data.catalog import query
+from rtt.data.items import conversation, load_prompts
 from rtt.data.store import Store
 from rtt.models import load_causal_lm, load_tokenizer
 from rtt.rollout.engine import VLLMEngine, close_engines
 from rtt.rollout.sampler import sample
-from rtt.data.items import conversation, load_prompts
 
 
 @pytest.fixture(scope="module")
@@ -27,8 +27,12 @@ def vllm_run(harness, tmp_path_factory, untied_model_dir):
         built.append(args[0])
         start(self, *args, **kwargs)
 
-    overrides = [f"data_dir={root / 'data'}", f"tracking_uri={root / 'mlflow'}", f"model.policy={untied_model_dir}",
-                 "rollout.engine=vllm"]
+    overrides = [
+        f"data_dir={root / 'data'}",
+        f"tracking_uri={root / 'mlflow'}",
+        f"model.policy={untied_model_dir}",
+        "rollout.engine=vllm",
+    ]
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(VLLMEngine, "__init__", counted)
         result = pipeline(config="smoke", overrides=overrides, run_id="vllm-1")
@@ -45,7 +49,9 @@ def test_one_engine_serves_every_stage_of_every_round(vllm_run):
 
 def test_every_grpo_step_samples_from_the_trainers_current_weights(vllm_run):
     store, _, _ = vllm_run
-    steps = query(store, "SELECT round, step, logprob_gap_max, t_sync FROM train_steps ORDER BY round, step").to_pylist()
+    steps = query(
+        store, "SELECT round, step, logprob_gap_max, t_sync FROM train_steps ORDER BY round, step"
+    ).to_pylist()
     assert [(s["round"], s["step"]) for s in steps] == [(0, 0), (0, 1), (1, 0), (1, 1)]
     # a stale engine is off by more than 1e-2 (tests/rollout/test_engine.py); float32 kernels agree to 1e-5
     assert all(s["logprob_gap_max"] < 1e-4 and s["t_sync"] > 0 for s in steps), steps

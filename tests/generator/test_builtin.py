@@ -16,12 +16,17 @@ from rtt.generator import builtin, instructions, vocabulary
 from rtt.generator.builtin import compatible, conflicts, generate_prompts, make_prompt, split_prompts
 from rtt.generator.instructions import CONFLICTING_IDS, ID, POOL, POOLS, SPECS, WEIGHTS
 from rtt.generator.vocabulary import (
-    END_PHRASES, FIRST_WORDS, FORBIDDEN_POOL, QUESTIONS, SECTION_SPLITTERS, TASKS, TOPICS,
+    END_PHRASES,
+    FIRST_WORDS,
+    FORBIDDEN_POOL,
+    QUESTIONS,
+    SECTION_SPLITTERS,
+    TASKS,
+    TOPICS,
 )
 
 SAMPLE_RESPONSE = (
-    "<<A Note>>\nHere is a short note, with a comma.\n* first point\n- second point\n"
-    "P.S. Thank you for reading."
+    "<<A Note>>\nHere is a short note, with a comma.\n* first point\n- second point\nP.S. Thank you for reading."
 )
 EASY = {ID[n] for n in ("no_comma", "existence", "number_words", "lowercase", "end", "title", "postscript")}
 EXTENDED = set(INSTRUCTION_IDS) - set(IFEVAL_IDS)
@@ -51,8 +56,10 @@ IFEVAL_DIGESTS = {  # (seed, max_constraints) -> sha256 of _canonical(generate_p
 
 def _canonical(prompts: list[dict]) -> str:
     """What the generator decides (ids, texts, kwargs); the rubric texts are describe()'s."""
-    rows = [[p["prompt_id"], p["prompt"], p["task"], [[c_["instruction_id"], c_["kwargs"]] for c_ in p["constraints"]]]
-            for p in prompts]
+    rows = [
+        [p["prompt_id"], p["prompt"], p["task"], [[c_["instruction_id"], c_["kwargs"]] for c_ in p["constraints"]]]
+        for p in prompts
+    ]
     return hashlib.sha256(json.dumps(rows, sort_keys=True).encode()).hexdigest()
 
 
@@ -61,8 +68,10 @@ def test_ifeval_kinds_output_is_unchanged():
     (the demo's numbers depend on them)."""
     first = generate_prompts(2, seed=0, kinds="ifeval")
     assert first[0]["prompt_id"] == "builtin-5e919dd1941b7edd"
-    assert first[1]["prompt"] == ("Write a short reflection on a lesson you learned from swimming. After your main "
-                                  'text, add a short postscript beginning with "P.S.".')
+    assert first[1]["prompt"] == (
+        "Write a short reflection on a lesson you learned from swimming. After your main "
+        'text, add a short postscript beginning with "P.S.".'
+    )
     for (seed, max_constraints), digest in IFEVAL_DIGESTS.items():
         assert _canonical(generate_prompts(200, seed=seed, max_constraints=max_constraints, kinds="ifeval")) == digest
 
@@ -129,8 +138,10 @@ def test_easy_items_stay_the_most_frequent_in_the_demo_setting(kinds):
     counts = collections.Counter(c_["instruction_id"] for p in prompts for c_ in p["constraints"])
     top = {i for i, _ in counts.most_common(len(EASY))}
     assert top == EASY & set(POOL)
-    assert min(SPECS[i].weight for i in EASY) > max(SPECS[i].weight for i in set(SPECS) - EASY - {
-        ID["forbidden"], ID["frequency"], ID["capital"], ID["quotation"], ID["bullets"]})
+    assert min(SPECS[i].weight for i in EASY) > max(
+        SPECS[i].weight
+        for i in set(SPECS) - EASY - {ID["forbidden"], ID["frequency"], ID["capital"], ID["quotation"], ID["bullets"]}
+    )
     assert all(0.3 <= SPECS[i].weight <= 1 for i in EXTENDED)
 
 
@@ -152,8 +163,15 @@ def test_conflicts_rule_set():
     forbid_sea = c("forbidden", forbidden_words=["sea"])
     forbid_great = c("forbidden", forbidden_words=["great"])
     forbid_very = c("forbidden", forbidden_words=["very"])
-    for a, b in [(lower, upper), (quote, end), (quote, ps), (end, ps), (keyword, forbid_sea),
-                 (end, forbid_great), (lower, lower)]:
+    for a, b in [
+        (lower, upper),
+        (quote, end),
+        (quote, ps),
+        (end, ps),
+        (keyword, forbid_sea),
+        (end, forbid_great),
+        (lower, lower),
+    ]:
         assert conflicts(a, b) and conflicts(b, a)
     for a, b in [(lower, end), (upper, ps), (keyword, forbid_very), (quote, keyword), (end, forbid_very)]:
         assert not conflicts(a, b) and not conflicts(b, a)
@@ -188,19 +206,29 @@ KNOWN_IMPOSSIBLE = [
     (c("sentences", num_sentences=3, relation="less than"), c("paragraphs", num_paragraphs=3)),
     (c("sentences", num_sentences=3, relation="less than"), c("number_words", num_words=300, relation="at least")),
     (c("no_comma"), c("repeat", prompt_to_repeat="Write to Sam, a friend, about tea.")),
-    (c("frequency", keyword="tea", frequency=2, relation="less than"),
-     c("repeat", prompt_to_repeat="Write about tea and a teapot.")),
-    (c("frequency", keyword="tea", frequency=2, relation="less than"),
-     c("frequency", keyword="tea", frequency=3, relation="at least")),
+    (
+        c("frequency", keyword="tea", frequency=2, relation="less than"),
+        c("repeat", prompt_to_repeat="Write about tea and a teapot."),
+    ),
+    (
+        c("frequency", keyword="tea", frequency=2, relation="less than"),
+        c("frequency", keyword="tea", frequency=3, relation="at least"),
+    ),
     (c("forbidden", forbidden_words=["ocean"]), c("frequency", keyword="ocean", frequency=2, relation="at least")),
-    (c("forbidden", forbidden_words=["first"]),
-     c("nth_paragraph", num_paragraphs=2, nth_paragraph=2, first_word="first")),
-    (c("letter", letter="q", let_frequency=2, let_relation="less than"),
-     c("repeat", prompt_to_repeat="A quiet quilt for the queen.")),
+    (
+        c("forbidden", forbidden_words=["first"]),
+        c("nth_paragraph", num_paragraphs=2, nth_paragraph=2, first_word="first"),
+    ),
+    (
+        c("letter", letter="q", let_frequency=2, let_relation="less than"),
+        c("repeat", prompt_to_repeat="A quiet quilt for the queen."),
+    ),
     (c("lowercase"), c("sections", section_spliter="Section", num_sections=2)),
     (c("capital"), c("sections", section_spliter="Part", num_sections=2)),
-    (c("capital_words", capital_frequency=2, capital_relation="less than"),
-     c("sections", section_spliter="SECTION", num_sections=3)),
+    (
+        c("capital_words", capital_frequency=2, capital_relation="less than"),
+        c("sections", section_spliter="SECTION", num_sections=3),
+    ),
     # rtt's further kinds
     (c("json_keys", keys=["tea", "tips"]), c("json")),
     (c("json_keys", keys=["tea", "tips"]), c("title")),
@@ -231,10 +259,14 @@ KNOWN_IMPOSSIBLE = [
     (c("start_with", phrase="Beans"), c("in_order", phrases=["coffee", "beans"])),
     (c("in_order", phrases=["coffee", "beans"]), c("forbidden", forbidden_words=["beans"])),
     (c("in_order", phrases=["coffee", "beans"]), c("language", language="it")),
-    (c("phrase_count", phrase="tea", min_count=1, max_count=2),
-     c("frequency", keyword="tea", frequency=3, relation="at least")),
-    (c("phrase_count", phrase="tea", min_count=2, max_count=3),
-     c("frequency", keyword="tea", frequency=2, relation="less than")),
+    (
+        c("phrase_count", phrase="tea", min_count=1, max_count=2),
+        c("frequency", keyword="tea", frequency=3, relation="at least"),
+    ),
+    (
+        c("phrase_count", phrase="tea", min_count=2, max_count=3),
+        c("frequency", keyword="tea", frequency=2, relation="less than"),
+    ),
     (c("forbidden_phrases", phrases=["of course"]), c("repeat", prompt_to_repeat="Of course, write a poem.")),
     (c("forbidden_phrases", phrases=["to be honest"]), c("language", language="es")),
     (c("no_digits"), c("numbered", num_items=3)),
@@ -271,8 +303,16 @@ def test_compatible_checks_the_whole_set():
     assert compatible([freq, c("existence", keywords=["day"])])
     assert not compatible([freq, c("existence", keywords=["day"]), c("end", end_phrase="Have a great day!")])
     # fine combinations stay fine
-    assert compatible([c("no_comma"), c("existence", keywords=["tea"]), c("lowercase"), c("title"),
-                       c("postscript", postscript_marker="P.S."), c("bullets", num_bullets=3)])
+    assert compatible(
+        [
+            c("no_comma"),
+            c("existence", keywords=["tea"]),
+            c("lowercase"),
+            c("title"),
+            c("postscript", postscript_marker="P.S."),
+            c("bullets", num_bullets=3),
+        ]
+    )
     assert compatible([c("json"), c("existence", keywords=["tea"]), c("lowercase")])
     assert compatible([c("constrained"), c("no_comma"), c("end", end_phrase="Stay curious.")])
     # characters: 40 needed words fit 400; a table's 16 more do not
@@ -283,10 +323,24 @@ def test_compatible_checks_the_whole_set():
     # a counted word: the order and the keyword list bring one each
     count = c("phrase_count", phrase="tea", min_count=1, max_count=2)
     assert compatible([count, c("in_order", phrases=["tea", "mug"]), c("existence", keywords=["tea"])])
-    assert not compatible([count, c("in_order", phrases=["tea", "mug"]), c("existence", keywords=["tea"]),
-                           c("frequency", keyword="tea", frequency=1, relation="at least")])
-    assert compatible([c("forbidden_chars", characters="!"), c("end", end_phrase="Stay curious."),
-                       c("bullets", num_bullets=2), c("title"), c("no_digits"), c("ascii")])
+    assert not compatible(
+        [
+            count,
+            c("in_order", phrases=["tea", "mug"]),
+            c("existence", keywords=["tea"]),
+            c("frequency", keyword="tea", frequency=1, relation="at least"),
+        ]
+    )
+    assert compatible(
+        [
+            c("forbidden_chars", characters="!"),
+            c("end", end_phrase="Stay curious."),
+            c("bullets", num_bullets=2),
+            c("title"),
+            c("no_digits"),
+            c("ascii"),
+        ]
+    )
 
 
 def test_conflict_tables_are_consistent():
@@ -326,7 +380,8 @@ def test_table_columns_are_allowed_by_the_other_items():
         named = re.findall(r'"([^"]+)"', columns)
         assert len(named) == 3 and all(allowed(n) for n in named), columns
     assert instructions._table_hints({"num_rows": 2, "num_columns": 3}, ctx, rng, lambda text: False) == {
-        "columns": "3 columns"}
+        "columns": "3 columns"
+    }
     checked = 0
     for p in generate_prompts(3000, seed=6, max_constraints=6):
         found = re.search(r'the columns ("[^"]+"(?:(?:, | and )"[^"]+")*)', p["prompt"])
@@ -388,32 +443,102 @@ def test_split_is_a_deterministic_partition():
 # Witnesses: a response, built from the constraints alone, that passes every one of them
 
 EN_SENTENCES = (  # each one langdetect calls English in lower, title and upper case
-    "We tried it together.", "The idea feels simple.", "It feels good to learn.", "The result surprised everyone.",
-    "Everyone smiled at the end.", "Nobody wanted to go home.", "We learned a lot today.", "This is what we found.",
-    "They talked about it.", "The weather was perfect.", "Everyone should try it.", "It was worth the effort.",
-    "The whole family agreed.", "That was the best part.", "You should try it too.", "Most people would agree.",
-    "It was a wonderful morning.", "The students were excited.", "There is more to learn.", "Everybody wanted to help.",
+    "We tried it together.",
+    "The idea feels simple.",
+    "It feels good to learn.",
+    "The result surprised everyone.",
+    "Everyone smiled at the end.",
+    "Nobody wanted to go home.",
+    "We learned a lot today.",
+    "This is what we found.",
+    "They talked about it.",
+    "The weather was perfect.",
+    "Everyone should try it.",
+    "It was worth the effort.",
+    "The whole family agreed.",
+    "That was the best part.",
+    "You should try it too.",
+    "Most people would agree.",
+    "It was a wonderful morning.",
+    "The students were excited.",
+    "There is more to learn.",
+    "Everybody wanted to help.",
 )
-EN_WORDS = ("weather", "together", "morning", "student", "family", "wonderful", "teacher", "thought", "through",
-            "children", "nothing", "something", "people", "because", "should", "would", "their", "there", "about",
-            "which", "where", "other", "thinking", "without", "another", "brother", "mother", "father", "nothing",
-            "everything", "reading", "writing")
+EN_WORDS = (
+    "weather",
+    "together",
+    "morning",
+    "student",
+    "family",
+    "wonderful",
+    "teacher",
+    "thought",
+    "through",
+    "children",
+    "nothing",
+    "something",
+    "people",
+    "because",
+    "should",
+    "would",
+    "their",
+    "there",
+    "about",
+    "which",
+    "where",
+    "other",
+    "thinking",
+    "without",
+    "another",
+    "brother",
+    "mother",
+    "father",
+    "nothing",
+    "everything",
+    "reading",
+    "writing",
+)
 LANG_SENTENCES = {  # short ones too: sentence floors with word caps
-    "es": ("Nosotros vamos a la playa mañana.", "Me gusta mucho este lugar tranquilo.", "El sol brilla hoy.",
-           "Ellos trabajan juntos todos los días.", "El perro come su comida en la cocina.",
-           "La casa es muy bonita."),
-    "fr": ("Nous allons à la plage demain matin.", "Le chat dort toujours sur le canapé.", "Il fait très beau.",
-           "Elle aime beaucoup les fleurs du jardin.", "Les enfants jouent dans la cour de l'école.",
-           "Nous aimons le jardin."),
-    "de": ("Wir gehen morgen mit den Kindern spazieren.", "Der Hund schläft gern auf dem Sofa.",
-           "Das Wetter ist schön.", "Ich bin heute wirklich sehr glücklich.", "Sie liest jeden Abend ein gutes Buch.",
-           "Wir lieben den Garten."),
-    "it": ("Noi andiamo al mare domani mattina.", "Il gatto dorme sempre sul divano.", "Oggi fa molto caldo.",
-           "Sono molto felice di essere qui oggi.", "Questi bambini giocano nel giardino della scuola.",
-           "La casa è molto bella."),
-    "pt": ("Nós vamos à praia amanhã de manhã.", "Meu gato dorme sempre no sofá da sala.", "O sol brilha hoje.",
-           "Estou muito feliz de estar aqui hoje.", "Ela gosta muito das flores do jardim.",
-           "A casa é muito bonita."),
+    "es": (
+        "Nosotros vamos a la playa mañana.",
+        "Me gusta mucho este lugar tranquilo.",
+        "El sol brilla hoy.",
+        "Ellos trabajan juntos todos los días.",
+        "El perro come su comida en la cocina.",
+        "La casa es muy bonita.",
+    ),
+    "fr": (
+        "Nous allons à la plage demain matin.",
+        "Le chat dort toujours sur le canapé.",
+        "Il fait très beau.",
+        "Elle aime beaucoup les fleurs du jardin.",
+        "Les enfants jouent dans la cour de l'école.",
+        "Nous aimons le jardin.",
+    ),
+    "de": (
+        "Wir gehen morgen mit den Kindern spazieren.",
+        "Der Hund schläft gern auf dem Sofa.",
+        "Das Wetter ist schön.",
+        "Ich bin heute wirklich sehr glücklich.",
+        "Sie liest jeden Abend ein gutes Buch.",
+        "Wir lieben den Garten.",
+    ),
+    "it": (
+        "Noi andiamo al mare domani mattina.",
+        "Il gatto dorme sempre sul divano.",
+        "Oggi fa molto caldo.",
+        "Sono molto felice di essere qui oggi.",
+        "Questi bambini giocano nel giardino della scuola.",
+        "La casa è molto bella.",
+    ),
+    "pt": (
+        "Nós vamos à praia amanhã de manhã.",
+        "Meu gato dorme sempre no sofá da sala.",
+        "O sol brilha hoje.",
+        "Estou muito feliz de estar aqui hoje.",
+        "Ela gosta muito das flores do jardim.",
+        "A casa é muito bonita.",
+    ),
 }
 LANG_WORDS = {
     "es": ("sol", "casa", "flores", "camino", "amigos", "ciudad", "jardín", "mañana"),
@@ -505,7 +630,7 @@ class Witness:
         if self.sentence_cap:  # short sentences: the lead, each clause and chunks of the tail apart
             size = self.sentence_cap - 2
             sentences = ([lead] if lead else []) + clauses
-            sentences += [tail[k:k + size] for k in range(0, len(tail), size)]
+            sentences += [tail[k : k + size] for k in range(0, len(tail), size)]
         elif self.lang:
             sentences = [lead + clauses[0] + clauses[1] + tail]
         else:  # one sentence: "We tried it together and the idea feels simple ..."
@@ -528,7 +653,7 @@ class Witness:
             for word in clause:
                 if k % 2 and k // 2 < wanted:
                     core = word.rstrip(".")
-                    word = f"*{core}*" + word[len(core):]
+                    word = f"*{core}*" + word[len(core) :]
                 out[-1].append(word)
                 k += 1
         return out
@@ -579,9 +704,11 @@ class Witness:
     def answer(self, variant: int) -> str:
         first = self.lines([unit for units in self.body(variant) for unit in units])
         paragraphs = ["\n".join(first + self.blocks(variant))]
-        count = max(self.get("paragraphs", {}).get("num_paragraphs", 1),
-                    self.get("nth_paragraph", {}).get("num_paragraphs", 1),
-                    self.get("paragraphs_between", {}).get("min_paragraphs", 1))
+        count = max(
+            self.get("paragraphs", {}).get("num_paragraphs", 1),
+            self.get("nth_paragraph", {}).get("num_paragraphs", 1),
+            self.get("paragraphs_between", {}).get("min_paragraphs", 1),
+        )
         paragraphs += [self.sentence(variant + 3 + i) for i in range(count - 1)]
         if self.has("nth_paragraph"):
             n, word = self.get("nth_paragraph")["nth_paragraph"], self.get("nth_paragraph")["first_word"]
@@ -623,8 +750,9 @@ class Witness:
 
     def build(self) -> str:
         min_words = max(self.floor("number_words", "num_words", "at least"), self.floor("words_between", "min_words"))
-        min_sentences = max(self.floor("sentences", "num_sentences", "at least"),
-                            self.floor("sentences_between", "min_sentences"))
+        min_sentences = max(
+            self.floor("sentences", "num_sentences", "at least"), self.floor("sentences_between", "min_sentences")
+        )
         count = self.get("phrase_count")
         # the case checkers also want langdetect to call the text English: other or more opening sentences
         for self.clauses, self.offset in itertools.product(range(2, 10), range(len(self.sentences))):
@@ -689,14 +817,20 @@ def test_witness_for_each_id_alone_and_with_the_easy_items(instruction_id):
 
 
 def _easy_items() -> list[dict]:
-    return [c("no_comma"), c("existence", keywords=["beans"]), c("number_words", num_words=60, relation="less than"),
-            c("lowercase"), c("end", end_phrase="Hope this helps."), c("title"),
-            c("postscript", postscript_marker="P.P.S")]
+    return [
+        c("no_comma"),
+        c("existence", keywords=["beans"]),
+        c("number_words", num_words=60, relation="less than"),
+        c("lowercase"),
+        c("end", end_phrase="Hope this helps."),
+        c("title"),
+        c("postscript", postscript_marker="P.P.S"),
+    ]
 
 
 def test_constraint_items_are_one_rule_item_per_constraint():
-    from rtt.judge.rule import judge_item
     from rtt.data.items import constraint_items
+    from rtt.judge.rule import judge_item
 
     prompts = generate_prompts(5, seed=3)
     items = constraint_items(prompts)
@@ -704,5 +838,6 @@ def test_constraint_items_are_one_rule_item_per_constraint():
     for p in prompts:
         got = items[p["prompt_id"]]
         assert [(i.index, i.text, i.checker, i.kwargs, i.kind) for i in got] == [
-            (k, c["text"], c["instruction_id"], c["kwargs"], "rule") for k, c in enumerate(p["constraints"])]
+            (k, c["text"], c["instruction_id"], c["kwargs"], "rule") for k, c in enumerate(p["constraints"])
+        ]
         assert all(judge_item(i, "Some answer.", p["prompt"])[0] in (1, -1) for i in got)  # each has a checker

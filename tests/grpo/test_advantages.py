@@ -22,6 +22,7 @@ close = torch.testing.assert_close
 
 # ---------------------------------------------------------------- slow, obviously-correct reference
 
+
 def _standardize(values, eps=EPS, unbiased=False):
     """z-scores of a list; fewer than 2 values, or all equal, give zeros."""
     n = len(values)
@@ -54,7 +55,7 @@ def ref_response_advantages(rewards, G, scale):
     batch_std = math.sqrt(sum((x - batch_mean) ** 2 for x in r) / (len(r) - 1)) if len(r) > 1 else 0.0
     out = []
     for g0 in range(0, len(r), G):
-        group = r[g0:g0 + G]
+        group = r[g0 : g0 + G]
         if scale == "group":
             out += _standardize(group, unbiased=True)
         elif max(group) == min(group):
@@ -106,6 +107,7 @@ def ref_token_advantages(verdicts, relevance, mask, G, norm):
 
 
 # ---------------------------------------------------------------- random inputs
+
 
 @st.composite
 def batches(draw, max_k=4, max_t=6):
@@ -265,6 +267,7 @@ def test_token_advantages_degenerate_rows_are_zero(norm):
 
 # ---------------------------------------------------------------- token_advantages vs the reference
 
+
 @settings(max_examples=50, deadline=None)
 @given(batches(), st.sampled_from(TOKEN_NORMS))
 def test_token_advantages_match_reference(batch, norm):
@@ -274,6 +277,7 @@ def test_token_advantages_match_reference(batch, norm):
 
 
 # ---------------------------------------------------------------- section 4 invariants
+
 
 @settings(max_examples=50, deadline=None)
 @given(batches())
@@ -340,6 +344,7 @@ def test_item_order_and_response_order_do_not_matter(batch, norm, rnd):
 
 # ---------------------------------------------------------------- section 10: reshape vs transpose
 
+
 def _tagged(G=3, K=2, T=4):
     """Row (i, k) is a one-hot at token (i + 2k) % T: every (response, item) row is different."""
     relevance = torch.zeros(G, K, T, dtype=torch.float64)
@@ -359,7 +364,7 @@ def test_intra_sample_reads_only_own_rows():
     verdicts, relevance, mask = _tagged()
     full = token_advantages(verdicts, relevance, mask, 3)
     for j in range(3):
-        alone = token_advantages(verdicts[j:j + 1], relevance[j:j + 1], mask[j:j + 1], 1)
+        alone = token_advantages(verdicts[j : j + 1], relevance[j : j + 1], mask[j : j + 1], 1)
         close(full[j], alone[0])
     changed = relevance.clone()
     changed[2] = torch.rand(2, 4, dtype=torch.float64)  # rewrite response 2's rows only
@@ -381,6 +386,7 @@ def test_inter_sample_matches_per_item_loop_on_tagged_rows():
 
 # ---------------------------------------------------------------- combine_advantages
 
+
 def test_combine_add_and_mix():
     res = torch.tensor([1.0, -0.5])
     tok = torch.tensor([[0.2, -0.2, 7.0], [0.4, 0.0, 9.0]])
@@ -393,6 +399,7 @@ def test_combine_add_and_mix():
 
 
 # ---------------------------------------------------------------- invalid input
+
 
 def test_invalid_inputs_name_the_argument():
     v, w, m = TOK_VERDICTS, TOK_RELEVANCE, TOK_MASK

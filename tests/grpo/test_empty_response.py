@@ -15,19 +15,29 @@ import torch
 
 from rtt.config import GRPOConfig
 from rtt.constraints import check
+from rtt.data.items import RubricItem
 from rtt.detokenize import decode_with_offsets
 from rtt.grpo.advantages import combine_advantages, response_advantages, response_rewards, token_advantages
 from rtt.grpo.logprobs import pack
 from rtt.grpo.trainer import PolicyTrainer
 from rtt.judge.rule import EMPTY, verdict_row
 from rtt.models import load_causal_lm, load_tokenizer
-from rtt.data.items import RubricItem
 
 PROMPT = "Write one line about tea."
 TEXTS = ["Tea then pie.", "Tea, then pie.", "Tea then cake.", ""]
-ITEMS = [RubricItem("i0", "p0", 0, "No commas.", 1.0, "rule", "punctuation:no_comma", {}),
-         RubricItem("i1", "p0", 1, "Do not use the word cake.", 1.0, "rule", "keywords:forbidden_words",
-                    {"forbidden_words": ["cake"]})]
+ITEMS = [
+    RubricItem("i0", "p0", 0, "No commas.", 1.0, "rule", "punctuation:no_comma", {}),
+    RubricItem(
+        "i1",
+        "p0",
+        1,
+        "Do not use the word cake.",
+        1.0,
+        "rule",
+        "keywords:forbidden_words",
+        {"forbidden_words": ["cake"]},
+    ),
+]
 G = 4
 
 
@@ -44,7 +54,7 @@ def judged_group(tokenizer):
     gold = torch.zeros(len(responses), len(ITEMS), t)  # [N, K, T]
     for i, rs in enumerate(rows):
         for k, r in enumerate(rs):
-            gold[i, k, :len(r["token_labels"])] = torch.tensor(r["token_labels"], dtype=torch.float)
+            gold[i, k, : len(r["token_labels"])] = torch.tensor(r["token_labels"], dtype=torch.float)
     return responses, verdicts, gold, rows
 
 
@@ -80,8 +90,9 @@ def test_the_empty_response_gets_reward_0_and_a_negative_advantage(tiny_tokenize
     assert adv_res.tolist() == pytest.approx([math.sqrt(1.5), 0, 0, -math.sqrt(1.5)], abs=1e-5)
     csr_before = response_rewards(before, "satisfaction_rate")
     assert csr_before.tolist() == [1, 0.5, 0.5, 1]
-    assert response_advantages(csr_before, G).tolist() == pytest.approx([math.sqrt(3) / 2, -math.sqrt(3) / 2,
-                                                                         -math.sqrt(3) / 2, math.sqrt(3) / 2], abs=1e-5)
+    assert response_advantages(csr_before, G).tolist() == pytest.approx(
+        [math.sqrt(3) / 2, -math.sqrt(3) / 2, -math.sqrt(3) / 2, math.sqrt(3) / 2], abs=1e-5
+    )
 
     # token advantage: the EOS-only response has fewer than 2 tokens -> A_tok = 0; so A = A_res on its token
     mask = pack([[0]] * G, responses, 0).response_mask  # [N, T]
@@ -99,8 +110,9 @@ def test_one_update_makes_the_empty_answer_less_likely(tiny_model_dir):
     prompt = tokenizer(PROMPT, add_special_tokens=False)["input_ids"]
     batch = pack([prompt] * G, responses, tokenizer.pad_token_id)
     adv_res = response_advantages(response_rewards(verdicts, "satisfaction_rate"), G)  # [N]
-    adv = combine_advantages(adv_res, token_advantages(verdicts, gold, batch.response_mask, G),
-                             batch.response_mask, "add", 0.5)  # [N, T]
+    adv = combine_advantages(
+        adv_res, token_advantages(verdicts, gold, batch.response_mask, G), batch.response_mask, "add", 0.5
+    )  # [N, T]
     cfg = GRPOConfig(lr=1e-2, group_size=G, updates_per_batch=1, micro_batch_size=G, max_new_tokens=8)
     trainer = PolicyTrainer(model, cfg, torch.device("cpu"))
     before = trainer.logprobs(model, batch)  # [N, T]

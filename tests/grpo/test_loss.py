@@ -66,12 +66,15 @@ def test_aggregations():
     assert aggregate(values, torch.zeros_like(mask), "seq_mean_token_mean") == 0
 
 
-@pytest.mark.parametrize("loss_agg,want", [
-    # per-token L of RHO/ADV; the second sequence keeps tokens 0-1 only: [-1.27, -0.5].
-    ("seq_mean_token_mean", (1.63 / 5 + (-1.77) / 2) / 2),
-    ("token_mean", (1.63 - 1.77) / 7),
-    ("seq_mean_token_sum_norm", (1.63 / 8 - 1.77 / 8) / 2),
-])
+@pytest.mark.parametrize(
+    "loss_agg,want",
+    [
+        # per-token L of RHO/ADV; the second sequence keeps tokens 0-1 only: [-1.27, -0.5].
+        ("seq_mean_token_mean", (1.63 / 5 + (-1.77) / 2) / 2),
+        ("token_mean", (1.63 - 1.77) / 7),
+        ("seq_mean_token_sum_norm", (1.63 / 8 - 1.77 / 8) / 2),
+    ],
+)
 def test_policy_loss_aggregations(loss_agg, want):
     logprobs = RHO.log().repeat(2, 1)
     old = torch.zeros(2, 5)
@@ -89,14 +92,21 @@ def test_kl_to_reference():
     logprobs = torch.tensor([[-1.0, -2.0]])
     # ref == logp: k3 = 0, and beta changes nothing.
     base, _ = policy_loss(logprobs, logprobs, torch.ones(1, 2), torch.ones(1, 2, dtype=torch.bool))
-    loss, stats = policy_loss(logprobs, logprobs, torch.ones(1, 2), torch.ones(1, 2, dtype=torch.bool),
-                              ref_logprobs=logprobs.clone(), beta=0.5)
+    loss, stats = policy_loss(
+        logprobs,
+        logprobs,
+        torch.ones(1, 2),
+        torch.ones(1, 2, dtype=torch.bool),
+        ref_logprobs=logprobs.clone(),
+        beta=0.5,
+    )
     assert stats["kl"] == 0.0
     close(loss, base)
     # ref - logp = log 2 on both tokens: k3 = 2 - log 2 - 1 = 0.306853; loss adds beta * k3.
     ref = logprobs + math.log(2)
-    loss, stats = policy_loss(logprobs, logprobs, torch.ones(1, 2), torch.ones(1, 2, dtype=torch.bool),
-                              ref_logprobs=ref, beta=0.5)
+    loss, stats = policy_loss(
+        logprobs, logprobs, torch.ones(1, 2), torch.ones(1, 2, dtype=torch.bool), ref_logprobs=ref, beta=0.5
+    )
     k3 = 1 - math.log(2)
     assert stats["kl"] == pytest.approx(k3)
     close(loss, base + 0.5 * k3)

@@ -26,7 +26,11 @@ def test_logprob_gap_hand_worked():
 
 
 def test_logprob_gap_of_agreeing_or_empty_inputs_is_zero():
-    assert logprob_gap(TRAINER, TRAINER, MASK) == {"logprob_gap_abs": 0.0, "logprob_gap_max": 0.0, "logprob_gap_kl": 0.0}
+    assert logprob_gap(TRAINER, TRAINER, MASK) == {
+        "logprob_gap_abs": 0.0,
+        "logprob_gap_max": 0.0,
+        "logprob_gap_kl": 0.0,
+    }
     assert logprob_gap(TRAINER, SAMPLER, torch.zeros_like(MASK))["logprob_gap_kl"] == 0.0
 
 
@@ -64,8 +68,15 @@ def test_policy_loss_with_is_weights_hand_worked():
 def test_is_weights_leave_the_kl_term_alone():
     # beta KL(policy || ref) is added unweighted: with weights 0 only the KL term is left.
     logp, ref = torch.zeros(1, 2), torch.tensor([[math.log(2), 0.0]])  # k3 at log ratio ln 2: 2 - ln 2 - 1 = .30685
-    loss, _ = policy_loss(logp, logp, torch.ones(1, 2), torch.ones(1, 2, dtype=torch.bool), ref_logprobs=ref, beta=1.0,
-                          is_weights=torch.zeros(1, 2))
+    loss, _ = policy_loss(
+        logp,
+        logp,
+        torch.ones(1, 2),
+        torch.ones(1, 2, dtype=torch.bool),
+        ref_logprobs=ref,
+        beta=1.0,
+        is_weights=torch.zeros(1, 2),
+    )
     assert float(loss) == pytest.approx(0.30685 / 2, abs=1e-5)
 
 

@@ -23,7 +23,9 @@ def test_valid_mask_hand_worked():
 
 @pytest.mark.parametrize("source", ["gold", "uniform", "random"])
 def test_sources_are_zero_off_the_valid_cells_and_in_range(source):
-    rel = relevance(source, gold=gold(), item_texts=ITEMS, responses=RESPONSES, generator=torch.Generator().manual_seed(0))
+    rel = relevance(
+        source, gold=gold(), item_texts=ITEMS, responses=RESPONSES, generator=torch.Generator().manual_seed(0)
+    )
     valid = valid_mask([2, 1], [3, 2], 2, 3)
     assert rel.shape == (2, 2, 3) and (rel[~valid] == 0).all() and ((rel >= 0) & (rel <= 1)).all()
 

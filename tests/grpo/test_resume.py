@@ -62,5 +62,6 @@ def test_killed_stage_resumes_exactly(tmp_path, monkeypatch):
     assert all(torch.equal(a[name], b[name]) for name in a)
     rows = [Store(tmp_path / x / "data").rows("train_steps", RUN) for x in ("a", "b")]
     key = lambda r: r["step"]  # noqa: E731
-    assert [(r["step"], r["global_step"], r["reward_mean"], r["loss"]) for r in sorted(rows[0], key=key)] == \
-           [(r["step"], r["global_step"], r["reward_mean"], r["loss"]) for r in sorted(rows[1], key=key)]
+    assert [(r["step"], r["global_step"], r["reward_mean"], r["loss"]) for r in sorted(rows[0], key=key)] == [
+        (r["step"], r["global_step"], r["reward_mean"], r["loss"]) for r in sorted(rows[1], key=key)
+    ]

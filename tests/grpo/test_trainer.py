@@ -48,8 +48,13 @@ def test_rewarded_token_becomes_more_likely_and_every_parameter_moves(tiny_model
     p0 = target_probability(model, probe, target)
     for _ in range(5):
         batch, rewards = synthetic_batch(tokenizer, target, generator)
-        adv = combine_advantages(response_advantages(rewards, cfg.group_size), torch.zeros(batch.response_mask.shape),
-                                 batch.response_mask, "add", 0.0)  # [N, T]: plain GRPO
+        adv = combine_advantages(
+            response_advantages(rewards, cfg.group_size),
+            torch.zeros(batch.response_mask.shape),
+            batch.response_mask,
+            "add",
+            0.0,
+        )  # [N, T]: plain GRPO
         stats = trainer.update(batch, adv)
     p1 = target_probability(model, probe, target)
     assert p1 > 2 * p0, (p0, p1)
@@ -144,9 +149,14 @@ def test_sampler_logprobs_give_the_gap_and_tis_reweights_the_update(tiny_model_d
     def updated(cap: float, shift: float) -> tuple[dict, dict[str, torch.Tensor]]:
         torch.manual_seed(0)
         model = load_causal_lm(tiny_model_dir, torch.device("cpu"))
-        trainer = PolicyTrainer(model, GRPOConfig(lr=1e-2, group_size=8, updates_per_batch=1, micro_batch_size=4,
-                                                  tis_cap=cap), torch.device("cpu"))
-        sampler = trainer.logprobs(model, batch) - shift * batch.response_mask  # [N, T]: the sampler less sure by `shift`
+        trainer = PolicyTrainer(
+            model,
+            GRPOConfig(lr=1e-2, group_size=8, updates_per_batch=1, micro_batch_size=4, tis_cap=cap),
+            torch.device("cpu"),
+        )
+        sampler = (
+            trainer.logprobs(model, batch) - shift * batch.response_mask
+        )  # [N, T]: the sampler less sure by `shift`
         stats = trainer.update(batch, adv, sampler)
         return stats, {n: p.detach().clone() for n, p in model.named_parameters()}
 
@@ -176,8 +186,9 @@ def test_one_update_per_batch_takes_old_logprobs_from_its_own_forward(tiny_model
         if separate_pass:  # what update() did before: pi_old from a no-grad pass, then the step
             old = trainer.logprobs(model, batch)  # [N, T]
             model.train()
-            trainer._optimizer_step(batch, adv, old, False, None, None,
-                                    torch.randperm(8, generator=torch.Generator().manual_seed(3)))
+            trainer._optimizer_step(
+                batch, adv, old, False, None, None, torch.randperm(8, generator=torch.Generator().manual_seed(3))
+            )
         else:
             trainer.update(batch, adv)
         return len(forwards), {n: p.detach().clone() for n, p in model.named_parameters()}
@@ -186,5 +197,7 @@ def test_one_update_per_batch_takes_old_logprobs_from_its_own_forward(tiny_model
     separate_forwards, separate = trained(separate_pass=True)
     assert (fused_forwards, separate_forwards) == (2, 4)
     assert all(torch.allclose(fused[n], w, atol=1e-6) for n, w in separate.items())
-    assert not all(torch.equal(fused[n], w) for n, w in
-                   {n: p for n, p in load_causal_lm(tiny_model_dir, torch.device("cpu")).named_parameters()}.items())
+    assert not all(
+        torch.equal(fused[n], w)
+        for n, w in {n: p for n, p in load_causal_lm(tiny_model_dir, torch.device("cpu")).named_parameters()}.items()
+    )

@@ -19,30 +19,36 @@ from rtt.importers import DatasetError
 def write_jsonl(tmp_path) -> Callable[..., Path]:
     """write_jsonl(rows, name="data.jsonl"): a JSONL file in tmp_path, one line per row (an object, or
     the line itself as a string)."""
+
     def write(rows: list, name: str = "data.jsonl") -> Path:
         path = tmp_path / name
         path.write_text("".join((r if isinstance(r, str) else json.dumps(r)) + "\n" for r in rows))
         return path
+
     return write
 
 
 @pytest.fixture
 def write_json(tmp_path) -> Callable[..., Path]:
     """write_json(rows, name="data.json"): a JSON file in tmp_path holding `rows`."""
+
     def write(rows: object, name: str = "data.json") -> Path:
         path = tmp_path / name
         path.write_text(json.dumps(rows))
         return path
+
     return write
 
 
 @pytest.fixture
 def write_parquet(tmp_path) -> Callable[..., Path]:
     """write_parquet(rows, name="data.parquet"): a Parquet file in tmp_path, one row per dict."""
+
     def write(rows: list[dict], name: str = "data.parquet") -> Path:
         path = tmp_path / name
         pq.write_table(pa.Table.from_pylist(rows), path)
         return path
+
     return write
 
 
@@ -67,7 +73,10 @@ def raises_at() -> Callable[..., DatasetError]:
 @pytest.fixture
 def stage_config(tmp_path) -> Callable[..., Config]:
     """stage_config(source, path, *overrides): the smoke preset importing `path`, its lake in tmp_path."""
+
     def config(source: str, path: Path, *overrides: str) -> Config:
-        return load_config("smoke", [f"data_dir={tmp_path / 'data'}", f"rubrics.source={source}",
-                                     f"rubrics.path={path}", *overrides])
+        return load_config(
+            "smoke", [f"data_dir={tmp_path / 'data'}", f"rubrics.source={source}", f"rubrics.path={path}", *overrides]
+        )
+
     return config

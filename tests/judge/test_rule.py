@@ -5,9 +5,9 @@ from pathlib import Path
 import pytest
 
 from rtt.constraints import check
+from rtt.data.items import RubricItem
 from rtt.detokenize import decode_with_offsets
 from rtt.judge.rule import EMPTY, NO_CHECKER, judge_item, verdict_row
-from rtt.data.items import RubricItem
 
 
 def item(checker, kwargs=None):
@@ -108,7 +108,9 @@ def test_on_the_corpus_blank_responses_the_judge_equals_the_official_strict_harn
     for n, case in enumerate(blank):
         inp = evaluation.InputExample(n, [case.instruction_id], case.prompt, [case.kwargs])
         with seeded_random():
-            [official] = evaluation.test_instruction_following_strict(inp, {case.prompt: case.response}).follow_instruction_list
+            [official] = evaluation.test_instruction_following_strict(
+                inp, {case.prompt: case.response}
+            ).follow_instruction_list
         verdict, _, _ = judge_item(item(case.instruction_id, case.kwargs), case.response, case.prompt)
         assert (verdict == 1) == official, case
         checker_passes += check(case.instruction_id, case.kwargs, case.response, case.prompt).passed

@@ -20,22 +20,38 @@ from rtt.config import load_config
 from rtt.data.catalog import query
 from rtt.data.store import Store
 from rtt.llm.client import ChatClient
-from rtt.testing.llm_server import Faults, LocalServer
 from rtt.runs import run_stage
+from rtt.testing.llm_server import Faults, LocalServer
 
 RUN = "secret-1"
 KEY_ENV = "RTT_TEST_JUDGE_KEY"
 STALE_ENV = "RTT_TEST_STALE_JUDGE_KEY"
-LOGGERS = ("rtt", "aiohttp", "aiohttp.client", "aiohttp.internal", "urllib3", "asyncio", "mlflow", "alembic", "sqlalchemy")
+LOGGERS = (
+    "rtt",
+    "aiohttp",
+    "aiohttp.client",
+    "aiohttp.internal",
+    "urllib3",
+    "asyncio",
+    "mlflow",
+    "alembic",
+    "sqlalchemy",
+)
 
 
 def encodings(key: str) -> list[bytes]:
     """The key as it could appear in a file: raw, its random hex part, its bytes as hex, UTF-16,
     and base64 (alone or inside a longer encoded string: the three alignments)."""
     raw = key.encode()
-    aligned = [base64.b64encode(raw[i:i + (len(raw) - i) // 3 * 3]) for i in range(3)]
-    return [raw, key.split("-")[-1].encode(), raw.hex().encode(), key.encode("utf-16-le"), *aligned,
-            base64.b64encode(f"Bearer {key}".encode())]
+    aligned = [base64.b64encode(raw[i : i + (len(raw) - i) // 3 * 3]) for i in range(3)]
+    return [
+        raw,
+        key.split("-")[-1].encode(),
+        raw.hex().encode(),
+        key.encode("utf-16-le"),
+        *aligned,
+        base64.b64encode(f"Bearer {key}".encode()),
+    ]
 
 
 def file_texts(root: Path) -> tuple[dict[Path, bytes], int]:
@@ -59,13 +75,26 @@ def test_the_api_key_is_sent_and_written_nowhere(tmp_path, untied_model_dir, mon
     for name in LOGGERS:
         caplog.set_level(logging.DEBUG, logger=name)
 
-    faults = Faults(rate=0.5, kinds=("server_error", "rate_limit", "drop", "malformed_json"), seed=0, retry_after_s=0.01)
+    faults = Faults(
+        rate=0.5, kinds=("server_error", "rate_limit", "drop", "malformed_json"), seed=0, retry_after_s=0.01
+    )
     with LocalServer(faults=faults, api_key=key) as server:
-        args = [f"data_dir={tmp_path / 'data'}", f"tracking_uri={tmp_path / 'mlflow'}", f"model.policy={untied_model_dir}",
-                "judge.mode=llm", f"judge.llm.base_url={server.base_url}", "judge.llm.model=local-judge", f"judge.llm.api_key_env={KEY_ENV}",
-                "judge.llm.max_retries=1", "judge.llm.backoff_s=0.01", "judge.llm.max_concurrency=4",
-                "eval.second_judge=true", f"eval.second_judge_llm.base_url={server.base_url}",
-                "eval.second_judge_llm.model=second-judge", f"eval.second_judge_llm.api_key_env={STALE_ENV}"]
+        args = [
+            f"data_dir={tmp_path / 'data'}",
+            f"tracking_uri={tmp_path / 'mlflow'}",
+            f"model.policy={untied_model_dir}",
+            "judge.mode=llm",
+            f"judge.llm.base_url={server.base_url}",
+            "judge.llm.model=local-judge",
+            f"judge.llm.api_key_env={KEY_ENV}",
+            "judge.llm.max_retries=1",
+            "judge.llm.backoff_s=0.01",
+            "judge.llm.max_concurrency=4",
+            "eval.second_judge=true",
+            f"eval.second_judge_llm.base_url={server.base_url}",
+            "eval.second_judge_llm.model=second-judge",
+            f"eval.second_judge_llm.api_key_env={STALE_ENV}",
+        ]
         run_stage("rubrics", "smoke", args, RUN)
         run_stage("rollouts", "smoke", args, RUN, 0)
         judged = run_stage("judge", "smoke", args, RUN, 0)
@@ -75,13 +104,18 @@ def test_the_api_key_is_sent_and_written_nowhere(tmp_path, untied_model_dir, mon
 
     # the key was sent: every attempt of the judge carried it, every one of the second judge got a 401
     store = Store(tmp_path / "data")
-    attempts = {r["model"]: r["n"] for r in query(store, "SELECT model, sum(attempts) AS n FROM llm_calls GROUP BY 1").to_pylist()}
+    attempts = {
+        r["model"]: r["n"]
+        for r in query(store, "SELECT model, sum(attempts) AS n FROM llm_calls GROUP BY 1").to_pylist()
+    }
     assert server.authorized == attempts["local-judge"] > 0 and server.unauthorized == attempts["second-judge"] > 0
     assert server.authorized + server.unauthorized == server.requests
     assert judged["llm_failed"] > 0 and judged["llm_retries"] > 0 and judged["llm_requests"] > judged["llm_failed"]
 
     errors = [r["error"] for r in query(store, "SELECT error FROM llm_calls WHERE error IS NOT NULL").to_pylist()]
-    reasons = [r["reason"] for r in query(store, "SELECT reason FROM verdicts WHERE reason LIKE 'request failed%'").to_pylist()]
+    reasons = [
+        r["reason"] for r in query(store, "SELECT reason FROM verdicts WHERE reason LIKE 'request failed%'").to_pylist()
+    ]
     assert any("HTTP 500" in e for e in errors) and any("HTTP 500" in r for r in reasons)
     assert any("HTTP 401" in e and "Incorrect API key provided: [redacted]" in e for e in errors)  # the echo, redacted
 
@@ -92,9 +126,15 @@ def test_the_api_key_is_sent_and_written_nowhere(tmp_path, untied_model_dir, mon
     assert any(p.suffix == ".parquet" for p in texts) and size > 0
     out, err = capfd.readouterr()
     logs = "\n".join([caplog.text, *(r.getMessage() for r in caplog.records)])
-    captured = {"stdout": out, "stderr": err, "logs": logs, "warnings": "\n".join(str(w.message) for w in recwarn),
-                "errors": "\n".join(errors + reasons), "summaries": repr([judged, evaluated]),
-                "repr": "\n".join([repr(client), str(client), repr(cfg), repr(cfg.judge.llm), repr(cfg.eval)])}
+    captured = {
+        "stdout": out,
+        "stderr": err,
+        "logs": logs,
+        "warnings": "\n".join(str(w.message) for w in recwarn),
+        "errors": "\n".join(errors + reasons),
+        "summaries": repr([judged, evaluated]),
+        "repr": "\n".join([repr(client), str(client), repr(cfg), repr(cfg.judge.llm), repr(cfg.eval)]),
+    }
     for secret in (key, stale):
         needles = encodings(secret)
         leaks = [str(path.relative_to(tmp_path)) for path, data in texts.items() if any(n in data for n in needles)]

@@ -7,8 +7,8 @@ import pytest
 from rtt.constraints.official import shipped
 from rtt.data.catalog import query
 from rtt.data.store import Store
-from rtt.testing.llm_server import Faults, LocalServer
 from rtt.runs import run_stage
+from rtt.testing.llm_server import Faults, LocalServer
 
 RUN = "hb-1"
 
@@ -20,11 +20,23 @@ def endpoint():
 
 
 def overrides(tmp_path, server, policy) -> list[str]:
-    return [f"data_dir={tmp_path / 'data'}", f"tracking_uri={tmp_path / 'mlflow'}", f"model.policy={policy}",
-            "rubrics.source=healthbench", f"rubrics.path={shipped('healthbench/data/healthbench_eval.jsonl')}", "rubrics.n_prompts=8",
-            "rubrics.eval_fraction=0.25", "rollouts.n_prompts=6", "rollouts.max_new_tokens=8",
-            f"judge.llm.base_url={server.base_url}", "judge.llm.model=local-judge", "judge.llm.timeout_s=0.25",
-            "judge.llm.max_retries=8", "judge.llm.backoff_s=0.01", "judge.llm.max_concurrency=4"]
+    return [
+        f"data_dir={tmp_path / 'data'}",
+        f"tracking_uri={tmp_path / 'mlflow'}",
+        f"model.policy={policy}",
+        "rubrics.source=healthbench",
+        f"rubrics.path={shipped('healthbench/data/healthbench_eval.jsonl')}",
+        "rubrics.n_prompts=8",
+        "rubrics.eval_fraction=0.25",
+        "rollouts.n_prompts=6",
+        "rollouts.max_new_tokens=8",
+        f"judge.llm.base_url={server.base_url}",
+        "judge.llm.model=local-judge",
+        "judge.llm.timeout_s=0.25",
+        "judge.llm.max_retries=8",
+        "judge.llm.backoff_s=0.01",
+        "judge.llm.max_concurrency=4",
+    ]
 
 
 def test_healthbench_rubrics_are_judged_by_the_llm_with_every_call_recorded(tmp_path, endpoint, untied_model_dir):
@@ -40,13 +52,19 @@ def test_healthbench_rubrics_are_judged_by_the_llm_with_every_call_recorded(tmp_
 
     run_stage("rollouts", "smoke", args, RUN, 0)  # conversations go through the chat template
     judged = run_stage("judge", "smoke", args, RUN, 0)
-    verdicts = query(store, "SELECT v.verdict, v.judge, v.reason, r.pitfall FROM verdicts v JOIN rubrics r USING (item_id)").to_pylist()
-    expected = query(store, """SELECT count(*) AS n FROM rollouts o JOIN rubrics r USING (prompt_id)""").to_pylist()[0]["n"]
+    verdicts = query(
+        store, "SELECT v.verdict, v.judge, v.reason, r.pitfall FROM verdicts v JOIN rubrics r USING (item_id)"
+    ).to_pylist()
+    expected = query(store, """SELECT count(*) AS n FROM rollouts o JOIN rubrics r USING (prompt_id)""").to_pylist()[0][
+        "n"
+    ]
     assert len(verdicts) == judged["verdicts"] == expected == judged["llm_requests"]
     assert {v["judge"] for v in verdicts} == {"llm:local-judge"}
     assert judged["llm_failed"] == 0 and judged["llm_retries"] > 0 and judged["unknown"] > 0
     assert all(v["verdict"] != 0 or v["reason"].startswith("no clear YES/NO") for v in verdicts)
-    calls = query(store, "SELECT count(*) AS n, sum(attempts) AS attempts, bool_or(cached) AS cached FROM llm_calls").to_pylist()[0]
+    calls = query(
+        store, "SELECT count(*) AS n, sum(attempts) AS attempts, bool_or(cached) AS cached FROM llm_calls"
+    ).to_pylist()[0]
     assert calls["n"] == expected and calls["attempts"] == endpoint.requests and not calls["cached"]
 
     before = endpoint.requests

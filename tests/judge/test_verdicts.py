@@ -6,11 +6,11 @@ import re
 import pytest
 
 from rtt.config import JudgeConfig, LLMConfig
+from rtt.data.items import RubricItem
 from rtt.eval.stage import item_results
 from rtt.judge.rule import EMPTY, NO_CHECKER
 from rtt.judge.verdicts import Case, Judge
 from rtt.testing.llm_server import Faults, LocalServer
-from rtt.data.items import RubricItem
 
 WORDS = "the ocean is vast and blue while rivers run to the sea under a quiet sky".split()
 
@@ -30,15 +30,24 @@ def cases(n: int, items_per_case: int, rule: bool = False) -> list[Case]:
         text = " ".join(WORDS[(p + j) % len(WORDS)] for j in range(8 + p % 5))
         items = [llm_item(p, k) for k in range(items_per_case)]
         if rule:
-            items.append(RubricItem(f"p{p}-rule", f"p{p}", items_per_case, "No commas.", 1.0, "rule",
-                                    "punctuation:no_comma", {}))
+            items.append(
+                RubricItem(f"p{p}-rule", f"p{p}", items_per_case, "No commas.", 1.0, "rule", "punctuation:no_comma", {})
+            )
         out.append(Case(f"r{p}", f"Write about water, prompt {p}.", text, word_offsets(text), items))
     return out
 
 
 def judge_for(server: LocalServer, tmp_path, **settings) -> Judge:
-    llm = {"base_url": server.base_url, "model": "judge-model", "max_concurrency": 8, "timeout_s": 0.2,
-           "max_retries": 8, "backoff_s": 0.01, "max_backoff_s": 0.05, **settings.pop("llm", {})}
+    llm = {
+        "base_url": server.base_url,
+        "model": "judge-model",
+        "max_concurrency": 8,
+        "timeout_s": 0.2,
+        "max_retries": 8,
+        "backoff_s": 0.01,
+        "max_backoff_s": 0.05,
+        **settings.pop("llm", {}),
+    }
     return Judge(JudgeConfig(llm=LLMConfig(**llm), **settings), tmp_path / "cache")
 
 
@@ -48,7 +57,15 @@ def test_200_pairs_with_30_percent_faults_all_get_a_row_and_the_cache_saves_ever
         rows, answers = judge_for(server, tmp_path).judge("run", 0, -1, cases(50, 4))
         flat = [row for case_rows in rows for row in case_rows]
         assert len(flat) == 200 and len({r["verdict_id"] for r in flat}) == 200
-        assert set(server.faults) == {"slow", "rate_limit", "server_error", "drop", "malformed_json", "refusal", "garbage"}
+        assert set(server.faults) == {
+            "slow",
+            "rate_limit",
+            "server_error",
+            "drop",
+            "malformed_json",
+            "refusal",
+            "garbage",
+        }
         assert server.max_in_flight <= 8
         unknown = [r for r in flat if r["verdict"] == 0]
         assert len(unknown) == server.faults["refusal"] + server.faults["garbage"] > 0  # the rest retried to an answer
@@ -76,7 +93,9 @@ def test_modes_route_items(tmp_path):
         assert server.requests == 6  # the two LLM items of each case; the rule item never goes to the LLM
         assert [r["judge"] for r in rows[0]] == ["llm:judge-model", "llm:judge-model", "rule"]
         server.reset_counters()
-        rows, _ = judge_for(server, tmp_path, mode="llm", llm={"cache": False}).judge("run", 0, -1, cases(3, 2, rule=True))
+        rows, _ = judge_for(server, tmp_path, mode="llm", llm={"cache": False}).judge(
+            "run", 0, -1, cases(3, 2, rule=True)
+        )
         assert server.requests == 9 and {r["judge"] for rs in rows for r in rs} == {"llm:judge-model"}
         server.reset_counters()
         rows, answers = judge_for(server, tmp_path, mode="rule").judge("run", 0, -1, cases(3, 2, rule=True))
@@ -99,7 +118,7 @@ def test_quotes_become_spans_and_token_labels_and_missing_ones_are_counted(tmp_p
         rows, _ = judge_for(server, tmp_path, quotes=True).judge("run", 0, -1, [case])
     row = rows[0][0]
     assert row["verdict"] == 1 and row["quotes_dropped"] == 1
-    assert [case.text[s["start"]:s["end"]] for s in row["spans"]] == ["ocean is"]
+    assert [case.text[s["start"] : s["end"]] for s in row["spans"]] == ["ocean is"]
     assert row["token_labels"] == [0, 1, 1] + [0] * (len(case.offsets) - 3)
 
 
@@ -114,8 +133,11 @@ def test_pitfall_items_met_are_violations(tmp_path):
 def batch_answer(body: dict) -> str:
     """Answers criteria 1..n-1 (odd YES, even NO) and leaves out the last one."""
     listed = re.findall(r"^(\d+)\. ", body["messages"][-1]["content"], flags=re.M)
-    return "```json\n" + json.dumps({"verdicts": [{"id": int(i), "verdict": "YES" if int(i) % 2 else "NO"}
-                                                  for i in listed[:-1]]}) + "\n```"
+    return (
+        "```json\n"
+        + json.dumps({"verdicts": [{"id": int(i), "verdict": "YES" if int(i) % 2 else "NO"} for i in listed[:-1]]})
+        + "\n```"
+    )
 
 
 @pytest.mark.parametrize("n_items", [1, 4])

@@ -32,7 +32,9 @@ def test_answers_in_order_with_usage_and_a_cache_that_saves_every_call(tmp_path)
         assert server.requests == 6
         again = client.complete_all(bodies(client, 6))
         assert server.requests == 6  # no new request
-        assert [a.content for a in again] == [a.content for a in first] and all(a.cached and a.attempts == 0 for a in again)
+        assert [a.content for a in again] == [a.content for a in first] and all(
+            a.cached and a.attempts == 0 for a in again
+        )
 
 
 def test_retries_survive_every_fault_kind_at_30_percent():
@@ -40,7 +42,15 @@ def test_retries_survive_every_fault_kind_at_30_percent():
     with LocalServer(faults=faults) as server:
         client = client_for(server, max_retries=8, timeout_s=0.25)
         answers = client.complete_all(bodies(client, 100))
-        assert set(server.faults) == {"slow", "rate_limit", "server_error", "drop", "malformed_json", "refusal", "garbage"}
+        assert set(server.faults) == {
+            "slow",
+            "rate_limit",
+            "server_error",
+            "drop",
+            "malformed_json",
+            "refusal",
+            "garbage",
+        }
         transient = sum(server.faults[k] for k in ("slow", "rate_limit", "server_error", "drop", "malformed_json"))
         assert sum(a.attempts - 1 for a in answers) == transient  # each transient fault cost exactly one retry
         assert all(a.content is not None for a in answers)  # refusals and garbage arrive as content

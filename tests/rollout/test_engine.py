@@ -100,7 +100,8 @@ def test_a_tied_lm_head_follows_the_embeddings(tiny_model_dir, tiny_tokenizer):
     model = load_causal_lm(tiny_model_dir, torch.device("cpu"))
     assert model.config.tie_word_embeddings
     with torch.no_grad():
-        model.model.embed_tokens.weight.add_(torch.randn(model.model.embed_tokens.weight.shape,
-                                                         generator=torch.Generator().manual_seed(4)) * 0.5)
+        model.model.embed_tokens.weight.add_(
+            torch.randn(model.model.embed_tokens.weight.shape, generator=torch.Generator().manual_seed(4)) * 0.5
+        )
     samples = engine.sample(model, tiny_tokenizer, PROMPTS, n=2, max_new_tokens=10, seed=4)
     assert gap_to_trainer(model, tiny_tokenizer, samples, 1.0)["logprob_gap_max"] < 1e-4

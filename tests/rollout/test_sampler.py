@@ -18,12 +18,14 @@ def model(tiny_model_dir):
 
 @pytest.mark.parametrize("temperature", [1.0, 0.7])
 def test_sampled_logprobs_equal_teacher_forced_logprobs(model, tiny_tokenizer, temperature):
-    samples = sample(model, tiny_tokenizer, PROMPTS, n=3, max_new_tokens=10, temperature=temperature, batch_size=4, seed=1)
+    samples = sample(
+        model, tiny_tokenizer, PROMPTS, n=3, max_new_tokens=10, temperature=temperature, batch_size=4, seed=1
+    )
     batch = pack([s.prompt_token_ids for s in samples], [s.token_ids for s in samples], tiny_tokenizer.pad_token_id)
     with torch.no_grad():
         logp, _ = token_logprobs(model, batch, temperature)  # [N, T]
     for i, s in enumerate(samples):
-        assert torch.allclose(logp[i, :len(s.token_ids)], torch.tensor(s.logprobs), atol=1e-4)
+        assert torch.allclose(logp[i, : len(s.token_ids)], torch.tensor(s.logprobs), atol=1e-4)
 
 
 def test_order_truncation_and_text(model, tiny_tokenizer):

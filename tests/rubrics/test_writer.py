@@ -7,21 +7,31 @@ import pytest
 
 from rtt.config import load_config
 from rtt.data.catalog import query
+from rtt.data.items import load_rubrics
 from rtt.data.store import Store
 from rtt.judge.llm import SYSTEM as JUDGE_SYSTEM
-from rtt.testing.llm_server import LocalServer
-from rtt.data.items import load_rubrics
 from rtt.rubrics.stage import run_rubrics
-from rtt.stage_context import StageContext
 from rtt.rubrics.writer import WRITER_SYSTEM, parse_criteria, weighted_score
+from rtt.stage_context import StageContext
+from rtt.testing.llm_server import LocalServer
 from rtt.tracking import Tracker
 
 
 def test_parse_criteria_keeps_only_usable_ones():
-    answer = json.dumps({"criteria": [
-        {"text": " Names three sights ", "weight": 3}, {"text": "names three sights", "weight": 2},  # duplicate
-        {"text": "", "weight": 1}, {"text": "Too heavy", "weight": 4}, {"text": "Fractional", "weight": 1.5},
-        {"text": "Boolean", "weight": True}, "not an object", {"text": "Short", "weight": 1.0}]})
+    answer = json.dumps(
+        {
+            "criteria": [
+                {"text": " Names three sights ", "weight": 3},
+                {"text": "names three sights", "weight": 2},  # duplicate
+                {"text": "", "weight": 1},
+                {"text": "Too heavy", "weight": 4},
+                {"text": "Fractional", "weight": 1.5},
+                {"text": "Boolean", "weight": True},
+                "not an object",
+                {"text": "Short", "weight": 1.0},
+            ]
+        }
+    )
     assert parse_criteria(answer, 8) == [{"text": "Names three sights", "weight": 3}, {"text": "Short", "weight": 1}]
     assert parse_criteria(answer, 1) == [{"text": "Names three sights", "weight": 3}]
     assert parse_criteria("Here is a rubric: 1. Be nice", 8) == [] and parse_criteria('{"criteria": "x"}', 8) == []
@@ -48,11 +58,18 @@ def fake_llm(body: dict) -> str:
         old = re.findall(r"^\d+\. \(weight (\d)\) (.+)$", user, flags=re.M)
         pair = re.findall(r"candidate (\d)", user)
         level = max(map(int, pair))  # a criterion only the better of the pair meets
-        criteria = [{"text": t, "weight": int(w)} for w, t in old] + [{"text": f"Beats {pair[0]} vs {pair[1]} level {level}", "weight": 2}]
+        criteria = [{"text": t, "weight": int(w)} for w, t in old] + [
+            {"text": f"Beats {pair[0]} vs {pair[1]} level {level}", "weight": 2}
+        ]
         return json.dumps({"criteria": criteria})
     if system == WRITER_SYSTEM:
-        return "no rubric, sorry" if "Broken" in user else json.dumps(
-            {"criteria": [{"text": "Level 1 reached", "weight": 3}, {"text": "Level 2 reached", "weight": 1}]})
+        return (
+            "no rubric, sorry"
+            if "Broken" in user
+            else json.dumps(
+                {"criteria": [{"text": "Level 1 reached", "weight": 3}, {"text": "Level 2 reached", "weight": 1}]}
+            )
+        )
     if system == JUDGE_SYSTEM:
         number = int(re.search(r"candidate (\d)", user.split("[Response]")[1]).group(1))
         level = int(re.search(r"level (\d)", user.split("[Criterion]")[1], flags=re.I).group(1))
@@ -63,18 +80,34 @@ def fake_llm(body: dict) -> str:
 @pytest.fixture
 def prompts_file(tmp_path):
     path = tmp_path / "prompts.jsonl"
-    rows = [{"id": "trip", "prompt": "Plan a trip to Kyoto."}, {"id": "bread", "prompt": "How do I bake bread?"},
-            {"id": "broken", "prompt": "Broken prompt."}]
+    rows = [
+        {"id": "trip", "prompt": "Plan a trip to Kyoto."},
+        {"id": "bread", "prompt": "How do I bake bread?"},
+        {"id": "broken", "prompt": "Broken prompt."},
+    ]
     path.write_text("".join(json.dumps(r) + "\n" for r in rows))
     return path
 
 
 def writer_config(tmp_path, server, prompts_file, *extra):
-    return load_config("smoke", [
-        f"data_dir={tmp_path / 'data'}", "rubrics.source=prompts", f"rubrics.path={prompts_file}", "rubrics.n_prompts=0",
-        "rubrics.write=true", "rubrics.refine_rounds=2", "rubrics.candidates=4", "rubrics.eval_fraction=0.34",
-        f"rubrics.llm.base_url={server.base_url}", "rubrics.llm.model=writer", f"judge.llm.base_url={server.base_url}",
-        "judge.llm.model=judge", *extra])
+    return load_config(
+        "smoke",
+        [
+            f"data_dir={tmp_path / 'data'}",
+            "rubrics.source=prompts",
+            f"rubrics.path={prompts_file}",
+            "rubrics.n_prompts=0",
+            "rubrics.write=true",
+            "rubrics.refine_rounds=2",
+            "rubrics.candidates=4",
+            "rubrics.eval_fraction=0.34",
+            f"rubrics.llm.base_url={server.base_url}",
+            "rubrics.llm.model=writer",
+            f"judge.llm.base_url={server.base_url}",
+            "judge.llm.model=judge",
+            *extra,
+        ],
+    )
 
 
 def test_written_rubrics_are_refined_on_the_top_pair_with_lineage(tmp_path, prompts_file):
@@ -87,10 +120,18 @@ def test_written_rubrics_are_refined_on_the_top_pair_with_lineage(tmp_path, prom
         assert requests == 3 + 8 + 16 + 8 + 4
         again = run_rubrics(StageContext(writer_config(tmp_path, server, prompts_file), store, Tracker(), "w-1"))
         assert server.requests == requests and again == summary  # the cache answers every call
-    assert (summary["written"], summary["write_failures"], summary["refined"], summary["rubric_versions"]) == (2, 1, 2, 6)
+    assert (summary["written"], summary["write_failures"], summary["refined"], summary["rubric_versions"]) == (
+        2,
+        1,
+        2,
+        6,
+    )
     assert summary["dropped_prompts"] == 1  # "broken": nothing written, nothing given
-    rows = query(store, "SELECT prompt_id, version, parent_version, trigger, author, item_index, text, weight "
-                        "FROM rubrics ORDER BY prompt_id, version, item_index").to_pylist()
+    rows = query(
+        store,
+        "SELECT prompt_id, version, parent_version, trigger, author, item_index, text, weight "
+        "FROM rubrics ORDER BY prompt_id, version, item_index",
+    ).to_pylist()
     trip = [r for r in rows if r["prompt_id"] == "prompts-trip"]
     assert [(r["version"], r["parent_version"]) for r in trip] == [(0, None)] * 2 + [(1, 0)] * 3 + [(2, 1)] * 4
     assert {r["author"] for r in trip} == {"llm:writer"}
@@ -101,7 +142,9 @@ def test_written_rubrics_are_refined_on_the_top_pair_with_lineage(tmp_path, prom
     assert trigger["scores"][0] >= trigger["scores"][1] and trigger["texts"][0].startswith("candidate 3")
     latest = load_rubrics(store, "w-1")
     assert set(latest) == {"prompts-trip", "prompts-bread"}
-    assert [i.text for i in latest["prompts-trip"]][-1] == "Beats 3 vs 2 level 3" and all(i.kind == "llm" for i in latest["prompts-trip"])
+    assert [i.text for i in latest["prompts-trip"]][-1] == "Beats 3 vs 2 level 3" and all(
+        i.kind == "llm" for i in latest["prompts-trip"]
+    )
     calls = query(store, "SELECT model, count(*) AS n FROM llm_calls GROUP BY model ORDER BY model").to_pylist()
     assert calls == [{"model": "judge", "n": 40}, {"model": "writer", "n": 15}]
 
@@ -109,10 +152,20 @@ def test_written_rubrics_are_refined_on_the_top_pair_with_lineage(tmp_path, prom
 def test_writing_next_to_verifiable_items_keeps_them_in_every_version(tmp_path):
     store = Store(tmp_path / "data")
     with LocalServer(answer=fake_llm) as server:
-        cfg = load_config("smoke", [f"data_dir={tmp_path / 'data'}", "rubrics.n_prompts=4", "rubrics.write=true",
-                                    "rubrics.refine_rounds=1", "rubrics.candidates=2",
-                                    f"rubrics.llm.base_url={server.base_url}", "rubrics.llm.model=writer",
-                                    f"judge.llm.base_url={server.base_url}", "judge.llm.model=judge"])
+        cfg = load_config(
+            "smoke",
+            [
+                f"data_dir={tmp_path / 'data'}",
+                "rubrics.n_prompts=4",
+                "rubrics.write=true",
+                "rubrics.refine_rounds=1",
+                "rubrics.candidates=2",
+                f"rubrics.llm.base_url={server.base_url}",
+                "rubrics.llm.model=writer",
+                f"judge.llm.base_url={server.base_url}",
+                "judge.llm.model=judge",
+            ],
+        )
         run_rubrics(StageContext(cfg, store, Tracker(), "w-2"))
     for items in load_rubrics(store, "w-2").values():
         kinds = [i.kind for i in items]

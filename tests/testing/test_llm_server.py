@@ -101,7 +101,9 @@ def test_models_endpoint():
 
 def test_bad_requests():
     with LocalServer() as server, httpx.Client() as client:
-        not_json = client.post(f"{server.base_url}/chat/completions", content=b"{not json", headers={"Content-Type": "application/json"})
+        not_json = client.post(
+            f"{server.base_url}/chat/completions", content=b"{not json", headers={"Content-Type": "application/json"}
+        )
         no_messages = post(client, server, {"model": "m"})
         unknown = client.get(f"{server.base_url}/nope")
         ok = post(client, server, chat_body())
@@ -277,7 +279,13 @@ def test_counters_add_up():
         while server.in_flight and time.monotonic() < deadline:  # the last handler leaves just after answering
             time.sleep(0.001)
         server.reset_counters()
-        assert (server.requests, server.answered, server.faults, server.bodies, server.max_in_flight) == (0, 0, Counter(), [], 0)
+        assert (server.requests, server.answered, server.faults, server.bodies, server.max_in_flight) == (
+            0,
+            0,
+            Counter(),
+            [],
+            0,
+        )
 
 
 def test_faults_validation():
@@ -322,14 +330,22 @@ def test_runs_as_its_own_process_with_stats():
     import subprocess
     import sys
 
-    proc = subprocess.Popen([sys.executable, "-m", "rtt.testing.llm_server", "--latency-s", "0.01"], stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "rtt.testing.llm_server", "--latency-s", "0.01"], stdout=subprocess.PIPE, text=True
+    )
     try:
         url = proc.stdout.readline().strip()
         assert url.startswith("http://127.0.0.1:") and url.endswith("/v1")
-        answer = httpx.post(f"{url}/chat/completions", json={"model": "m", "messages": [{"role": "user", "content": "hi"}]})
+        answer = httpx.post(
+            f"{url}/chat/completions", json={"model": "m", "messages": [{"role": "user", "content": "hi"}]}
+        )
         assert answer.json()["choices"][0]["message"]["content"] in ("YES", "NO")
-        assert httpx.get(url.removesuffix("/v1") + "/stats").json() == {"requests": 1, "faults": {}, "answered": 1,
-                                                                         "max_in_flight": 1}
+        assert httpx.get(url.removesuffix("/v1") + "/stats").json() == {
+            "requests": 1,
+            "faults": {},
+            "answered": 1,
+            "max_in_flight": 1,
+        }
     finally:
         proc.terminate()
         proc.wait(timeout=10)

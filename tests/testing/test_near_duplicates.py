@@ -7,7 +7,12 @@ import pytest
 
 from rtt.generator.builtin import generate_prompts
 from rtt.testing.near_duplicates import (
-    ReferenceIndex, ifeval_overlap, ifeval_prompts, near_duplicate, normalize, shingles,
+    ReferenceIndex,
+    ifeval_overlap,
+    ifeval_prompts,
+    near_duplicate,
+    normalize,
+    shingles,
 )
 
 
@@ -80,7 +85,11 @@ def test_no_generated_sentence_is_an_ifeval_sentence(ifeval):
     is, normalized, a sentence of six words or more of an IFEval prompt."""
     split = lambda text: re.split(r"(?<=[.?!])\s+", text)  # noqa: E731
     theirs = {normalize(s) for p in ifeval for s in split(p) if len(s.split()) >= 6}
-    ours = {normalize(s) for seed in range(3) for p in generate_prompts(1000, seed=seed, max_constraints=6)
-            for s in split(p["prompt"])}
+    ours = {
+        normalize(s)
+        for seed in range(3)
+        for p in generate_prompts(1000, seed=seed, max_constraints=6)
+        for s in split(p["prompt"])
+    }
     assert len(theirs) > 500 and len(ours) > 2000
     assert not ours & theirs, sorted(ours & theirs)[:5]

@@ -36,12 +36,17 @@ def test_versions_carry_tags_source_and_aliases(tmp_path):
     trackers = []
     for round_, (folder, value) in enumerate(zip(folders, [0.3, 0.5, 0.4])):
         trackers.append(stage_tracker(uri, round_))
-        version = trackers[-1].register_model("x-policy", folder, "x", round_, "heldout_item_accuracy", value, 24, campaign="c1")
+        version = trackers[-1].register_model(
+            "x-policy", folder, "x", round_, "heldout_item_accuracy", value, 24, campaign="c1"
+        )
         assert version == round_ + 1
     versions = model_versions(uri, "x-policy")
     # best: 0.5 is round 1's (version 2); latest: round 2's (version 3)
     assert [(v["version"], v["round"], v["value"], v["aliases"]) for v in versions] == [
-        (1, 0, 0.3, []), (2, 1, 0.5, ["best"]), (3, 2, 0.4, ["latest"])]
+        (1, 0, 0.3, []),
+        (2, 1, 0.5, ["best"]),
+        (3, 2, 0.4, ["latest"]),
+    ]
     first = versions[0]
     assert first["source"] == folders[0].resolve().as_uri() and first["checkpoint"] == str(folders[0].resolve())
     assert (first["metric"], first["n"], first["run_id"], first["campaign"]) == ("heldout_item_accuracy", 24, "x", "c1")
@@ -79,7 +84,10 @@ def test_registry_failures_warn_and_never_raise(tmp_path, caplog):
     blocker.write_text("not a directory")
     [folder] = checkpoints(tmp_path, 1)
     with caplog.at_level(logging.WARNING):
-        assert Tracker.open(str(blocker / "mlflow"), "exp", "run").register_model("x-policy", folder, "x", 0, "m", 0.5) is None
+        assert (
+            Tracker.open(str(blocker / "mlflow"), "exp", "run").register_model("x-policy", folder, "x", 0, "m", 0.5)
+            is None
+        )
         working = stage_tracker(str(tmp_path / "mlflow"), 0)
         assert working.register_model("bad/name", folder, "x", 0, "m", 0.5) is None  # the registry refuses the name
     assert "could not register bad/name" in caplog.text
@@ -93,10 +101,10 @@ def test_names_and_ui_path():
 
 
 def test_smoke_stages_register_the_discriminator_and_the_policy_which_loads_by_alias(tmp_path, tiny_model_dir):
-    import mlflow
-    import mlflow.artifacts
     from transformers import AutoModelForCausalLM
 
+    import mlflow
+    import mlflow.artifacts
     from rtt.checkpoints import policy_dir
     from rtt.data.catalog import query
     from rtt.data.store import Store
@@ -109,7 +117,9 @@ def test_smoke_stages_register_the_discriminator_and_the_policy_which_loads_by_a
     disc = run_stage("discriminator", "smoke", args, "reg-1", 0)
     [version] = model_versions(str(tmp_path / "mlflow"), "reg-1-discriminator")
     assert (version["round"], version["aliases"], version["metric"]) == (0, ["best", "latest"], "heldout_token_f1")
-    assert version["value"] == pytest.approx(disc["heldout_f1"], abs=1e-4) and version["checkpoint"] == disc["checkpoint"]
+    assert (
+        version["value"] == pytest.approx(disc["heldout_f1"], abs=1e-4) and version["checkpoint"] == disc["checkpoint"]
+    )
 
     store = Store(tmp_path / "data")
     shutil.copytree(tiny_model_dir, policy_dir(store, "reg-1", 0))  # stands in for round 0's GRPO stage
@@ -117,8 +127,10 @@ def test_smoke_stages_register_the_discriminator_and_the_policy_which_loads_by_a
     assert model_versions(str(tmp_path / "mlflow"), "reg-1-policy") == []
     summary = run_stage("eval", "smoke", args, "reg-1", 0)
     [version] = model_versions(str(tmp_path / "mlflow"), "reg-1-policy")
-    [row] = query(store, "SELECT value, n FROM evals WHERE round = 0 AND benchmark = 'heldout_rubrics' "
-                         "AND metric = 'item_accuracy'").to_pylist()
+    [row] = query(
+        store,
+        "SELECT value, n FROM evals WHERE round = 0 AND benchmark = 'heldout_rubrics' AND metric = 'item_accuracy'",
+    ).to_pylist()
     assert (version["round"], version["aliases"], version["metric"]) == (0, ["best", "latest"], "heldout_item_accuracy")
     assert (version["value"], version["n"]) == (pytest.approx(row["value"]), row["n"])
     assert version["checkpoint"] == summary["checkpoint"]
@@ -126,5 +138,7 @@ def test_smoke_stages_register_the_discriminator_and_the_policy_which_loads_by_a
     assert stage_runs.data.tags["rtt.stage"] == "eval" and stage_runs.data.tags["rtt.round"] == "0"
     mlflow.set_tracking_uri(tracking_uri(str(tmp_path / "mlflow"))[0])
     path = mlflow.artifacts.download_artifacts("models:/reg-1-policy@best")  # a local source: the folder itself
-    assert path.rstrip("/") == summary["checkpoint"] == mlflow.artifacts.download_artifacts("models:/reg-1-policy/latest")
+    assert (
+        path.rstrip("/") == summary["checkpoint"] == mlflow.artifacts.download_artifacts("models:/reg-1-policy/latest")
+    )
     assert AutoModelForCausalLM.from_pretrained(path).config.num_hidden_layers == 2
