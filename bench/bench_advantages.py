@@ -132,7 +132,8 @@ def main():
 
     rows, loop_repeats = {}, max(1, args.repeats // 2)
     print(
-        f"N={B * G} (B={B}, G={G}) K={K} T={T} threads={args.threads}; loop reference on {n_ref} rows, extrapolated x{B / args.ref_groups:g}"
+        f"N={B * G} (B={B}, G={G}) K={K} T={T} threads={args.threads}; "
+        f"loop reference on {n_ref} rows, extrapolated x{B / args.ref_groups:g}"
     )
     print(f"{'case':36s} {'vectorized s':>13s} {'loop s (extrap.)':>17s} {'speed-up':>9s} {'max |diff|':>11s}")
     for name, (fast, slow, diff) in cases.items():

@@ -12,8 +12,9 @@
    recall, F1 at 0.5, AUROC and ECE, overall and per item kind, for the discriminator and for
    the baselines: lexical (tokens overlapping the item's words), uniform (every token 1), random
    (U(0,1), seeded) and kind prior (every token gets the fraction of positive tokens of its item
-   kind in the training pairs: what knowing the item kind alone is worth). The baselines are scored on every labelled token; the discriminator
-   on the tokens that survive its input limit (2048 tokens: all of them at these lengths).
+   kind in the training pairs: what knowing the item kind alone is worth). The baselines are
+   scored on every labelled token; the discriminator on the tokens that survive its input limit
+   (2048 tokens: all of them at these lengths).
 4. Scoring throughput: `score_relevance` over the held-out responses and their items, in
    (response, item) pairs per second, packed (`discriminator.pack_length`) and with one input per
    padded row, side by side.

@@ -6,7 +6,8 @@ Runs the comparison in a fresh temporary lake (a real `rtt compare` process: Pre
 Parquet), then writes its report JSON with the wall time of the whole command, the machine, and
 the checks the testbed exists for: RTT with exact (gold) relevance reaches the target (GRPO-AON's
 final training reward) in fewer steps than GRPO-AON, and how much of that survives the learned
-discriminator: as the paper normalizes (`rtt`) and with its scores below 0.5 counted as 0 (`rtt-t50`). The report page lands next to the JSON.
+discriminator: as the paper normalizes (`rtt`) and with its scores below 0.5 counted as 0
+(`rtt-t50`). The report page lands next to the JSON.
 """
 
 from __future__ import annotations

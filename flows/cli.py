@@ -1,7 +1,8 @@
 """The `rtt` command.
 
     rtt run pipeline|STAGE --config NAME|PATH --set key=value ... [--run-id ID] [--round R]
-    rtt compare --config NAME|PATH [--arms a,b] [--seeds N] [--seed BASE] [--out FILE.json] [--notes FILE.md] [--set k=v ...]
+    rtt compare --config NAME|PATH [--arms a,b] [--seeds N] [--seed BASE] [--out FILE.json] [--notes FILE.md]
+                [--set k=v ...]
     rtt rescore --run RUN [--round R] --judge rule|llm|auto [--set k=v ...] | --relevance discriminator:PATH|gold|...
     rtt sql "SELECT ..." [--format table|csv|json]
     rtt show ROLLOUT_ID [--html PATH]
@@ -10,8 +11,10 @@
     rtt serve [--cron "0 3 * * *" | --interval SECONDS] [--campaign NAME --rounds R]
     rtt ui
 
-`run`, `compare`, `campaign` and `serve` go through the Prefect flows in `flows/` (imported only when those commands run,
-so the library itself never loads Prefect); `sql` and `show` read the artifact lake directly.
+`run`, `compare`, `campaign` and `serve` go through the Prefect flows of this package (imported only
+when those commands run, so that `sql`, `show` and the rest start without Prefect); `sql` and `show`
+read the artifact lake directly. The CLI lives here, above the flows it starts; `rtt/` never
+imports it.
 """
 
 from __future__ import annotations

@@ -2,8 +2,9 @@
 
 `rtt show ROLLOUT_ID` prints ANSI colours in a terminal; `render_html` writes a self-contained page
 (the GRPO stage logs one per round to MLflow); `render_labels_html` sets the discriminator's
-predictions beside the gold labels (the discriminator stage logs one per round). Relevance comes from `token_scores` (what the GRPO
-step used) and, when absent, from the judge's gold token labels; verdicts and scores that `rtt rescore`
+predictions beside the gold labels (the discriminator stage logs one per round). Relevance comes
+from `token_scores` (what the GRPO step used) and, when absent, from the judge's gold token
+labels; verdicts and scores that `rtt rescore`
 wrote beside the run's own are left out. Green: a satisfied item, red: a
 violated one; the stronger the shade, the more relevant the token. Hover a token for its value.
 """
@@ -47,7 +48,8 @@ def load_view(store: Store, rollout_id: str) -> RolloutView:
         f"""
         SELECT r.text AS item, v.verdict, v.token_labels, s.relevance, s.source
         FROM verdicts v JOIN rubrics r USING (item_id)
-        LEFT JOIN token_scores s ON s.rollout_id = v.rollout_id AND s.item_id = v.item_id AND s.source NOT LIKE 'rescore:%'
+        LEFT JOIN token_scores s
+            ON s.rollout_id = v.rollout_id AND s.item_id = v.item_id AND s.source NOT LIKE 'rescore:%'
         WHERE v.rollout_id = '{safe}' AND v.judge NOT LIKE 'rescore:%' ORDER BY r.item_index""",
     ).to_pylist()
     text, offsets = decode_with_offsets(load_tokenizer(rollout["policy"]), rollout["token_ids"])

@@ -20,16 +20,18 @@ when it may be asked), or `discriminator:<name>`, `gold`, `lexical`, `uniform`, 
 `runs/<run>/discriminator/round_<r>` (`discriminator:RUN.round_0`). Its rows are:
 
     verdicts.judge           rescore:<label>     (originals: rule | llm:<model>)
-    verdicts.verdict_id      stable_id(rollout_id, item_id, "rescore:<label>")  (originals: stable_id(rollout_id, item_id))
+    verdicts.verdict_id      stable_id(rollout_id, item_id, "rescore:<label>")
+                             (originals: stable_id(rollout_id, item_id))
     token_scores.source      rescore:<label>     (originals: discriminator | gold | lexical | uniform | random)
     llm_calls.stage          rescore
     part, in each table      rescore_<label>_round<r>, with `-` for what a part name cannot hold (`:`, `/`)
                              (stages write round<r> and round<r>_step<s>)
 
 Every row keeps its rollout's round and step. One label, one judge value: under `auto` the rubric's
-`kind` says which judge graded an item (a blank response's items are the rule judge's, in any mode). Stages read `verdicts` by part name (`round<r>`), so
-they never see rescored rows; the SQL readers of the originals (`rtt.compare.results`, `rtt.relevance_view`)
-leave them out with `NOT LIKE 'rescore:%'`. A rerun of the same rescore replaces its parts.
+`kind` says which judge graded an item (a blank response's items are the rule judge's, in any
+mode). Stages read `verdicts` by part name (`round<r>`), so they never see rescored rows; the SQL
+readers of the originals (`rtt.compare.results`, `rtt.relevance_view`) leave them out with
+`NOT LIKE 'rescore:%'`. A rerun of the same rescore replaces its parts.
 """
 
 from __future__ import annotations

@@ -95,7 +95,8 @@ def markdown(report: dict, notes: str = "") -> str:
         "",
         f"Preset `{report['preset']}` (policy `{report['policy']}`), overrides {report['overrides'] or 'none'}. "
         f"Budget per run: {b['rounds']} round(s) x {b['grpo_steps_per_round']} GRPO steps of "
-        f"{b['prompts_per_step']} prompts x {b['group_size']} responses, {b['max_new_tokens']} new tokens, lr {b['lr']}; "
+        f"{b['prompts_per_step']} prompts x {b['group_size']} responses, {b['max_new_tokens']} new tokens, "
+        f"lr {b['lr']}; "
         f"held-out: {b['heldout_prompts']} prompts, {b['heldout_items']} items (greedy answers, rule judge).",
         "",
         f"Target training reward (AON, {report['smooth_steps']}-step moving average): {report['target_reward']:.3f}.",

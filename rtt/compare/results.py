@@ -110,9 +110,11 @@ def on_policy_f1(store: Store, run_ids: list[str]) -> dict[str, list[float | Non
         store,
         f"""
         WITH tokens AS (
-            SELECT s.run_id, s.round, s.step, unnest(s.relevance) >= 0.5 AS predicted, unnest(v.token_labels) = 1 AS gold
+            SELECT s.run_id, s.round, s.step, unnest(s.relevance) >= 0.5 AS predicted,
+                   unnest(v.token_labels) = 1 AS gold
             FROM token_scores s JOIN verdicts v USING (run_id, rollout_id, item_id)
-            WHERE s.run_id IN ({quoted(run_ids)}) AND s.source = 'discriminator' AND v.judge = 'rule' AND v.verdict != 0)
+            WHERE s.run_id IN ({quoted(run_ids)}) AND s.source = 'discriminator' AND v.judge = 'rule'
+                  AND v.verdict != 0)
         SELECT run_id, round, step, count_if(predicted AND gold)::BIGINT AS tp,
                count_if(predicted AND NOT gold)::BIGINT AS fp, count_if(gold AND NOT predicted)::BIGINT AS fn
         FROM tokens GROUP BY ALL ORDER BY run_id, round, step""",
@@ -133,7 +135,8 @@ def credit_agreement(store: Store, run_ids: list[str]) -> dict[str, list[float |
         store,
         f"""
         SELECT s.run_id, s.round, s.step, r.prompt_id, r.sample_index, s.item_id, v.verdict, s.relevance, v.token_labels
-        FROM token_scores s JOIN verdicts v USING (run_id, rollout_id, item_id) JOIN rollouts r USING (run_id, rollout_id)
+        FROM token_scores s JOIN verdicts v USING (run_id, rollout_id, item_id)
+        JOIN rollouts r USING (run_id, rollout_id)
         WHERE s.run_id IN ({quoted(run_ids)}) AND {ORIGINALS}
         ORDER BY s.run_id, s.round, s.step, r.prompt_id, r.sample_index, s.item_id""",
     ).to_pylist()

@@ -621,7 +621,8 @@ SPECS: dict[str, InstructionSpec] = {
         _one_of("num_placeholders", (2, 2, 3, 4)),
         (
             "Leave at least {num_placeholders} fill-in spots in square brackets, such as [name].",
-            "Leave at least {num_placeholders} blanks for the reader to fill in, written in square brackets like [date].",
+            "Leave at least {num_placeholders} blanks for the reader to fill in, "
+            "written in square brackets like [date].",
         ),
         needs=lambda kw: Needs(words=kw["num_placeholders"], marks="[]"),
     ),
@@ -658,7 +659,8 @@ SPECS: dict[str, InstructionSpec] = {
         0.3,
         lambda ctx, rng: {"section_spliter": rng.choice(SECTION_SPLITTERS), "num_sections": rng.choice((2, 3, 3, 4))},
         (
-            'Organize your reply into {num_sections} sections, each beginning with a header line "{section_spliter} N", '
+            "Organize your reply into {num_sections} sections, "
+            'each beginning with a header line "{section_spliter} N", '
             "N being the section number.",
             'Use {num_sections} numbered sections, starting them with "{section_spliter} 1", "{section_spliter} 2" '
             "and so on.",

@@ -136,7 +136,8 @@ class ChatClient:
             self.headers["Authorization"] = f"Bearer {key}"
 
     def __repr__(self) -> str:
-        return f"ChatClient(base_url={self.cfg.base_url!r}, model={self.cfg.model!r}, api_key_env={self.cfg.api_key_env!r})"
+        cfg = self.cfg
+        return f"ChatClient(base_url={cfg.base_url!r}, model={cfg.model!r}, api_key_env={cfg.api_key_env!r})"
 
     def redact(self, text: str) -> str:
         """`text` without the API key (what a server or a library echoed back)."""

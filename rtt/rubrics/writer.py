@@ -28,7 +28,8 @@ WRITER_SYSTEM = (
     "strict grader can check by reading the response alone."
 )
 FORMAT = (
-    'Return only a JSON object: {"criteria": [{"text": "<one checkable yes/no criterion>", "weight": <1, 2 or 3>}, ...]} '
+    'Return only a JSON object: {"criteria": [{"text": "<one checkable yes/no criterion>", '
+    '"weight": <1, 2 or 3>}, ...]} '
     "with weight 3 for essential, 2 for important and 1 for nice-to-have criteria."
 )
 TRIGGER_CHARS = 4000

@@ -564,9 +564,9 @@ def letters_or_space(c, rng):
 
 
 # Failing verdicts whose spans are the whole reason, IFEval's and our own kinds: with the text
-# outside them rewritten, the response still fails. (Not meaningful where the failure is an absence (a missing keyword, too
-# few words), where counts are exact (bullets, paragraphs), or for langdetect and Punkt, whose
-# decisions depend on all of the text.)
+# outside them rewritten, the response still fails. (Not meaningful where the failure is an
+# absence (a missing keyword, too few words), where counts are exact (bullets, paragraphs), or for
+# langdetect and Punkt, whose decisions depend on all of the text.)
 FAIL_INVARIANT = [
     ("punctuation:no_comma", {}, lambda c, rng: rng.choice("aZ .\n*é")),
     ("keywords:forbidden_words", {"forbidden_words": ["cat", "very"]}, same_class),

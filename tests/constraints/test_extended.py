@@ -1,3 +1,4 @@
+import functools
 import gc
 import inspect
 import re
@@ -574,6 +575,6 @@ def test_long_degenerate_responses_grow_linearly():
     samples = {instruction_id: kwargs for instruction_id, kwargs, *_ in reversed(CASES)}  # the first per id
     for unit, n in (("\n", 2_500), ("*\n", 1_250), ("| a | b |\n", 250), ("[", 2_500), (" \n", 1_250)):
         for instruction_id, kwargs in samples.items():
-            small = cpu_seconds(lambda: run(instruction_id, kwargs, unit * n))
-            large = cpu_seconds(lambda: run(instruction_id, kwargs, unit * (8 * n)))
+            small = cpu_seconds(functools.partial(run, instruction_id, kwargs, unit * n))
+            large = cpu_seconds(functools.partial(run, instruction_id, kwargs, unit * (8 * n)))
             assert large <= 24 * small + 0.002, (instruction_id, unit, small, large)

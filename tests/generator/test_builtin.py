@@ -755,7 +755,8 @@ class Witness:
         )
         count = self.get("phrase_count")
         # the case checkers also want langdetect to call the text English: other or more opening sentences
-        for self.clauses, self.offset in itertools.product(range(2, 10), range(len(self.sentences))):
+        for clauses, offset in itertools.product(range(2, 10), range(len(self.sentences))):
+            self.clauses, self.offset = clauses, offset
             self.pad_words = self.pad_sentences = 0
             for _ in range(20):
                 text = self.text()

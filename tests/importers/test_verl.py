@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from pathlib import Path
 
@@ -215,7 +216,7 @@ def test_verl_parquet_row_level_type_errors(write_parquet, raises_at):
     for change, field, problem in cases:
         row = {**verl_row(["punctuation:no_comma"], [NO_ARGS]), **change}
         path = write_parquet([row], f"{field}.parquet")
-        assert problem in raises_at(lambda: read_verl_parquet(path), path, "row 0", field).problem
+        assert problem in raises_at(functools.partial(read_verl_parquet, path), path, "row 0", field).problem
     row = verl_row(["punctuation:no_comma"], [NO_ARGS])
     row["extra_info"] = None
     path = write_parquet([row, row], "dup.parquet")

@@ -48,7 +48,10 @@ def test_parse_item_plain_and_with_quotes():
 
 
 def test_parse_batch_maps_ids_and_never_guesses():
-    answer = '{"verdicts": [{"id": 2, "verdict": "NO"}, {"id": 1, "verdict": "YES", "quotes": ["q"]}, {"id": 9, "verdict": "YES"}]}'
+    answer = (
+        '{"verdicts": [{"id": 2, "verdict": "NO"}, {"id": 1, "verdict": "YES", "quotes": ["q"]}, '
+        '{"id": 9, "verdict": "YES"}]}'
+    )
     assert parse_batch(answer, 3) == [(True, ["q"]), (False, []), (None, [])]  # id 3 missing, id 9 out of range
     twice = '{"verdicts": [{"id": 1, "verdict": "YES"}, {"id": 1, "verdict": "NO"}]}'
     assert parse_batch(twice, 1) == [(None, [])]  # answered twice: ambiguous
