@@ -1,4 +1,5 @@
-"""Prefect flows: thin wrappers over `rtt.runs`, one per stage, plus the pipeline.
+"""Prefect flows, thin wrappers over `rtt.runs` (one per stage, the pipeline, compare, campaigns),
+and the `rtt` command that starts them (`flows.cli`).
 
 Importing this package (before Prefect itself) turns analytics off, gives Prefect's ephemeral API
 server three minutes to start instead of 20 s (on two busy cores a first run timed out), and shows

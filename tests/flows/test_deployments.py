@@ -225,3 +225,19 @@ def test_prefect_yaml_deploys_every_flow_to_its_pool():
         "rtt-campaign-continue": "gpu",
         "rtt-compare": "gpu",
     }
+
+
+def test_each_stage_flow_is_found_again_from_its_deployments_entrypoint():
+    """The stage flows are made from `rtt.stages.STAGES`; a worker finds each by the entrypoint its
+    deployment records."""
+    from prefect.flows import load_flow_from_entrypoint
+
+    from flows.stages import FLOWS
+    from rtt.stages import STAGE_NAMES
+
+    assert tuple(FLOWS) == STAGE_NAMES
+    for name, flow in FLOWS.items():
+        entrypoint = flow.to_deployment(name="x").entrypoint
+        assert entrypoint.endswith(f"flows/stages.py:{name}")
+        loaded = load_flow_from_entrypoint(str(REPO / "flows" / f"stages.py:{name}"))
+        assert loaded.name == flow.name == f"rtt-{name}" and loaded.parameters == flow.parameters
