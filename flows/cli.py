@@ -27,7 +27,7 @@ import sys
 from pathlib import Path
 
 from rtt.config import load_config
-from rtt.stages import STAGE_NAMES, get_stage
+from rtt.stages import STAGE_NAMES, STAGES, get_stage
 
 PREFECT_UNREACHABLE = ("Failed to reach API", "Timed out while attempting to connect to ephemeral Prefect API")
 UI_HELP = """\
@@ -471,7 +471,13 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="rtt", description="Rubrics to Tokens: rubric-based RL with token-level rewards")
     sub = p.add_subparsers(dest="command", required=True)
 
-    run = sub.add_parser("run", help="run the pipeline or one stage as a Prefect flow")
+    stages = "\n".join(f"  {s.name:15s}{s.description}" for s in STAGES)
+    run = sub.add_parser(
+        "run",
+        help="run the pipeline or one stage as a Prefect flow",
+        epilog=f"stages, in pipeline order:\n{stages}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     run.add_argument("stage", choices=("pipeline", *STAGE_NAMES))
     run.add_argument("--config", default="demo", help="preset name (demo, smoke, gpu) or a YAML path")
     run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override, e.g. grpo.lr=1e-6")

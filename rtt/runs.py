@@ -1,7 +1,7 @@
 """Running stages: config, store, tracking and the resolved config around one stage function.
 
-Every stage function has the signature `(cfg, store, tracker, run_id, round_) -> summary` and
-writes its data to the store. This module is what the Prefect flows (and tests) call; it never
+Every stage (`rtt.stages.STAGES`) is a function `(StageContext) -> summary` that writes its data to
+the store; this module builds the context. It is what the Prefect flows (and tests) call; it never
 imports Prefect. A pipeline run has one MLflow parent run; each stage gets a nested run.
 
 Resume. Each stage that completes records its summary in `runs/<id>/stages/<name>.json`. Running
