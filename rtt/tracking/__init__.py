@@ -77,9 +77,8 @@ def store_lock(store_uri: str) -> Iterator[None]:
 def connect(uri: str, experiment: str | None):
     """(MlflowClient, experiment id), creating the store and the experiment when missing
     (no experiment: the client alone, and None)."""
-    from mlflow.tracking import MlflowClient
-
     import mlflow
+    from mlflow.tracking import MlflowClient
 
     store_uri, artifacts = tracking_uri(uri)
     mlflow.set_tracking_uri(store_uri)

@@ -101,10 +101,10 @@ def test_names_and_ui_path():
 
 
 def test_smoke_stages_register_the_discriminator_and_the_policy_which_loads_by_alias(tmp_path, tiny_model_dir):
-    from transformers import AutoModelForCausalLM
-
     import mlflow
     import mlflow.artifacts
+    from transformers import AutoModelForCausalLM
+
     from rtt.checkpoints import policy_dir
     from rtt.data.catalog import query
     from rtt.data.store import Store
