@@ -57,6 +57,7 @@ bench: install
 	$(BIN)/python bench/bench_discriminator.py
 	$(BIN)/python bench/bench_judge.py
 	$(BIN)/python bench/bench_kill_resume.py
+	$(BIN)/python bench/bench_scaling.py
 	$(BIN)/python bench/bench_testbed.py
 	$(BIN)/python bench/bench_vs_trl.py
 
