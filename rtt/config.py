@@ -305,6 +305,19 @@ class GRPOConfig(Section):
     save_every: int = 10
     """Save a resumable state (policy, optimizer, scheduler, step counter, RNG) every this many
     steps; rerunning a stage that was killed continues from it. 0 = never."""
+    nproc: Annotated[int, Field(ge=1)] = 1
+    """Processes that train data-parallel (torchrun; gloo on CPU, nccl on GPUs, one GPU each). Each
+    samples, judges and scores a contiguous block of the step's prompts (whole groups); gradients
+    are summed over processes before each optimizer step; process 0 writes (rtt/grpo/data_parallel.py)."""
+
+    @model_validator(mode="after")
+    def _check(self) -> GRPOConfig:
+        if self.nproc > self.prompts_per_step:
+            raise ValueError(
+                f"grpo.nproc ({self.nproc}) must not exceed grpo.prompts_per_step ({self.prompts_per_step}): "
+                "every process samples whole groups"
+            )
+        return self
 
 
 class EvalConfig(Section):

@@ -10,11 +10,16 @@ With `grpo.token_weight=0` this is plain GRPO on the response reward (same code 
 from __future__ import annotations
 
 import logging
+import os
+import shlex
 import shutil
+import subprocess
+import sys
 import time
 from dataclasses import dataclass
 
 import torch
+import yaml
 
 from rtt.checkpoints import (
     atomic_dir,
@@ -24,7 +29,7 @@ from rtt.checkpoints import (
     save_pretrained_atomic,
     starting_policy,
 )
-from rtt.config import Config
+from rtt.config import Config, config_dict, load_config
 from rtt.data.items import (
     conversation,
     conversation_text,
@@ -32,6 +37,7 @@ from rtt.data.items import (
     load_rubrics,
 )
 from rtt.data.partitions import step_part
+from rtt.data.store import Store
 from rtt.discriminator.model import discriminator_device, load_discriminator
 from rtt.grpo.advantages import (
     combine_advantages,
@@ -39,6 +45,7 @@ from rtt.grpo.advantages import (
     response_rewards,
     token_advantages,
 )
+from rtt.grpo.data_parallel import Ranks, barrier, block, concat_ranks, gather, join
 from rtt.grpo.logprobs import pack
 from rtt.grpo.mismatch import pad_logprobs
 from rtt.grpo.relevance import dense, gate, relevance
@@ -50,6 +57,7 @@ from rtt.relevance_view import render_html
 from rtt.rollout.engine import HFEngine, VLLMEngine, engine_for
 from rtt.rollout.rows import pick_prompts, rollout_rows
 from rtt.stage_context import StageContext
+from rtt.tracking import Tracker
 
 log = logging.getLogger(__name__)
 
@@ -138,12 +146,16 @@ class Learner:
     """Token relevance model; None unless `grpo.relevance` is `discriminator` (and `token_weight` != 0)."""
     generator: torch.Generator
     """Draws of the `random` relevance ablation."""
+    ranks: Ranks = Ranks()
+    """This process's place among `grpo.nproc` data-parallel processes."""
 
 
 def grpo_step(
     cfg: Config, run_id: str, round_: int, step: int, learner: Learner, prompts: list[dict], rubrics: dict
 ) -> dict[str, list]:
-    """One RTT-GRPO step on `prompts`; returns the rows it produced, by table."""
+    """One RTT-GRPO step on `prompts`; returns the rows it produced, by table. Data-parallel
+    (`learner.ranks`), `prompts` are this process's block and rank 0 returns every process's rows
+    (the others: none)."""
     g = cfg.grpo
     clock = Clock()
     engine, tokenizer = learner.engine, learner.tokenizer
@@ -155,7 +167,7 @@ def grpo_step(
         g.max_new_tokens,
         g.temperature,
         g.top_p,
-        seed=cfg.seed + 1_000_003 * (round_ + 1) + step,
+        seed=cfg.seed + 1_000_003 * (round_ + 1) + step + 7_919 * learner.ranks.rank,
         desc=f"grpo r{round_} s{step} sample",
     )
     rollouts = rollout_rows(run_id, round_, step, learner.policy_name, prompts, samples)
@@ -223,7 +235,18 @@ def grpo_step(
             for j, item in enumerate(its)
         ]
     )
-    metrics = step_metrics(rewards, v, adv_res, adv_tok, mask, stats, clock.times, g.group_size)
+    tables = {
+        "rollouts": rollouts,
+        "verdicts": [r for rows in verdict_rows for r in rows],
+        "token_scores": scores,
+        "llm_calls": call_rows(run_id, "grpo", round_, step, cfg.judge.llm.model, answers),
+    }
+    every_rank = gather((tables, (rewards, v, adv_res, adv_tok, mask)), learner.ranks)
+    if every_rank is None:
+        return {}
+    tables = {name: [row for part, _ in every_rank for row in part[name]] for name in tables}
+    metric_inputs = concat_ranks([inputs for _, inputs in every_rank])
+    metrics = step_metrics(*metric_inputs, stats, clock.times, g.group_size)
     step_row = {
         "run_id": run_id,
         "round": round_,
@@ -231,13 +254,7 @@ def grpo_step(
         "global_step": global_step(cfg, round_, step),
         **metrics,
     }
-    return {
-        "rollouts": rollouts,
-        "verdicts": [r for rows in verdict_rows for r in rows],
-        "token_scores": scores,
-        "train_steps": [step_row],
-        "llm_calls": call_rows(run_id, "grpo", round_, step, cfg.judge.llm.model, answers),
-    }
+    return tables | {"train_steps": [step_row]}
 
 
 def global_step(cfg: Config, round_: int, step: int) -> int:
@@ -246,29 +263,39 @@ def global_step(cfg: Config, round_: int, step: int) -> int:
     return round_ * cfg.grpo.steps + step
 
 
-def save_state(state_dir, model, tokenizer, trainer: PolicyTrainer, generator: torch.Generator, next_step: int) -> None:
-    """The resumable state of a GRPO stage, written atomically."""
-    with atomic_dir(state_dir) as tmp:
-        model.save_pretrained(tmp / "policy")
-        tokenizer.save_pretrained(tmp / "policy")
-        torch.save(
-            {"trainer": trainer.state_dict(), "generator": generator.get_state(), "next_step": next_step},
-            tmp / "trainer.pt",
-        )
+def save_state(state_dir, learner: Learner, next_step: int) -> None:
+    """The resumable state of a GRPO stage, written atomically by rank 0: the policy and trainer
+    (equal on every rank) and every rank's RNG."""
+    generators = gather(learner.generator.get_state(), learner.ranks)
+    if learner.ranks.leader:
+        with atomic_dir(state_dir) as tmp:
+            learner.model.save_pretrained(tmp / "policy")
+            learner.tokenizer.save_pretrained(tmp / "policy")
+            state = {"trainer": learner.trainer.state_dict(), "generators": generators, "next_step": next_step}
+            torch.save(state, tmp / "trainer.pt")
+    barrier(learner.ranks)
 
 
-def load_state(state_dir, trainer: PolicyTrainer, generator: torch.Generator) -> int:
-    """Restore the trainer and RNG from `save_state`; returns the step to continue from."""
+def resume_step(state_dir) -> int:
+    """The step a GRPO stage continues from: its saved state's, or 0."""
+    path = state_dir / "trainer.pt"
+    return torch.load(path, weights_only=True)["next_step"] if path.exists() else 0
+
+
+def load_state(state_dir, trainer: PolicyTrainer, generator: torch.Generator, rank: int = 0) -> int:
+    """Restore the trainer and this rank's RNG from `save_state`; returns the step to continue from."""
     state = torch.load(state_dir / "trainer.pt", weights_only=True)
     trainer.load_state_dict(state["trainer"])
-    generator.set_state(state["generator"])
+    generator.set_state((state.get("generators") or [state["generator"]])[rank])  # "generator": saved before nproc
     return state["next_step"]
 
 
-def run_grpo(ctx: StageContext) -> dict:
+def train(ctx: StageContext, ranks: Ranks) -> None:
+    """The round's GRPO steps from where a saved state left off, then the policy checkpoint: in
+    this process, or as one of `grpo.nproc` data-parallel processes (rank 0 writes)."""
     cfg, store, run_id, round_ = ctx.cfg, ctx.store, ctx.run_id, ctx.round
     g = cfg.grpo
-    device = resolve_device(cfg.model.device)
+    device = rank_device(cfg, ranks)
     policy_name = starting_policy(cfg, store, run_id, round_)
     state_dir = grpo_state_dir(store, run_id, round_)
     resuming = (state_dir / "trainer.pt").exists()
@@ -278,9 +305,9 @@ def run_grpo(ctx: StageContext) -> dict:
     discriminator = None
     if g.relevance == "discriminator" and g.token_weight != 0:
         discriminator = load_discriminator(str(discriminator_dir(store, run_id, round_)), discriminator_device(cfg))
-    trainer = PolicyTrainer(model, g, device, ref_model, seed=cfg.seed + round_)
-    generator = torch.Generator().manual_seed(cfg.seed + round_)
-    first = load_state(state_dir, trainer, generator) if resuming else 0
+    trainer = PolicyTrainer(model, g, device, ref_model, seed=cfg.seed + round_, ranks=ranks)
+    generator = torch.Generator().manual_seed(cfg.seed + round_ + 7_919 * ranks.rank)
+    first = load_state(state_dir, trainer, generator, ranks.rank) if resuming else 0
     if resuming:
         log.info("grpo round %d: resuming at step %d from %s", round_, first, state_dir)
     prompts = load_prompts(store, run_id, "train")
@@ -294,29 +321,103 @@ def run_grpo(ctx: StageContext) -> dict:
         Judge.for_run(cfg),
         discriminator,
         generator,
+        ranks,
     )
     for step in range(first, g.steps):
         batch_prompts = pick_prompts(prompts, g.prompts_per_step, global_step(cfg, round_, step) * g.prompts_per_step)
-        tables = grpo_step(cfg, run_id, round_, step, learner, batch_prompts, rubrics)
-        for table, rows in tables.items():
-            if rows:
-                store.write(table, rows, run_id, step_part(round_, step))
-        metrics = {
-            k: v for k, v in tables["train_steps"][0].items() if k not in ("run_id", "round", "step", "global_step")
-        }
-        ctx.tracker.log_metrics(metrics, step=global_step(cfg, round_, step))
-        log.info(
-            "grpo round %d step %d: reward %.3f, item pass rate %.3f, |A_tok| %.3f, %.1f s",
-            round_,
-            step,
-            metrics["reward_mean"],
-            metrics["item_pass_rate"],
-            metrics["adv_token_abs"],
-            metrics["t_total"],
-        )
+        tables = grpo_step(cfg, run_id, round_, step, learner, block(batch_prompts, ranks), rubrics)
+        if tables:
+            write_step(ctx, step, tables)
         if g.save_every and (step + 1) % g.save_every == 0 and step + 1 < g.steps:
-            save_state(state_dir, model, tokenizer, trainer, generator, step + 1)
-    out = save_pretrained_atomic(model, tokenizer, policy_dir(store, run_id, round_))
+            save_state(state_dir, learner, step + 1)
+    if ranks.leader:
+        save_pretrained_atomic(model, tokenizer, policy_dir(store, run_id, round_))
+    barrier(ranks)
+
+
+def write_step(ctx: StageContext, step: int, tables: dict[str, list]) -> None:
+    """A step's rows to the lake, its metrics to MLflow and the log."""
+    for table, rows in tables.items():
+        if rows:
+            ctx.store.write(table, rows, ctx.run_id, step_part(ctx.round, step))
+    metrics = {k: v for k, v in tables["train_steps"][0].items() if k not in ("run_id", "round", "step", "global_step")}
+    ctx.tracker.log_metrics(metrics, step=global_step(ctx.cfg, ctx.round, step))
+    log.info(
+        "grpo round %d step %d: reward %.3f, item pass rate %.3f, |A_tok| %.3f, %.1f s",
+        ctx.round,
+        step,
+        metrics["reward_mean"],
+        metrics["item_pass_rate"],
+        metrics["adv_token_abs"],
+        metrics["t_total"],
+    )
+
+
+def rank_device(cfg: Config, ranks: Ranks) -> torch.device:
+    """The configured device; data-parallel on GPUs, this process's GPU (torchrun's LOCAL_RANK)."""
+    device = resolve_device(cfg.model.device)
+    if ranks.active and device.type == "cuda":
+        device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
+        torch.cuda.set_device(device)
+    return device
+
+
+def train_on_ranks(ctx: StageContext) -> None:
+    """`train` in `grpo.nproc` processes started by torchrun (this process waits); then the metrics
+    of every step of the round, which the processes wrote to `train_steps`, to this stage's MLflow
+    run (a resumed stage's run gets the steps of the attempt that died too)."""
+    cfg, store = ctx.cfg, ctx.store
+    config = grpo_state_dir(store, ctx.run_id, ctx.round).parent / f"nproc_config_r{ctx.round}.yaml"
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text(yaml.safe_dump(config_dict(cfg)))
+    command = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        f"--nproc-per-node={cfg.grpo.nproc}",
+        "-m",
+        "rtt.grpo.stage",
+        str(config),
+        ctx.run_id,
+        str(ctx.round),
+    ]
+    log.info("grpo round %d: %d data-parallel processes: %s", ctx.round, cfg.grpo.nproc, shlex.join(command))
+    done = subprocess.run(command)
+    if done.returncode != 0:
+        raise RuntimeError(
+            f"grpo round {ctx.round}: the {cfg.grpo.nproc} data-parallel processes failed (exit "
+            f"{done.returncode}; their output is above); rerun the stage to continue from its saved state"
+        )
+    config.unlink()
+    for row in sorted(store.rows("train_steps", ctx.run_id), key=lambda r: r["step"]):
+        if row["round"] == ctx.round:
+            metrics = {k: v for k, v in row.items() if k not in ("run_id", "round", "step", "global_step")}
+            ctx.tracker.log_metrics(metrics, step=row["global_step"])
+
+
+def rank_main(argv: list[str] | None = None) -> None:
+    """One data-parallel process of the GRPO stage: `python -m rtt.grpo.stage CONFIG RUN_ID ROUND` under torchrun."""
+    config, run_id, round_ = argv or sys.argv[1:]
+    cfg = load_config(config)
+    ranks = join()
+    torch.set_num_threads(max(1, (cfg.threads or os.cpu_count() or 1) // ranks.world))
+    torch.manual_seed(cfg.seed)
+    logging.basicConfig(level=logging.INFO if ranks.leader else logging.WARNING, format="%(message)s")
+    train(StageContext(cfg, Store(cfg.data_dir), Tracker(), run_id, int(round_)), ranks)
+    torch.distributed.destroy_process_group()
+
+
+def run_grpo(ctx: StageContext) -> dict:
+    cfg, store, run_id, round_ = ctx.cfg, ctx.store, ctx.run_id, ctx.round
+    g = cfg.grpo
+    state_dir = grpo_state_dir(store, run_id, round_)
+    first = resume_step(state_dir)
+    if g.nproc > 1:
+        train_on_ranks(ctx)
+    else:
+        train(ctx, Ranks())
+    out = policy_dir(store, run_id, round_)
     shutil.rmtree(state_dir, ignore_errors=True)
     ctx.tracker.set_tags({"policy_checkpoint": str(out)})
     last = store.rows("rollouts", run_id, step_part(round_, g.steps - 1))[: g.group_size]  # one group
@@ -336,3 +437,7 @@ def run_grpo(ctx: StageContext) -> dict:
         "reward_last": round(history[-1]["reward_mean"], 4),
         "seconds": round(sum(h["t_total"] for h in history), 1),
     }
+
+
+if __name__ == "__main__":
+    rank_main()

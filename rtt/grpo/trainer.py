@@ -10,6 +10,9 @@ weights that sampled, so its logprobs, detached, are `logp_old` (ratio 1, as in 
 `num_iterations=1`), one forward pass fewer per step. With `train_layers` the trainer
 freezes the embeddings and lower layers of the model it is given, for its lifetime
 (`freeze_lower_layers`); the optimizer and the gradient clipping see only the trainable weights.
+Given `ranks` (rtt.grpo.data_parallel), the batch is this rank's rows of a global batch: mini-batches
+are drawn over the global rows, shares are taken against global counts and gradients are summed over
+ranks before each optimizer step, so every replica takes the single-process step.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import math
 import torch
 
 from rtt.config import GRPOConfig
+from rtt.grpo.data_parallel import Ranks, all_keys, all_sum, row_offset, sum_gradients
 from rtt.grpo.logprobs import Packed, token_logprobs
 from rtt.grpo.loss import policy_loss
 from rtt.grpo.mismatch import logprob_gap, tis_weights
@@ -37,8 +41,11 @@ def lr_factor(step: int, warmup: int, total: int, schedule: str) -> float:
 
 
 class PolicyTrainer:
-    def __init__(self, model, cfg: GRPOConfig, device: torch.device, ref_model=None, seed: int = 0):
+    def __init__(
+        self, model, cfg: GRPOConfig, device: torch.device, ref_model=None, seed: int = 0, ranks: Ranks | None = None
+    ):
         self.model, self.cfg, self.device, self.ref_model = model, cfg, device, ref_model
+        self.ranks = ranks or Ranks()
         freeze_lower_layers(model, cfg.train_layers)
         self.params = [p for p in model.parameters() if p.requires_grad]
         # fused: one pass over all the weights per step, not a loop of ops per weight (3x faster on CPU)
@@ -97,27 +104,51 @@ class PolicyTrainer:
         old = self.logprobs(self.model, batch) if separate_pass else torch.zeros(batch.response_mask.shape)  # [N, T]
         ref = self.logprobs(self.ref_model, batch) if self.cfg.beta > 0 else None  # [N, T]
         self.model.train()
-        order = torch.randperm(n, generator=self.generator)
+        offset, n_global = row_offset(n, self.ranks)
+        order = torch.randperm(n_global, generator=self.generator)  # the same on every rank
         minis = [m for m in order.chunk(self.cfg.updates_per_batch) if len(m)]
         totals: dict[str, float] = {}
         for mini in minis:
-            stats = self._optimizer_step(batch, advantages, old, not separate_pass, ref, sampler_logprobs, mini)
+            mine = mini[(mini >= offset) & (mini < offset + n)] - offset  # this rank's rows of the mini-batch
+            stats = self._optimizer_step(
+                batch, advantages, old, not separate_pass, ref, sampler_logprobs, mine, len(mini)
+            )
             for key, value in stats.items():
                 totals[key] = totals.get(key, 0.0) + value / len(minis)
-        gap = logprob_gap(old, sampler_logprobs, batch.response_mask) if sampler_logprobs is not None else {}
+        gap = self._gap(old, sampler_logprobs, batch.response_mask) if sampler_logprobs is not None else {}
         return totals | gap
 
+    def _gap(self, old: torch.Tensor, sampler: torch.Tensor, mask: torch.Tensor) -> dict[str, float]:
+        """`logprob_gap` over every rank's tokens: means weighted by each rank's token count, the max of maxima."""
+        gap = logprob_gap(old, sampler, mask)
+        if not self.ranks.active:
+            return gap
+        tokens = float(mask.sum())
+        sums = all_sum(
+            torch.tensor([gap["logprob_gap_abs"] * tokens, gap["logprob_gap_kl"] * tokens, tokens]), self.ranks
+        )
+        top = torch.tensor(gap["logprob_gap_max"])
+        torch.distributed.all_reduce(top, op=torch.distributed.ReduceOp.MAX)
+        total = max(float(sums[2]), 1.0)
+        return {
+            "logprob_gap_abs": float(sums[0]) / total,
+            "logprob_gap_max": float(top),
+            "logprob_gap_kl": float(sums[1]) / total,
+        }
+
     def _optimizer_step(
-        self, batch, advantages, old, fill_old: bool, ref, sampler, rows: torch.Tensor
+        self, batch, advantages, old, fill_old: bool, ref, sampler, rows: torch.Tensor, mini_size: int | None = None
     ) -> dict[str, float]:
-        """One optimizer step on `rows`. fill_old: `old` is written here, from this step's own forward."""
+        """One optimizer step on `rows`, this rank's rows of a mini-batch of `mini_size` rows in all (default: `rows`).
+        fill_old: `old` is written here, from this step's own forward."""
         cfg = self.cfg
-        mini_tokens = batch.response_mask[rows].sum().clamp(min=1)
+        mini_size = mini_size or len(rows)
+        mini_tokens = all_sum(batch.response_mask[rows].sum(), self.ranks).clamp(min=1)
         sums: dict[str, float] = {}
-        for micro in rows.split(cfg.micro_batch_size):
+        for micro in rows.split(cfg.micro_batch_size) if len(rows) else ():  # a rank may hold no row of a mini-batch
             part = batch.select(micro).to(self.device)
             # weight of this micro-batch in the mini-batch mean (by tokens for token_mean, else by sequences)
-            share = (part.response_mask.sum() / mini_tokens) if cfg.loss_agg == "token_mean" else len(micro) / len(rows)
+            share = (part.response_mask.sum() / mini_tokens) if cfg.loss_agg == "token_mean" else len(micro) / mini_size
             with self.autocast():
                 logp, entropy = token_logprobs(
                     self.model, part, cfg.temperature, with_entropy=True, entropy_grad=cfg.entropy_coef != 0
@@ -146,6 +177,11 @@ class PolicyTrainer:
             stats["loss"] = float(loss.detach())
             for key, value in stats.items():
                 sums[key] = sums.get(key, 0.0) + float(value) * float(share)
+        if self.ranks.active:  # the shares of all ranks add up to 1: summed, the stats are the mini-batch's
+            keys = sorted(set().union(*all_keys(sums, self.ranks)))  # a rank without rows has none
+            summed = all_sum(torch.tensor([sums.get(k, 0.0) for k in keys], dtype=torch.float64), self.ranks)
+            sums = dict(zip(keys, summed.tolist()))
+            sum_gradients(self.params, self.ranks)
         grad_norm = torch.nn.utils.clip_grad_norm_(self.params, cfg.grad_clip)
         self.optimizer.step()
         self.scheduler.step()
