@@ -12,7 +12,7 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rtt.grpo.data_parallel import Ranks, block
+from rtt.grpo.data_parallel import Ranks, block, concat_ranks
 from rtt.models import load_causal_lm
 from rtt.testing.data_parallel import SETTINGS
 
@@ -47,3 +47,13 @@ def test_two_gloo_ranks_update_the_weights_as_one_process(tiny_model_dir, tmp_pa
         assert step > 1e-3 and apart < 1e-6, (name, step, apart)
         for key in ("loss", "clip_frac", "grad_norm", "lr"):
             assert b["stats"][key] == pytest.approx(a["stats"][key], rel=1e-5, abs=1e-7), (name, key)
+
+
+def test_concat_ranks_pads_items_and_tokens_with_unknown_and_masked():
+    # rank 0: 2 responses, K=2 items, T=3 tokens; rank 1: 1 response, K=1, T=4
+    a = (torch.tensor([1.0, 0.0]), torch.tensor([[1.0, -1.0], [1.0, 1.0]]), torch.ones(2, 3, dtype=torch.bool))
+    b = (torch.tensor([0.5]), torch.tensor([[-1.0]]), torch.ones(1, 4, dtype=torch.bool))
+    rewards, verdicts, mask = concat_ranks([a, b])
+    assert rewards.tolist() == [1.0, 0.0, 0.5]
+    assert verdicts.tolist() == [[1.0, -1.0], [1.0, 1.0], [-1.0, 0.0]]  # 0: unknown, counted nowhere
+    assert mask.tolist() == [[True, True, True, False], [True, True, True, False], [True] * 4]
