@@ -60,12 +60,20 @@ def block(items: list, ranks: Ranks) -> list:
     return items[start : start + size + (ranks.rank < extra)]
 
 
+def all_reduce(value: torch.Tensor, ranks: Ranks, op=dist.ReduceOp.SUM) -> torch.Tensor:
+    """`value` reduced over ranks (itself on one process), on its own device. nccl reduces CUDA
+    tensors only: a CPU value goes through this process's GPU there."""
+    if not ranks.active:
+        return value
+    device = torch.device("cuda", torch.cuda.current_device()) if dist.get_backend() == "nccl" else value.device
+    out = value.to(device, copy=True)
+    dist.all_reduce(out, op=op)
+    return out.to(value.device)
+
+
 def all_sum(value: torch.Tensor, ranks: Ranks) -> torch.Tensor:
     """The sum of `value` over ranks (itself on one process)."""
-    if ranks.active:
-        value = value.clone()
-        dist.all_reduce(value)
-    return value
+    return all_reduce(value, ranks)
 
 
 def all_keys(values: dict, ranks: Ranks) -> list[list]:

@@ -367,6 +367,8 @@ def train_on_ranks(ctx: StageContext) -> None:
     of every step of the round, which the processes wrote to `train_steps`, to this stage's MLflow
     run (a resumed stage's run gets the steps of the attempt that died too)."""
     cfg, store = ctx.cfg, ctx.store
+    # a built-in policy is built (or converted) here, once, rather than by N processes at once
+    starting_policy(cfg, store, ctx.run_id, ctx.round)
     config = grpo_state_dir(store, ctx.run_id, ctx.round).parent / f"nproc_config_r{ctx.round}.yaml"
     config.parent.mkdir(parents=True, exist_ok=True)
     config.write_text(yaml.safe_dump(config_dict(cfg)))

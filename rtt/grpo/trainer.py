@@ -23,7 +23,7 @@ import math
 import torch
 
 from rtt.config import GRPOConfig
-from rtt.grpo.data_parallel import Ranks, all_keys, all_sum, row_offset, sum_gradients
+from rtt.grpo.data_parallel import Ranks, all_keys, all_reduce, all_sum, row_offset, sum_gradients
 from rtt.grpo.logprobs import Packed, token_logprobs
 from rtt.grpo.loss import policy_loss
 from rtt.grpo.mismatch import logprob_gap, tis_weights
@@ -127,8 +127,7 @@ class PolicyTrainer:
         sums = all_sum(
             torch.tensor([gap["logprob_gap_abs"] * tokens, gap["logprob_gap_kl"] * tokens, tokens]), self.ranks
         )
-        top = torch.tensor(gap["logprob_gap_max"])
-        torch.distributed.all_reduce(top, op=torch.distributed.ReduceOp.MAX)
+        top = all_reduce(torch.tensor(gap["logprob_gap_max"]), self.ranks, torch.distributed.ReduceOp.MAX)
         total = max(float(sums[2]), 1.0)
         return {
             "logprob_gap_abs": float(sums[0]) / total,

@@ -28,7 +28,10 @@ def updates(model_dir: str, out, nproc: int) -> dict:
     launch = ["-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={nproc}"] if nproc > 1 else []
     env = {**os.environ, "RTT_DIST_BACKEND": "gloo", "OMP_NUM_THREADS": "1"}
     command = [sys.executable, *launch, "-m", "rtt.testing.data_parallel", model_dir, str(out)]
-    subprocess.run(command, check=True, env=env, timeout=300)
+    done = subprocess.run(command, env=env, timeout=300, capture_output=True, text=True)
+    assert done.returncode == 0, (
+        f"{' '.join(command)} exited {done.returncode}:\n{done.stdout[-2000:]}{done.stderr[-4000:]}"
+    )
     return torch.load(out, weights_only=False)
 
 
