@@ -60,6 +60,9 @@ from rtt.stage_context import StageContext
 from rtt.tracking import Tracker
 
 log = logging.getLogger(__name__)
+RANK_SEED_STRIDE = 7_919
+"""Added per rank to the sampling seed and the relevance RNG's, so processes draw different
+streams; rank 0 (and one process) keeps the seeds a run always had."""
 
 
 class Clock:
@@ -167,7 +170,7 @@ def grpo_step(
         g.max_new_tokens,
         g.temperature,
         g.top_p,
-        seed=cfg.seed + 1_000_003 * (round_ + 1) + step + 7_919 * learner.ranks.rank,
+        seed=cfg.seed + 1_000_003 * (round_ + 1) + step + RANK_SEED_STRIDE * learner.ranks.rank,
         desc=f"grpo r{round_} s{step} sample",
     )
     rollouts = rollout_rows(run_id, round_, step, learner.policy_name, prompts, samples)
@@ -277,9 +280,10 @@ def save_state(state_dir, learner: Learner, next_step: int) -> None:
 
 
 def resume_step(state_dir) -> int:
-    """The step a GRPO stage continues from: its saved state's, or 0."""
+    """The step a GRPO stage continues from: its saved state's, or 0 (memory-mapped: the optimizer
+    state is not read)."""
     path = state_dir / "trainer.pt"
-    return torch.load(path, weights_only=True)["next_step"] if path.exists() else 0
+    return torch.load(path, weights_only=True, mmap=True)["next_step"] if path.exists() else 0
 
 
 def load_state(state_dir, trainer: PolicyTrainer, generator: torch.Generator, rank: int = 0) -> int:
@@ -290,9 +294,10 @@ def load_state(state_dir, trainer: PolicyTrainer, generator: torch.Generator, ra
     return state["next_step"]
 
 
-def train(ctx: StageContext, ranks: Ranks) -> None:
+def train(ctx: StageContext, ranks: Ranks) -> int:
     """The round's GRPO steps from where a saved state left off, then the policy checkpoint: in
-    this process, or as one of `grpo.nproc` data-parallel processes (rank 0 writes)."""
+    this process, or as one of `grpo.nproc` data-parallel processes (rank 0 writes). Returns the
+    step it started at."""
     cfg, store, run_id, round_ = ctx.cfg, ctx.store, ctx.run_id, ctx.round
     g = cfg.grpo
     device = rank_device(cfg, ranks)
@@ -306,7 +311,7 @@ def train(ctx: StageContext, ranks: Ranks) -> None:
     if g.relevance == "discriminator" and g.token_weight != 0:
         discriminator = load_discriminator(str(discriminator_dir(store, run_id, round_)), discriminator_device(cfg))
     trainer = PolicyTrainer(model, g, device, ref_model, seed=cfg.seed + round_, ranks=ranks)
-    generator = torch.Generator().manual_seed(cfg.seed + round_ + 7_919 * ranks.rank)
+    generator = torch.Generator().manual_seed(cfg.seed + round_ + RANK_SEED_STRIDE * ranks.rank)
     first = load_state(state_dir, trainer, generator, ranks.rank) if resuming else 0
     if resuming:
         log.info("grpo round %d: resuming at step %d from %s", round_, first, state_dir)
@@ -333,6 +338,7 @@ def train(ctx: StageContext, ranks: Ranks) -> None:
     if ranks.leader:
         save_pretrained_atomic(model, tokenizer, policy_dir(store, run_id, round_))
     barrier(ranks)
+    return first
 
 
 def write_step(ctx: StageContext, step: int, tables: dict[str, list]) -> None:
@@ -340,7 +346,7 @@ def write_step(ctx: StageContext, step: int, tables: dict[str, list]) -> None:
     for table, rows in tables.items():
         if rows:
             ctx.store.write(table, rows, ctx.run_id, step_part(ctx.round, step))
-    metrics = {k: v for k, v in tables["train_steps"][0].items() if k not in ("run_id", "round", "step", "global_step")}
+    metrics = row_metrics(tables["train_steps"][0])
     ctx.tracker.log_metrics(metrics, step=global_step(ctx.cfg, ctx.round, step))
     log.info(
         "grpo round %d step %d: reward %.3f, item pass rate %.3f, |A_tok| %.3f, %.1f s",
@@ -353,6 +359,11 @@ def write_step(ctx: StageContext, step: int, tables: dict[str, list]) -> None:
     )
 
 
+def row_metrics(row: dict) -> dict:
+    """A `train_steps` row's metrics: all but its keys."""
+    return {k: v for k, v in row.items() if k not in ("run_id", "round", "step", "global_step")}
+
+
 def rank_device(cfg: Config, ranks: Ranks) -> torch.device:
     """The configured device; data-parallel on GPUs, this process's GPU (torchrun's LOCAL_RANK)."""
     device = resolve_device(cfg.model.device)
@@ -362,11 +373,13 @@ def rank_device(cfg: Config, ranks: Ranks) -> torch.device:
     return device
 
 
-def train_on_ranks(ctx: StageContext) -> None:
+def train_on_ranks(ctx: StageContext) -> int:
     """`train` in `grpo.nproc` processes started by torchrun (this process waits); then the metrics
     of every step of the round, which the processes wrote to `train_steps`, to this stage's MLflow
-    run (a resumed stage's run gets the steps of the attempt that died too)."""
+    run (a resumed stage's run gets the steps of the attempt that died too). Returns the step the
+    processes started at."""
     cfg, store = ctx.cfg, ctx.store
+    first = resume_step(grpo_state_dir(store, ctx.run_id, ctx.round))
     # a built-in policy is built (or converted) here, once, rather than by N processes at once
     starting_policy(cfg, store, ctx.run_id, ctx.round)
     config = grpo_state_dir(store, ctx.run_id, ctx.round).parent / f"nproc_config_r{ctx.round}.yaml"
@@ -394,8 +407,8 @@ def train_on_ranks(ctx: StageContext) -> None:
     config.unlink()
     for row in sorted(store.rows("train_steps", ctx.run_id), key=lambda r: r["step"]):
         if row["round"] == ctx.round:
-            metrics = {k: v for k, v in row.items() if k not in ("run_id", "round", "step", "global_step")}
-            ctx.tracker.log_metrics(metrics, step=row["global_step"])
+            ctx.tracker.log_metrics(row_metrics(row), step=row["global_step"])
+    return first
 
 
 def rank_main(argv: list[str] | None = None) -> None:
@@ -413,14 +426,9 @@ def rank_main(argv: list[str] | None = None) -> None:
 def run_grpo(ctx: StageContext) -> dict:
     cfg, store, run_id, round_ = ctx.cfg, ctx.store, ctx.run_id, ctx.round
     g = cfg.grpo
-    state_dir = grpo_state_dir(store, run_id, round_)
-    first = resume_step(state_dir)
-    if g.nproc > 1:
-        train_on_ranks(ctx)
-    else:
-        train(ctx, Ranks())
+    first = train_on_ranks(ctx) if g.nproc > 1 else train(ctx, Ranks())
     out = policy_dir(store, run_id, round_)
-    shutil.rmtree(state_dir, ignore_errors=True)
+    shutil.rmtree(grpo_state_dir(store, run_id, round_), ignore_errors=True)
     ctx.tracker.set_tags({"policy_checkpoint": str(out)})
     last = store.rows("rollouts", run_id, step_part(round_, g.steps - 1))[: g.group_size]  # one group
     page = store.run_dir(run_id) / f"relevance_round{round_}.html"
