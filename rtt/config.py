@@ -233,6 +233,12 @@ class DiscriminatorConfig(Section):
     save_every: int = 0
     """Save a resumable training state every this many optimizer steps (it is also saved after
     every held-out evaluation); a re-run of the stage continues from it. 0: only at evaluations."""
+    nproc: Annotated[int, Field(ge=1)] = 1
+    """Processes that train data-parallel (torchrun; gloo on CPU; nccl on GPUs, process i on GPU i
+    whichever GPU `device` names). Each takes every nproc-th pair of each micro-batch and evaluates
+    that share of the held-out pairs; gradients are summed over processes before each optimizer
+    step, which is the one-process step but for the dropout masks; process 0 writes
+    (rtt/data_parallel.py)."""
 
 
 class GRPOConfig(Section):
@@ -308,7 +314,7 @@ class GRPOConfig(Section):
     nproc: Annotated[int, Field(ge=1)] = 1
     """Processes that train data-parallel (torchrun; gloo on CPU, nccl on GPUs, one GPU each). Each
     samples, judges and scores a contiguous block of the step's prompts (whole groups); gradients
-    are summed over processes before each optimizer step; process 0 writes (rtt/grpo/data_parallel.py)."""
+    are summed over processes before each optimizer step; process 0 writes (rtt/data_parallel.py)."""
 
     @model_validator(mode="after")
     def _check(self) -> GRPOConfig:
@@ -376,7 +382,11 @@ class Config(Section):
     rounds: int = 2
     """Rounds of rollouts -> judge -> discriminator -> grpo -> eval run by the pipeline."""
     data_dir: str = "data"
-    """Root of the artifact lake (tables, checkpoints, resolved configs)."""
+    """Root of the artifact lake (tables, checkpoints, resolved configs): a folder, or any fsspec
+    URL (`s3://bucket/prefix`, with the `s3` extra installed). On a URL only the tables, and the
+    MLflow artifacts of a new experiment, live there; checkpoints, resumable state, the run lock,
+    the LLM answer cache and reports stay in a local folder, `$RTT_STATE_DIR/<url>` (default
+    `~/.cache/rtt/state/<url>`)."""
     tracking_uri: str = "mlflow"
     """MLflow tracking URI. A plain path is a local store (a SQLite file inside it)."""
     experiment: str = "rtt"
@@ -399,6 +409,13 @@ class Config(Section):
     cached, writes replace their parts, training resumes from its saved state."""
     stage_retry_delay_s: Annotated[float, Field(ge=0.0)] = 10.0
     """Seconds between a stage's failure and its retry."""
+    stages_on_pools: bool = False
+    """The pipeline flow sends each stage to its work pool, as a flow run of the stage's deployment
+    (`rtt-<stage>/<stage>-<pool>`, `prefect.yaml`: GRPO, rollouts, discriminator and eval on `gpu`,
+    rubrics and judge on `cpu`), and waits for it, instead of running it in its own process. Needs
+    `prefect deploy --all`, a worker on each pool, and the run's folder (`data_dir`, or
+    `RTT_STATE_DIR` for a lake on an object store) shared by the workers' hosts. Run the pipeline
+    itself on `cpu` (deployment `pipeline-pools`), so that it does not hold a GPU worker's slot."""
     model: ModelConfig = ModelConfig()
     """The starting policy."""
     rubrics: RubricsConfig = RubricsConfig()

@@ -33,7 +33,7 @@ import torch
 
 from rtt.checkpoints import recover_atomic_dirs
 from rtt.config import Config, config_dict, dotted, flat_params, load_config, save_config
-from rtt.data.store import Store
+from rtt.data.store import Store, is_url
 from rtt.run_lock import run_lock
 from rtt.stage_context import StageContext
 from rtt.stages import STAGES, get_stage, stage_name
@@ -53,10 +53,11 @@ RESUMABLE_CHANGES = (
     "registry",
     "stage_retries",
     "stage_retry_delay_s",
+    "stages_on_pools",
 )
 """Settings (and sections) a run may be resumed under changed: where it writes, how many rounds,
 `compare`, which configures experiments, not the run, and what happens around its stages (model
-registry, retries)."""
+registry, retries, which process runs them)."""
 
 
 class ConfigMismatch(ValueError):
@@ -69,6 +70,8 @@ class PipelineRun:
     run_id: str
     tracker: Tracker
     store: Store
+    lock_token: str
+    """The run lock's token: a stage run in another process runs under the pipeline's lock with it."""
 
     def completed(self, stage: str, round_: int = 0) -> dict | None:
         """The summary of `stage` if an earlier attempt of this run completed it (logged as skipped)."""
@@ -195,13 +198,15 @@ def run_stage(
     run_id: str | None = None,
     round_: int = 0,
     parent_tracking_id: str | None = None,
+    lock_token: str | None = None,
 ) -> dict:
-    """Run one stage in its own (nested, when a parent is given) MLflow run, holding the run's lock;
-    record and return its summary."""
+    """Run one stage in its own (nested, when a parent is given) MLflow run, holding the run's lock
+    (or, given the holder's `lock_token`, under a pipeline's lock: `rtt.run_lock`); record and
+    return its summary."""
     run = get_stage(stage).run
     cfg = load_config(preset, overrides or [])
     run_id = run_id or new_run_id(cfg)
-    with run_lock(cfg.data_dir, run_id):
+    with run_lock(cfg.data_dir, run_id, token=lock_token):
         cfg, store, run_id = prepare(preset, overrides, run_id)
         recover_partial_writes(store, run_id)
         name = stage_name(stage, round_)
@@ -211,6 +216,7 @@ def run_stage(
             name,
             parent_tracking_id,
             tags={"rtt.run_id": run_id, "rtt.stage": stage, "rtt.round": round_, **campaign_tags(cfg)},
+            artifacts=mlflow_artifacts(cfg),
         )
         tracker.log_params(flat_params(cfg))
         log.info("[%s] started", name)
@@ -251,6 +257,12 @@ def campaign_tags(cfg: Config, continuation: int | None = None) -> dict[str, obj
     return tags | ({"rtt.continuation": continuation} if continuation is not None else {})
 
 
+def mlflow_artifacts(cfg: Config) -> str | None:
+    """Where a new MLflow experiment keeps its artifacts: beside a lake on an object store
+    (`<data_dir>/mlflow`); None (the tracking store's own place) for a lake in a folder."""
+    return f"{cfg.data_dir.rstrip('/')}/mlflow" if is_url(cfg.data_dir) else None
+
+
 @contextmanager
 def pipeline_run(
     preset: str = "demo", overrides: list[str] | None = None, run_id: str | None = None, continuation: int | None = None
@@ -260,7 +272,7 @@ def pipeline_run(
     Each `continuation` of a campaign has a parent run of its own."""
     cfg = load_config(preset, overrides or [])
     run_id = run_id or new_run_id(cfg)
-    with run_lock(cfg.data_dir, run_id):
+    with run_lock(cfg.data_dir, run_id) as lock_token:
         check_resumable(cfg, run_id)
         cfg, store, run_id = prepare(preset, overrides, run_id)
         recover_partial_writes(store, run_id)
@@ -270,13 +282,14 @@ def pipeline_run(
             cfg.experiment,
             name,
             tags={"rtt.run_id": run_id, "rtt.stage": "pipeline", **campaign_tags(cfg, continuation)},
+            artifacts=mlflow_artifacts(cfg),
         )
         params = flat_params(cfg)
         # MLflow refuses to change a logged param: a resumed parent keeps its first values of these
         tracker.log_params({k: v for k, v in params.items() if not (tracker.resumed and within(k, RESUMABLE_CHANGES))})
         tracker.log_artifact(store.run_dir(run_id) / "config.json")
         try:
-            yield PipelineRun(cfg, run_id, tracker, store)
+            yield PipelineRun(cfg, run_id, tracker, store, lock_token)
         except KeyboardInterrupt:
             tracker.finish("KILLED")
             log.warning(

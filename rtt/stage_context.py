@@ -25,4 +25,4 @@ class StageContext:
     @property
     def cache_dir(self) -> Path:
         """Where LLM answers are cached across stages and runs."""
-        return Path(self.cfg.data_dir) / "cache"
+        return self.store.state / "cache"

@@ -20,6 +20,9 @@ class Stage:
     reading this table, as the CLI does at start, loads neither torch nor transformers)."""
     description: str
     """One line: what the stage makes (the CLI's help, the Prefect flow's description)."""
+    pool: str
+    """The work pool its deployment runs on (`prefect.yaml`: `rtt-<stage>/<stage>-<pool>`): `gpu`
+    for the stages that run a model, `cpu` for those that only read tables and call endpoints."""
     per_round: bool = True
     """Runs once per round; rubrics runs once per run."""
     relevance_only: bool = False
@@ -37,28 +40,32 @@ STAGES = (
         "rubrics",
         "rtt.rubrics.stage:run_rubrics",
         "the run's prompts (train/eval) and rubric items: built-in, imported or LLM-written",
+        "cpu",
         per_round=False,
     ),
     Stage(
         "rollouts",
         "rtt.rollout.stage:run_rollouts",
         "offline samples of the round's starting policy, for the discriminator",
+        "gpu",
         relevance_only=True,
     ),
     Stage(
         "judge",
         "rtt.judge.stage:run_judge",
         "a verdict and evidence tokens per (offline rollout, rubric item)",
+        "cpu",
         relevance_only=True,
     ),
     Stage(
         "discriminator",
         "rtt.discriminator.stage:run_discriminator",
         "the token relevance discriminator, trained on the judge's evidence",
+        "gpu",
         relevance_only=True,
     ),
-    Stage("grpo", "rtt.grpo.stage:run_grpo", "online RTT-GRPO updates of the policy"),
-    Stage("eval", "rtt.eval.stage:run_eval", "held-out rubric accuracy (and IFEval) of the round's policy"),
+    Stage("grpo", "rtt.grpo.stage:run_grpo", "online RTT-GRPO updates of the policy", "gpu"),
+    Stage("eval", "rtt.eval.stage:run_eval", "held-out rubric accuracy (and IFEval) of the round's policy", "gpu"),
 )
 STAGE_NAMES = tuple(s.name for s in STAGES)
 BY_NAME = {s.name: s for s in STAGES}

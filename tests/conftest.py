@@ -51,3 +51,20 @@ def store(tmp_path):
     from rtt.data.store import Store
 
     return Store(tmp_path / "data")
+
+
+@pytest.fixture(scope="session")
+def s3():
+    """A real S3 API on loopback (moto's server) with bucket `lake`; its client settings are in
+    os.environ for the session, so this process and the ones it starts reach it."""
+    from rtt.testing.s3_server import S3Server
+
+    with S3Server() as server:
+        before = {k: os.environ.get(k) for k in server.env}
+        os.environ.update(server.env)
+        yield server
+        for key, value in before.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value

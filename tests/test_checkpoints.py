@@ -44,6 +44,25 @@ def test_a_save_that_succeeds_replaces_the_old_checkpoint_and_leaves_nothing_els
     assert [p.name for p in old_checkpoint.parent.iterdir()] == ["round_0"]
 
 
+@pytest.mark.parametrize("rename", [1, 2])  # the old folder moved aside; the new one moved in
+def test_ctrl_c_during_the_swap_keeps_the_old_checkpoint_and_leaves_nothing_else(old_checkpoint, monkeypatch, rename):
+    """Ctrl-C lands in the main thread wherever it is: here, in the swap's `rename`-th os.replace."""
+    calls, replace = [], os.replace
+
+    def interrupted(src, dst):
+        calls.append(src)
+        if len(calls) == rename:
+            raise KeyboardInterrupt
+        replace(src, dst)
+
+    monkeypatch.setattr("rtt.checkpoints.os.replace", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        with atomic_dir(old_checkpoint) as tmp:
+            (tmp / "model.safetensors").write_bytes(b"new weights")
+    assert (old_checkpoint / "model.safetensors").read_bytes() == b"old weights"
+    assert [p.name for p in old_checkpoint.parent.iterdir()] == ["round_0"]
+
+
 @pytest.mark.parametrize(
     "crash_at, weights",
     [

@@ -59,3 +59,11 @@ def test_resolved_config_round_trips(tmp_path):
     path = save_config(cfg, tmp_path / "config.json")
     assert Config.model_validate(json.loads(path.read_text())) == cfg
     assert flat_params(cfg)["seed"] == "7" and "grpo.token_weight" in flat_params(cfg)
+
+
+@pytest.mark.parametrize("key", ["grpo.nproc", "discriminator.nproc"])
+def test_a_process_count_below_one_is_rejected(key):
+    assert load_config("demo", [f"{key}=2"]).model_dump()[key.split(".")[0]]["nproc"] == 2
+    for bad in ("0", "-1"):
+        with pytest.raises(ConfigError, match=key.replace(".", r"\.")):
+            load_config("demo", [f"{key}={bad}"])

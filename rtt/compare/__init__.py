@@ -22,7 +22,7 @@ from rtt.tracking import Tracker
 
 
 def report_paths(store: Store, experiment_id: str) -> dict[str, Path]:
-    folder = store.root / "reports"
+    folder = store.state / "reports"
     return {ext: folder / f"compare-{experiment_id}.{ext}" for ext in ("json", "md", "html")}
 
 

@@ -3,6 +3,10 @@
 `SELECT ... FROM rollouts JOIN verdicts USING (rollout_id)` works on every run ever written. A table
 with no files yet is an empty view of its schema, so queries never fail for lack of data.
 
+A lake on an object store (`s3://...`) is read through its fsspec filesystem: the view of each
+table a query names is the Arrow table of its parts, fetched before the query runs, so DuckDB needs
+neither its httpfs extension nor credentials of its own, and the sandbox holds as for a folder.
+
 The sandbox is DuckDB's own, and holds without the statement filter: rtt opens each table's parts
 as an Arrow dataset (read-only, with the current schema, so a part from an older schema version
 shows the columns it lacks as nulls), registers it as the table's view, then turns
@@ -13,7 +17,8 @@ read_parquet / glob of any path, and no SET, RESET or PRAGMA that would undo it.
 `COPY ... TO` into the lake would succeed.) The statement filter in front only gives the clearer
 message. A damaged part is left out of its view with a LakeWarning naming the file and the problem,
 so the rest of the lake stays queryable; damage the footer check cannot see (a bad page inside a
-part) stops the query with a LakeError naming the part.
+part) stops the query with a LakeError naming the part (on an object store, where parts are read
+whole up front, it is left out with a LakeWarning too).
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 
 from rtt.data.schemas import SCHEMAS
-from rtt.data.store import LakeError, Store, part_problem, read_part
+from rtt.data.store import LakeError, Store, part_or_problem, part_problem, read_part
 
 READ_ONLY_STATEMENTS = {"SELECT", "EXPLAIN", "PRAGMA"}  # DESCRIBE, SUMMARIZE, SHOW parse as SELECT
 STREAM_FAILED = re.compile(r"reading the stream registered as '(\w+)' failed")
@@ -47,11 +52,17 @@ class LakeWarning(UserWarning):
     """A damaged part file left out of its table's view."""
 
 
-def connect(store: Store) -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB connection with one view per table, sandboxed (see the module doc)."""
+def connect(store: Store, sql: str | None = None) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB connection with one view per table, sandboxed (see the module doc). On an
+    object store only the tables that `sql` names (every table without `sql`) are fetched; the
+    other views are empty."""
     con = duckdb.connect(":memory:")
     for table, schema in SCHEMAS.items():
-        con.register(table, ds.dataset([str(p) for p in readable_parts(store, table)], schema=schema, format="parquet"))
+        if store.remote:
+            named = sql is None or re.search(rf"\b{table}\b", sql, re.IGNORECASE)
+            con.register(table, fetched_parts(store, table) if named else schema.empty_table())
+        else:
+            con.register(table, ds.dataset([str(p) for p in readable_parts(store, table)], schema=schema, format="parquet"))
     for setting in SANDBOX:
         con.execute(setting)
     return con
@@ -69,6 +80,19 @@ def readable_parts(store: Store, table: str) -> list:
     return good
 
 
+def fetched_parts(store: Store, table: str) -> pa.Table:
+    """The rows of every part of `table` on an object store, fetched now, in this thread (see
+    `store.part_source`); a part that does not read, footer or page, is left out with a LakeWarning."""
+    tables = [SCHEMAS[table].empty_table()]
+    for path in store.files(table):
+        data = part_or_problem(path, table)
+        if isinstance(data, str):
+            warnings.warn(f"{table}: left out {path}: {data}", LakeWarning, stacklevel=3)
+        else:
+            tables.append(data)
+    return pa.concat_tables(tables)
+
+
 def check_read_only(con: duckdb.DuckDBPyConnection, sql: str, inside: str = "") -> None:
     """The friendly first layer: refuse any statement other than a query, naming its kind."""
     for statement in con.extract_statements(sql):
@@ -84,7 +108,7 @@ def check_read_only(con: duckdb.DuckDBPyConnection, sql: str, inside: str = "") 
 
 def query(store: Store, sql: str) -> pa.Table:
     """Run read-only SQL over all tables; returns an Arrow table (no columns for a statement without rows)."""
-    con = connect(store)
+    con = connect(store, sql)
     check_read_only(con, sql)
     try:
         result = con.sql(sql)

@@ -1,8 +1,15 @@
 """The artifact lake: Parquet files under `<root>/tables/<table>/<run_id>/<part>.parquet`.
 
+The root is a local folder or any fsspec URL (`s3://bucket/prefix`, `gs://...`, `memory://...`),
+read and written through universal-pathlib's `UPath`. On a URL root only the tables live there:
+the run state that is not a table (checkpoints, resumable state, the run lock, the LLM answer
+cache, reports) stays in a local folder, `state_root(root)`.
+
 A stage writes whole parts (`rollouts/<run>/r0_s3.parquet`): a rerun of the same part replaces the
-file, so rows are never duplicated. Writes are atomic (temp file `.<part>.parquet.<pid>.tmp`, fsync,
-rename): a write that fails (a full disk) leaves the previous part as it was and no temp file, and
+file, so rows are never duplicated. Writes are atomic. In a folder: temp file
+`.<part>.parquet.<pid>.tmp`, fsync, rename. On an object store: one PUT of the whole part, which
+readers see entirely or not at all (S3's PUT and multipart completion are atomic). A write that
+fails (a full disk, a refused request) leaves the previous part as it was and no temp file, and
 raises LakeWriteError naming the table, run, part and path. Rows are validated against the table's
 schema before anything touches the disk; a mismatch raises SchemaError naming the table, the row
 and the column.
@@ -18,6 +25,7 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import io
 import os
 import re
 import time
@@ -25,12 +33,15 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+from upath import UPath
 
 from rtt.data.schemas import SCHEMA_VERSION, SCHEMAS
 from rtt.faults import crash_point
 
 PART_NAME = re.compile(r"^[A-Za-z0-9_.=-]+$")
 STALE_TMP_SECONDS = 3600  # a temp file this old belongs to no live write (a part takes seconds)
+STATE_DIR_ENV = "RTT_STATE_DIR"
+"""Where the local state folders of URL lakes go (default `~/.cache/rtt/state`)."""
 
 
 class SchemaError(ValueError):
@@ -79,13 +90,47 @@ def _fits(value: object, type_: pa.DataType) -> bool:
         return False
 
 
-def part_problem(path: Path, table: str) -> str | None:
-    """What is wrong with part file `path` of `table`, from its footer alone; None if it reads."""
-    size = path.stat().st_size
+def is_url(root: str | os.PathLike) -> bool:
+    """A lake root on an fsspec filesystem other than the local one (`s3://bucket/prefix`)."""
+    return "://" in str(root) and not str(root).startswith("file://")
+
+
+def lake_root(root: str | os.PathLike) -> Path | UPath:
+    """A local folder as a Path; an fsspec URL as a UPath."""
+    return UPath(str(root)) if is_url(root) else Path(str(root).removeprefix("file://"))
+
+
+def state_root(root: str | os.PathLike) -> Path:
+    """The local folder of a lake's run state: the lake itself when it is a folder; for a URL,
+    `$RTT_STATE_DIR/<url as a folder name>` (default `~/.cache/rtt/state/...`)."""
+    if not is_url(root):
+        return lake_root(root)
+    base = Path(os.environ.get(STATE_DIR_ENV) or Path.home() / ".cache" / "rtt" / "state")
+    return base / re.sub(r"[^A-Za-z0-9_.-]+", "_", str(root).rstrip("/"))
+
+
+def part_source(path: Path | UPath) -> str | pa.Buffer:
+    """What pyarrow reads a part from: a local file's path, or an object's bytes fetched through
+    fsspec in this thread by one GET, a snapshot of one whole write. (`UPath.read_bytes` reads in
+    ranges pinned to the first ETag, and fails with FileExpired when a writer replaces the part
+    meanwhile. Handed the fsspec filesystem itself, pyarrow calls it from its own I/O threads,
+    and the interpreter aborted at exit: "terminate called without an active exception".)"""
+    return pa.py_buffer(path.fs.cat_file(path.path)) if isinstance(path, UPath) else str(path)
+
+
+def _reader(source: str | pa.Buffer):
+    return pa.BufferReader(source) if isinstance(source, pa.Buffer) else source
+
+
+def part_problem(path: Path | UPath, table: str, source: str | pa.Buffer | None = None) -> str | None:
+    """What is wrong with part file `path` of `table` (read from `source`, `part_source(path)` by
+    default), from its footer alone; None if it reads."""
+    source = part_source(path) if source is None else source
+    size = source.size if isinstance(source, pa.Buffer) else path.stat().st_size
     if size == 0:
         return "empty file (0 bytes): an interrupted copy or a full disk?"
     try:
-        schema = pq.read_schema(path)
+        schema = pq.read_schema(_reader(source))
     except (pa.ArrowInvalid, OSError) as err:
         return f"not a readable Parquet file ({size} bytes; truncated or damaged): {err}"
     meta = schema.metadata or {}
@@ -106,7 +151,7 @@ def part_problem(path: Path, table: str) -> str | None:
     return None
 
 
-def _write_failure(table: str, run_id: str, part: str, path: Path, err: OSError) -> LakeWriteError:
+def _write_failure(table: str, run_id: str, part: str, path: Path | UPath, err: OSError) -> LakeWriteError:
     full = err.errno == errno.ENOSPC or "No space left" in str(err)
     reason = "the disk is full (no space left on device)" if full else str(err)
     return LakeWriteError(err.errno or errno.EIO,
@@ -133,29 +178,40 @@ def fsync_dir(folder: Path) -> None:
         os.close(handle)
 
 
-def read_part(path: Path, table: str) -> pa.Table:
-    """One part as `table`'s current schema (columns it predates are null), or LakeError."""
-    problem = part_problem(path, table)
+def part_or_problem(path: Path | UPath, table: str) -> pa.Table | str:
+    """One part as `table`'s current schema (columns it predates are null), or what is wrong with it."""
+    source = part_source(path)
+    problem = part_problem(path, table, source)
     if problem is None:
         try:
-            return pq.read_table(path, schema=SCHEMAS[table])
+            return pq.read_table(_reader(source), schema=SCHEMAS[table])
         except (pa.ArrowInvalid, OSError) as err:  # a damaged page behind a sound footer
             problem = f"damaged data: {err}"
-    raise LakeError(f"{table}: {path}: {problem}")
+    return problem
+
+
+def read_part(path: Path | UPath, table: str) -> pa.Table:
+    """One part as `table`'s current schema, or LakeError naming the file and the problem."""
+    data = part_or_problem(path, table)
+    if isinstance(data, str):
+        raise LakeError(f"{table}: {path}: {data}")
+    return data
 
 
 class Store:
     """Reads and writes the tables of one artifact lake."""
 
     def __init__(self, root: str | os.PathLike):
-        self.root = Path(root)
+        self.root = lake_root(root)
+        self.remote = isinstance(self.root, UPath)
+        self.state = state_root(root)
 
-    def table_dir(self, table: str) -> Path:
+    def table_dir(self, table: str) -> Path | UPath:
         return self.root / "tables" / table
 
     def run_dir(self, run_id: str) -> Path:
-        """Checkpoints and resolved configs of one run."""
-        return self.root / "runs" / run_id
+        """Checkpoints and resolved configs of one run (local, also for a URL lake)."""
+        return self.state / "runs" / run_id
 
     def write(self, table: str, rows: list[dict], run_id: str, part: str) -> Path:
         """Atomically replace part `part` of `table` for `run_id` with `rows`."""
@@ -164,6 +220,8 @@ class Store:
         data = to_table(table, rows)
         data = data.replace_schema_metadata({"rtt_schema_version": str(SCHEMA_VERSION), "rtt_table": table})
         path = self.table_dir(table) / run_id / f"{part}.parquet"
+        if self.remote:
+            return self._put(data, table, run_id, part, path)
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -180,15 +238,29 @@ class Store:
             tmp.unlink(missing_ok=True)
         return path
 
+    def _put(self, data: pa.Table, table: str, run_id: str, part: str, path: UPath) -> UPath:
+        """One object PUT of the whole part: the previous object stays until it succeeds."""
+        blob = io.BytesIO()
+        try:
+            pq.write_table(data, blob)
+            crash_point("store.write")
+            path.fs.pipe_file(path.path, blob.getvalue())
+        except OSError as err:
+            raise _write_failure(table, run_id, part, path, err) from err
+        return path
+
     def remove_temp_files(self, run_id: str) -> None:
         """Delete the temp files of `run_id`'s part writes that were never renamed (their process
-        died). Only while no process writes this run: its lock held."""
-        for tmp in self.root.glob(f"tables/*/{run_id}/.*.tmp"):
-            tmp.unlink(missing_ok=True)
+        died). Only while no process writes this run: its lock held. An object store has none."""
+        if not self.remote:
+            for tmp in self.root.glob(f"tables/*/{run_id}/.*.tmp"):
+                tmp.unlink(missing_ok=True)
 
-    def files(self, table: str, run_id: str | None = None) -> list[Path]:
+    def files(self, table: str, run_id: str | None = None) -> list[Path | UPath]:
         """The part files of `table` (optionally one run); temp files of writes are never listed."""
         base = self.table_dir(table) / (run_id or "")
+        if self.remote:
+            base.fs.invalidate_cache()  # other processes write: list afresh, never from fsspec's cache
         return sorted(p for p in base.glob("**/*.parquet") if not p.name.startswith("."))
 
     def read(self, table: str, run_id: str | None = None, part: str | None = None) -> pa.Table:

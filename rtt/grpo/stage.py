@@ -10,16 +10,11 @@ With `grpo.token_weight=0` this is plain GRPO on the response reward (same code 
 from __future__ import annotations
 
 import logging
-import os
-import shlex
 import shutil
-import subprocess
-import sys
 import time
 from dataclasses import dataclass
 
 import torch
-import yaml
 
 from rtt.checkpoints import (
     atomic_dir,
@@ -29,7 +24,7 @@ from rtt.checkpoints import (
     save_pretrained_atomic,
     starting_policy,
 )
-from rtt.config import Config, config_dict, load_config
+from rtt.config import Config
 from rtt.data.items import (
     conversation,
     conversation_text,
@@ -37,7 +32,7 @@ from rtt.data.items import (
     load_rubrics,
 )
 from rtt.data.partitions import step_part
-from rtt.data.store import Store
+from rtt.data_parallel import RANK_SEED_STRIDE, Ranks, barrier, block, concat_ranks, gather
 from rtt.discriminator.model import discriminator_device, load_discriminator
 from rtt.grpo.advantages import (
     combine_advantages,
@@ -45,7 +40,6 @@ from rtt.grpo.advantages import (
     response_rewards,
     token_advantages,
 )
-from rtt.grpo.data_parallel import Ranks, barrier, block, concat_ranks, gather, join
 from rtt.grpo.logprobs import pack
 from rtt.grpo.mismatch import pad_logprobs
 from rtt.grpo.relevance import dense, gate, relevance
@@ -57,12 +51,9 @@ from rtt.relevance_view import render_html
 from rtt.rollout.engine import HFEngine, VLLMEngine, engine_for
 from rtt.rollout.rows import pick_prompts, rollout_rows
 from rtt.stage_context import StageContext
-from rtt.tracking import Tracker
+from rtt.torchrun import launch, rank_device, rank_main
 
 log = logging.getLogger(__name__)
-RANK_SEED_STRIDE = 7_919
-"""Added per rank to the sampling seed and the relevance RNG's, so processes draw different
-streams; rank 0 (and one process) keeps the seeds a run always had."""
 
 
 class Clock:
@@ -300,7 +291,7 @@ def train(ctx: StageContext, ranks: Ranks) -> int:
     step it started at."""
     cfg, store, run_id, round_ = ctx.cfg, ctx.store, ctx.run_id, ctx.round
     g = cfg.grpo
-    device = rank_device(cfg, ranks)
+    device = rank_device(resolve_device(cfg.model.device), ranks)
     policy_name = starting_policy(cfg, store, run_id, round_)
     state_dir = grpo_state_dir(store, run_id, round_)
     resuming = (state_dir / "trainer.pt").exists()
@@ -364,15 +355,6 @@ def row_metrics(row: dict) -> dict:
     return {k: v for k, v in row.items() if k not in ("run_id", "round", "step", "global_step")}
 
 
-def rank_device(cfg: Config, ranks: Ranks) -> torch.device:
-    """The configured device; data-parallel on GPUs, this process's GPU (torchrun's LOCAL_RANK)."""
-    device = resolve_device(cfg.model.device)
-    if ranks.active and device.type == "cuda":
-        device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
-        torch.cuda.set_device(device)
-    return device
-
-
 def train_on_ranks(ctx: StageContext) -> int:
     """`train` in `grpo.nproc` processes started by torchrun (this process waits); then the metrics
     of every step of the round, which the processes wrote to `train_steps`, to this stage's MLflow
@@ -382,45 +364,11 @@ def train_on_ranks(ctx: StageContext) -> int:
     first = resume_step(grpo_state_dir(store, ctx.run_id, ctx.round))
     # a built-in policy is built (or converted) here, once, rather than by N processes at once
     starting_policy(cfg, store, ctx.run_id, ctx.round)
-    config = grpo_state_dir(store, ctx.run_id, ctx.round).parent / f"nproc_config_r{ctx.round}.yaml"
-    config.parent.mkdir(parents=True, exist_ok=True)
-    config.write_text(yaml.safe_dump(config_dict(cfg)))
-    command = [
-        sys.executable,
-        "-m",
-        "torch.distributed.run",
-        "--standalone",
-        f"--nproc-per-node={cfg.grpo.nproc}",
-        "-m",
-        "rtt.grpo.stage",
-        str(config),
-        ctx.run_id,
-        str(ctx.round),
-    ]
-    log.info("grpo round %d: %d data-parallel processes: %s", ctx.round, cfg.grpo.nproc, shlex.join(command))
-    done = subprocess.run(command)
-    if done.returncode != 0:
-        raise RuntimeError(
-            f"grpo round {ctx.round}: the {cfg.grpo.nproc} data-parallel processes failed (exit "
-            f"{done.returncode}; their output is above); rerun the stage to continue from its saved state"
-        )
-    config.unlink()
+    launch(ctx, "grpo", "rtt.grpo.stage", cfg.grpo.nproc, grpo_state_dir(store, ctx.run_id, ctx.round))
     for row in sorted(store.rows("train_steps", ctx.run_id), key=lambda r: r["step"]):
         if row["round"] == ctx.round:
             ctx.tracker.log_metrics(row_metrics(row), step=row["global_step"])
     return first
-
-
-def rank_main(argv: list[str] | None = None) -> None:
-    """One data-parallel process of the GRPO stage: `python -m rtt.grpo.stage CONFIG RUN_ID ROUND` under torchrun."""
-    config, run_id, round_ = argv or sys.argv[1:]
-    cfg = load_config(config)
-    ranks = join()
-    torch.set_num_threads(max(1, (cfg.threads or os.cpu_count() or 1) // ranks.world))
-    torch.manual_seed(cfg.seed)
-    logging.basicConfig(level=logging.INFO if ranks.leader else logging.WARNING, format="%(message)s")
-    train(StageContext(cfg, Store(cfg.data_dir), Tracker(), run_id, int(round_)), ranks)
-    torch.distributed.destroy_process_group()
 
 
 def run_grpo(ctx: StageContext) -> dict:
@@ -449,5 +397,5 @@ def run_grpo(ctx: StageContext) -> dict:
     }
 
 
-if __name__ == "__main__":
-    rank_main()
+if __name__ == "__main__":  # one of `grpo.nproc` processes: python -m rtt.grpo.stage CONFIG RUN_ID ROUND
+    rank_main(train)

@@ -10,7 +10,7 @@ weights that sampled, so its logprobs, detached, are `logp_old` (ratio 1, as in 
 `num_iterations=1`), one forward pass fewer per step. With `train_layers` the trainer
 freezes the embeddings and lower layers of the model it is given, for its lifetime
 (`freeze_lower_layers`); the optimizer and the gradient clipping see only the trainable weights.
-Given `ranks` (rtt.grpo.data_parallel), the batch is this rank's rows of a global batch: mini-batches
+Given `ranks` (rtt.data_parallel), the batch is this rank's rows of a global batch: mini-batches
 are drawn over the global rows, shares are taken against global counts and gradients are summed over
 ranks before each optimizer step, so every replica takes the single-process step.
 """
@@ -23,7 +23,7 @@ import math
 import torch
 
 from rtt.config import GRPOConfig
-from rtt.grpo.data_parallel import Ranks, all_keys, all_reduce, all_sum, row_offset, sum_gradients
+from rtt.data_parallel import Ranks, all_keys, all_reduce, all_sum, row_offset, sum_gradients
 from rtt.grpo.logprobs import Packed, token_logprobs
 from rtt.grpo.loss import policy_loss
 from rtt.grpo.mismatch import logprob_gap, tis_weights

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from rtt.config import Config, JudgeConfig
 from rtt.data.items import RubricItem
+from rtt.data.store import state_root
 from rtt.detokenize import decode_with_offsets
 from rtt.judge.llm import (
     batch_messages,
@@ -69,7 +70,7 @@ class Judge:
     @classmethod
     def for_run(cls, cfg: Config) -> Judge:
         """The run's judge (`cfg.judge`), sharing the run's answer cache."""
-        return cls(cfg.judge, Path(cfg.data_dir) / "cache", cfg.seed)
+        return cls(cfg.judge, state_root(cfg.data_dir) / "cache", cfg.seed)
 
     @property
     def client(self) -> ChatClient:

@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import json
 import logging
-from pathlib import Path
 
 from rtt import importers, testbed
 from rtt.config import Config, RubricsConfig
 from rtt.data.items import RubricItem, conversation, conversation_text, load_rubrics
 from rtt.data.partitions import PROMPTS, RUBRICS, llm_calls_part
-from rtt.data.store import stable_id
+from rtt.data.store import stable_id, state_root
 from rtt.generator.builtin import generate_prompts, split_prompts
 from rtt.importers.items import llm_item, rule_item
 from rtt.judge.verdicts import Judge
@@ -100,7 +99,7 @@ def written_rows(
 ) -> tuple[list[dict], list[dict], dict]:
     """(rubric rows of every version, llm_calls rows, summary) of the LLM-written rubrics."""
     r = cfg.rubrics
-    cache = answer_cache(r.llm.cache, Path(cfg.data_dir) / "cache")
+    cache = answer_cache(r.llm.cache, state_root(cfg.data_dir) / "cache")
     writer = RubricWriter(
         ChatClient(r.llm, cache, cfg.seed),
         Judge.for_run(cfg),

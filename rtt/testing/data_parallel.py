@@ -5,7 +5,7 @@ job, for the test that data-parallel updates equal the single-process update.
     python -m torch.distributed.run --nproc-per-node 2 -m rtt.testing.data_parallel MODEL_DIR OUT.pt
 
 The global batch: `GROUPS` groups of `GROUP` responses of random lengths and advantages, drawn from
-a fixed seed. Under torchrun each rank takes its block of whole groups (`rtt.grpo.data_parallel.block`);
+a fixed seed. Under torchrun each rank takes its block of whole groups (`rtt.data_parallel.block`);
 rank 0 (or the single process) saves, per trainer setting of `SETTINGS`, the updated weights and the
 update's statistics to OUT.pt.
 """
@@ -14,11 +14,15 @@ from __future__ import annotations
 
 import argparse
 import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
 
 import torch
 
 from rtt.config import GRPOConfig
-from rtt.grpo.data_parallel import Ranks, barrier, block, join
+from rtt.data_parallel import Ranks, barrier, block, join
 from rtt.grpo.logprobs import pack
 from rtt.grpo.trainer import PolicyTrainer
 from rtt.models import load_causal_lm, load_tokenizer
@@ -63,18 +67,38 @@ def update(model_dir: str, settings: dict, ranks: Ranks) -> dict:
     }
 
 
-def main() -> None:
+def update_all(model_dir: str, out: str, ranks: Ranks) -> dict:
+    """Every setting of `SETTINGS`, one update each."""
+    return {name: update(model_dir, settings, ranks) for name, settings in SETTINGS.items()}
+
+
+def driver_main(compute: Callable[[str, str, Ranks], dict]) -> None:
+    """A driver's `__main__`: `MODEL_DIR OUT.pt` from the command line, the ranks joined under
+    torchrun (else one process), `compute(model_dir, out, ranks)` saved to OUT.pt by rank 0."""
     parser = argparse.ArgumentParser()
     parser.add_argument("model_dir")
     parser.add_argument("out")
     args = parser.parse_args()
     torch.set_num_threads(1)
     ranks = join() if "WORLD_SIZE" in os.environ else Ranks()
-    result = {name: update(args.model_dir, settings, ranks) for name, settings in SETTINGS.items()}
+    result = compute(args.model_dir, args.out, ranks)
     if ranks.leader:
         torch.save(result, args.out)
     barrier(ranks)
 
 
+def run_driver(module: str, model_dir: str, out: Path, nproc: int) -> dict:
+    """`python -m MODULE MODEL_DIR OUT` in one process, or in `nproc` gloo ranks under torchrun;
+    what it saved (AssertionError with its output if it failed)."""
+    launch = ["-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={nproc}"] if nproc > 1 else []
+    env = {**os.environ, "RTT_DIST_BACKEND": "gloo", "OMP_NUM_THREADS": "1"}
+    command = [sys.executable, *launch, "-m", module, model_dir, str(out)]
+    done = subprocess.run(command, env=env, timeout=300, capture_output=True, text=True)
+    assert done.returncode == 0, (
+        f"{' '.join(command)} exited {done.returncode}:\n{done.stdout[-2000:]}{done.stderr[-4000:]}"
+    )
+    return torch.load(out, weights_only=False)
+
+
 if __name__ == "__main__":
-    main()
+    driver_main(update_all)

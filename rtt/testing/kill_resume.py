@@ -69,6 +69,8 @@ class PipelineProcess:
     command: list[str]
     cwd: Path
     crash_at: str | None = None
+    prefect_api: str | None = None
+    """A Prefect server's API for its flow runs; None: `rtt run` starts a temporary one, as for a user."""
     lines: list[tuple[float, str]] = field(default_factory=list)
 
     def __post_init__(self):
@@ -76,6 +78,8 @@ class PipelineProcess:
         env.pop("RTT_CRASH_AT", None)
         if self.crash_at:
             env["RTT_CRASH_AT"] = self.crash_at
+        if self.prefect_api:
+            env["PREFECT_API_URL"] = self.prefect_api
         # its own process group, as a shell job is: Ctrl-C reaches the group, and what a killed
         # process leaves running (Prefect's ephemeral API server) is stopped with it in `finish`.
         # SIGINT back to its default first, as a terminal's job has it: under a parent that ignores
@@ -168,10 +172,15 @@ class PipelineProcess:
 
 
 def run_pipeline(
-    root: Path, run_id: str, overrides: list[str], crash_at: str | None = None, timeout: float = 600
+    root: Path,
+    run_id: str,
+    overrides: list[str],
+    crash_at: str | None = None,
+    timeout: float = 600,
+    prefect_api: str | None = None,
 ) -> PipelineProcess:
     """Run a pipeline process to its end (or its injected crash)."""
-    process = PipelineProcess(pipeline_command(root, run_id, overrides), root, crash_at)
+    process = PipelineProcess(pipeline_command(root, run_id, overrides), root, crash_at, prefect_api)
     process.finish(timeout)
     return process
 
@@ -234,24 +243,24 @@ def mlflow_facts(tracking: Path, run_id: str) -> dict:
     }
 
 
-def leftovers(root: Path, run_id: str) -> list[str]:
-    """Temp files and folders a write or a save left behind."""
-    data = root / "data"
+def leftovers(store: Store, run_id: str) -> list[str]:
+    """Temp files and folders a write or a save left behind (an object store's writes leave none)."""
     found = [
-        *(data / "runs" / run_id).glob("**/*.tmp"),
-        *(data / "runs" / run_id).glob("**/*.old"),
-        *data.glob(f"tables/*/{run_id}/.*.tmp"),
+        *store.run_dir(run_id).glob("**/*.tmp"),
+        *store.run_dir(run_id).glob("**/*.old"),
+        *([] if store.remote else store.root.glob(f"tables/*/{run_id}/.*.tmp")),
     ]
-    return sorted(str(p.relative_to(data)) for p in found)
+    return sorted(str(p) for p in found)
 
 
-def snapshot(root: Path, run_id: str) -> dict:
-    store = Store(root / "data")
+def snapshot(root: Path, run_id: str, data_dir: str | None = None) -> dict:
+    """What run `run_id` left in its lake (`root/data`, or `data_dir`) and in `root/mlflow`."""
+    store = Store(data_dir or root / "data")
     return {
         "tables": table_facts(store, run_id),
         "mlflow": mlflow_facts(root / "mlflow", run_id),
         "policy": policy_digest(store.run_dir(run_id)),
-        "leftovers": leftovers(root, run_id),
+        "leftovers": leftovers(store, run_id),
     }
 
 

@@ -74,13 +74,16 @@ def store_lock(store_uri: str) -> Iterator[None]:
         yield  # closing the file releases the lock
 
 
-def connect(uri: str, experiment: str | None):
+def connect(uri: str, experiment: str | None, artifacts: str | None = None):
     """(MlflowClient, experiment id), creating the store and the experiment when missing
-    (no experiment: the client alone, and None)."""
+    (no experiment: the client alone, and None). A new experiment keeps its artifacts under
+    `artifacts` (an `s3://...` URL: beside a lake on the object store) or, by default, the local
+    store's folder or the server's default."""
     import mlflow
     from mlflow.tracking import MlflowClient
 
-    store_uri, artifacts = tracking_uri(uri)
+    store_uri, local_artifacts = tracking_uri(uri)
+    artifacts = artifacts or local_artifacts
     mlflow.set_tracking_uri(store_uri)
     with store_lock(store_uri):
         client = MlflowClient(tracking_uri=store_uri)
@@ -176,10 +179,16 @@ class Tracker:
 
     @classmethod
     def open(
-        cls, uri: str, experiment: str, run_name: str, parent_run_id: str | None = None, tags: dict | None = None
+        cls,
+        uri: str,
+        experiment: str,
+        run_name: str,
+        parent_run_id: str | None = None,
+        tags: dict | None = None,
+        artifacts: str | None = None,
     ) -> Tracker:
         try:
-            client, experiment_id = connect(uri, experiment)
+            client, experiment_id = connect(uri, experiment, artifacts)
             all_tags = dict(tags or {})
             if parent_run_id:
                 all_tags["mlflow.parentRunId"] = parent_run_id
@@ -190,13 +199,15 @@ class Tracker:
             return cls()
 
     @classmethod
-    def resume_or_open(cls, uri: str, experiment: str, run_name: str, tags: dict[str, object]) -> Tracker:
+    def resume_or_open(
+        cls, uri: str, experiment: str, run_name: str, tags: dict[str, object], artifacts: str | None = None
+    ) -> Tracker:
         """The earliest run carrying all of `tags`, set RUNNING again, or a new run with them.
 
         First every run that carries `tags["rtt.run_id"]` and is still RUNNING is marked KILLED:
         the caller holds that run's lock, so whoever left them RUNNING is dead."""
         try:
-            client, experiment_id = connect(uri, experiment)
+            client, experiment_id = connect(uri, experiment, artifacts)
             stale = client.search_runs(
                 [experiment_id], f"{tag_filter({'rtt.run_id': tags['rtt.run_id']})} AND attributes.status = 'RUNNING'"
             )

@@ -1,9 +1,24 @@
+"""The lake's reads, writes and SQL, on a local folder and on an object store (a real S3 API on
+loopback) alike: every test taking `store` runs on both."""
+
+import itertools
+
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
 from rtt.data.catalog import ReadOnlyError, query
 from rtt.data.schemas import SCHEMAS
-from rtt.data.store import SchemaError, stable_id
+from rtt.data.store import LakeWriteError, SchemaError, Store, stable_id
+
+LAKES = itertools.count()
+
+
+@pytest.fixture(params=["folder", "s3"])
+def store(request, tmp_path):
+    if request.param == "folder":
+        return Store(tmp_path / "data")
+    return Store(request.getfixturevalue("s3").url(f"store-{next(LAKES)}"))
 
 
 def prompt_rows(run_id, n, text="hello"):
@@ -18,7 +33,7 @@ def test_round_trip_with_list_columns(store):
     path = store.write("rollouts", [row], "r1", "round0")
     back = store.rows("rollouts", "r1")
     assert back[0]["token_ids"] == [5, 6, 7] and back[0]["logprobs"] == pytest.approx([-0.5, -1.0, -0.1])
-    assert pq.read_schema(path).metadata[b"rtt_table"] == b"rollouts"
+    assert pq.read_schema(pa.BufferReader(path.read_bytes())).metadata[b"rtt_table"] == b"rollouts"
 
 
 def test_rerun_replaces_the_part_instead_of_duplicating(store):
@@ -43,9 +58,12 @@ def test_schema_mismatch_names_table_row_and_column_and_writes_nothing(store):
 def test_failed_write_keeps_the_previous_file_whole(store, monkeypatch):
     store.write("prompts", prompt_rows("r1", 2), "r1", "prompts")
 
-    def crash(table, where, **kwargs):
-        with open(where, "wb") as handle:
-            handle.write(b"PAR1 half a file")
+    def crash(table, where, **kwargs):  # into the temp file, or the buffer an object's PUT would send
+        if hasattr(where, "write"):
+            where.write(b"PAR1 half a file")
+        else:
+            with open(where, "wb") as handle:
+                handle.write(b"PAR1 half a file")
         raise OSError("disk full in the middle of a write")
 
     monkeypatch.setattr("rtt.data.store.pq.write_table", crash)
@@ -87,3 +105,18 @@ def test_every_table_is_queryable_when_empty(store):
 def test_write_statements_are_refused(store, sql):
     with pytest.raises(ReadOnlyError, match="read-only"):
         query(store, sql)
+
+
+def test_a_put_the_object_store_refuses_names_the_part_and_writes_nothing(s3):
+    store = Store("s3://no-such-bucket/lake")
+    with pytest.raises(LakeWriteError, match=r"prompts: writing run 'r1' part 'prompts' to s3://no-such-bucket/"):
+        store.write("prompts", prompt_rows("r1", 2), "r1", "prompts")
+
+
+def test_a_url_lake_keeps_its_run_state_in_a_local_folder(monkeypatch, tmp_path):
+    monkeypatch.setenv("RTT_STATE_DIR", str(tmp_path / "state"))
+    store = Store("s3://bucket/some/prefix/")
+    assert store.remote and str(store.table_dir("rollouts")) == "s3://bucket/some/prefix/tables/rollouts"
+    assert store.run_dir("r1") == tmp_path / "state" / "s3_bucket_some_prefix" / "runs" / "r1"
+    folder = Store(tmp_path / "lake")
+    assert not folder.remote and folder.state == folder.root == tmp_path / "lake"

@@ -1,121 +1,46 @@
-"""The deployments on a real Prefect server: `prefect server start` on loopback, `rtt serve` as the
-worker, runs triggered through the API as the UI's Run form does, and an interval schedule that
-continues a campaign twice."""
+"""The deployments on a real Prefect server (`prefect server start` on loopback, the session's):
+`rtt serve` as the worker, runs triggered through the API as the UI's Run form does, and an
+interval schedule that continues a campaign twice; `rtt deploy` of prefect.yaml and a worker per
+work pool, with a pipeline that sends each stage to its pool."""
 
 from __future__ import annotations
 
-import json
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
+import yaml
 
 from flows.deploy import deployments
+from flows.pools import deployment_name
 from rtt.data.store import Store
+from rtt.stages import STAGES
+from rtt.testing.loopback import BIN, REPO, background, wait_for
+from rtt.testing.prefect_server import run_on_pools
 
-REPO = Path(__file__).resolve().parents[2]
-BIN = Path(sys.executable).parent
 FAST = ["grpo.relevance=gold", "rubrics.n_prompts=8", "eval.max_new_tokens=8"]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for(check, timeout: float, what: str, proc: subprocess.Popen | None = None):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc is not None and proc.poll() is not None:
-            raise AssertionError(f"{what}: the process exited with {proc.returncode}")
-        value = check()
-        if value:
-            return value
-        time.sleep(0.5)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-
-
-def healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/health", timeout=2) as answer:
-            return answer.status == 200
-    except OSError:
-        return False
-
-
-@pytest.fixture(scope="module")
-def served(tmp_path_factory):
-    """(api url, root, overrides): a Prefect server and `rtt serve --config smoke` serving its deployments."""
-    root = tmp_path_factory.mktemp("served")
-    api = f"http://127.0.0.1:{free_port()}/api"
-    env = {
-        **os.environ,
-        "PREFECT_HOME": str(root / "prefect"),
-        "PREFECT_API_URL": api,
-        "PREFECT_UI_ENABLED": "false",
-        "PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS": "1",
-        "PREFECT_SERVER_SERVICES_SCHEDULER_MIN_RUNS": "1",
-        "PREFECT_SERVER_SERVICES_SCHEDULER_MAX_RUNS": "2",
-        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-        "PREFECT_RUNNER_POLL_FREQUENCY": "1",
-    }
-    logs = [open(root / name, "w") for name in ("server.log", "serve.log")]
-    server = subprocess.Popen(
-        [str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", api.split(":")[2][:-4]],
-        env=env,
-        stdout=logs[0],
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    procs = [server]
-    try:
-        wait_for(lambda: healthy(api), 120, "the Prefect server", server)
-        overrides = [f"data_dir={root / 'data'}", f"tracking_uri={root / 'mlflow'}", *FAST]
-        serve = subprocess.Popen(
-            [
-                str(BIN / "rtt"),
-                "serve",
-                "--config",
-                "smoke",
-                *[w for o in overrides for w in ("--set", o)],
-                "--campaign",
-                "nightly",
-                "--data-dir",
-                str(root / "data"),
-            ],
-            env=env,
-            cwd=REPO,
-            stdout=logs[1],
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        procs.append(serve)
-        yield api, root, overrides
-    finally:
-        for proc in reversed(procs):
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(30)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-        for log in logs:
-            log.close()
-
-
-def client(api: str):
-    from prefect.client.orchestration import get_client
-    from prefect.settings import PREFECT_API_URL, temporary_settings
-
-    with temporary_settings({PREFECT_API_URL: api}):
-        return get_client(sync_client=True)
+@pytest.fixture
+def served(prefect_server, tmp_path):
+    """(server, root, overrides): the session's Prefect server and `rtt serve --config smoke` serving
+    its deployments, stopped after the test (the runs it would still take, with it)."""
+    server, root = prefect_server, tmp_path
+    overrides = [f"data_dir={root / 'data'}", f"tracking_uri={root / 'mlflow'}", *FAST]
+    sets = [w for o in overrides for w in ("--set", o)]
+    command = [
+        str(BIN / "rtt"),
+        "serve",
+        "--config",
+        "smoke",
+        *sets,
+        "--campaign",
+        "nightly",
+        "--data-dir",
+        str(root / "data"),
+    ]
+    with background(command, server.env, root / "serve.log"):
+        yield server, root, overrides
 
 
 def finished(c, run_id, root: Path):
@@ -127,8 +52,8 @@ def finished(c, run_id, root: Path):
 
 
 def test_a_run_triggered_like_the_ui_form_completes_with_artifacts_and_a_schedule_continues_it(served):
-    api, root, overrides = served
-    with client(api) as c:
+    server, root, overrides = served
+    with server.client() as c:
         start = wait_for(
             lambda: deployment(c, "rtt-campaign-start/campaign-start-smoke"), 90, "rtt serve's deployments"
         )
@@ -139,9 +64,10 @@ def test_a_run_triggered_like_the_ui_form_completes_with_artifacts_and_a_schedul
             start.id, parameters={"campaign": "nightly", "config": "smoke", "overrides": overrides, "rounds": 1}
         )
         wait_for(lambda: finished(c, run.id, root), 240, "the campaign-start run")
-        artifacts = post(api, "/artifacts/filter", {"limit": 200})
+        artifacts = server.post("/artifacts/filter", {"limit": 200})
         assert {a["type"] for a in artifacts if a["flow_run_id"] == str(run.id)} == {"markdown", "table"}
-        links = [a["data"] for a in artifacts if a["key"].endswith("-mlflow")]  # link artifacts are stored as markdown
+        # link artifacts are stored as markdown; the session's server has other runs' artifacts too
+        links = [a["data"] for a in artifacts if a["key"].startswith("nightly-") and a["key"].endswith("-mlflow")]
         assert len(links) == 4 and all("(http://127.0.0.1:5000/#/experiments/" in link for link in links), links
         keys = {a["key"] for a in artifacts}
         assert {"nightly-evals-r0", "nightly-grpo-r0", "nightly-pipeline", "nightly-continuation"} <= keys, keys
@@ -153,7 +79,7 @@ def test_a_run_triggered_like_the_ui_form_completes_with_artifacts_and_a_schedul
         [schedule] = c.create_deployment_schedules(cont.id, [(IntervalSchedule(interval=timedelta(seconds=5)), True)])
 
         def two_done():
-            runs = post(api, "/flow_runs/filter", {"deployments": {"id": {"any_": [str(cont.id)]}}, "limit": 50})
+            runs = server.post("/flow_runs/filter", {"deployments": {"id": {"any_": [str(cont.id)]}}, "limit": 50})
             done = [r for r in runs if r["state_type"] in ("COMPLETED", "FAILED", "CRASHED", "CANCELLED")]
             assert all(r["state_type"] == "COMPLETED" for r in done), [(r["name"], r["state_name"]) for r in done]
             return len(done) >= 2
@@ -169,14 +95,6 @@ def test_a_run_triggered_like_the_ui_form_completes_with_artifacts_and_a_schedul
     assert rows[1]["start_policy"] == rows[0]["final_policy"] and rows[2]["start_policy"] == rows[1]["final_policy"]
     steps = sorted(r["global_step"] for r in Store(root / "data").rows("train_steps", "nightly") if r["round"] <= 2)
     assert steps == list(range(6))
-
-
-def post(api: str, path: str, body: dict) -> list[dict]:
-    """A filter query straight to the API (this Prefect's sync client sends its unset filters as
-    null, which its server refuses)."""
-    request = urllib.request.Request(f"{api}{path}", json.dumps(body).encode(), {"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=30) as answer:
-        return json.loads(answer.read())
 
 
 def deployment(c, name: str):
@@ -212,19 +130,21 @@ def test_prefect_yaml_deploys_every_flow_to_its_pool():
     for d in spec["deployments"]:
         flow = load_flow_from_entrypoint(str(REPO / d["entrypoint"]))
         flow.validate_parameters(d["parameters"])  # the Run form's defaults fit the flow's signature
-        pools[flow.name] = d["work_pool"]["name"]
+        pools[f"{flow.name}/{d['name']}"] = d["work_pool"]["name"]
     assert pools == {
-        "rtt-rubrics": "cpu",
-        "rtt-judge": "cpu",
-        "rtt-rollouts": "gpu",
-        "rtt-discriminator": "gpu",
-        "rtt-grpo": "gpu",
-        "rtt-eval": "gpu",
-        "rtt-pipeline": "gpu",
-        "rtt-campaign-start": "gpu",
-        "rtt-campaign-continue": "gpu",
-        "rtt-compare": "gpu",
+        "rtt-rubrics/rubrics-cpu": "cpu",
+        "rtt-judge/judge-cpu": "cpu",
+        "rtt-rollouts/rollouts-gpu": "gpu",
+        "rtt-discriminator/discriminator-gpu": "gpu",
+        "rtt-grpo/grpo-gpu": "gpu",
+        "rtt-eval/eval-gpu": "gpu",
+        "rtt-pipeline/pipeline-gpu": "gpu",
+        "rtt-pipeline/pipeline-pools": "cpu",  # it only waits: it must not hold a GPU worker's one slot
+        "rtt-campaign-start/campaign-start-gpu": "gpu",
+        "rtt-campaign-continue/campaign-continue": "gpu",
+        "rtt-compare/compare-gpu": "gpu",
     }
+    assert all(pools[deployment_name(s.name)] == s.pool for s in STAGES)  # where a pipeline sends its stages
 
 
 def test_each_stage_flow_is_found_again_from_its_deployments_entrypoint():
@@ -241,3 +161,44 @@ def test_each_stage_flow_is_found_again_from_its_deployments_entrypoint():
         assert entrypoint.endswith(f"flows/stages.py:{name}")
         loaded = load_flow_from_entrypoint(str(REPO / "flows" / f"stages.py:{name}"))
         assert loaded.name == flow.name == f"rtt-{name}" and loaded.parameters == flow.parameters
+
+
+@pytest.mark.slow  # bench/bench_pools.py runs the same set-up (with a round) and times it
+def test_a_pipeline_on_the_cpu_pool_sends_each_stage_to_its_pool(prefect_server, tmp_path):
+    """The two-pool set-up of docs/SCALING.md on one host: pools created, `rtt deploy` of
+    prefect.yaml, a worker per pool, and `pipeline-pools` run as the UI's Run form would. Each stage
+    runs as a flow run of its deployment on its pool, under the pipeline's flow run and run lock."""
+    # no round: the starting policy's eval (gpu) and rubrics (cpu) cover both pools; every stage's
+    # pool is held to prefect.yaml by test_prefect_yaml_deploys_every_flow_to_its_pool
+    overrides = [f"data_dir={tmp_path / 'data'}", f"tracking_uri={tmp_path / 'mlflow'}", "rounds=0", *FAST]
+    result = run_on_pools(prefect_server, tmp_path, overrides)
+    logs = "".join((tmp_path / f).read_text()[-3000:] for f in ("cpu.log", "gpu.log"))
+    assert result["state"] == "COMPLETED", logs
+    assert [run[:4] for run in result["runs"]] == [
+        ("eval-gpu", "gpu", "COMPLETED", True),
+        ("pipeline-pools", "cpu", "COMPLETED", False),
+        ("rubrics-cpu", "cpu", "COMPLETED", True),
+    ], logs
+    store = Store(tmp_path / "data")
+    [run_id] = {r["run_id"] for r in store.rows("prompts")}
+    assert {r["round"] for r in store.rows("evals", run_id)} == {-1}
+
+
+def test_rtt_deploy_reads_prefect_yaml_with_its_schedule_and_refuses_two(tmp_path):
+    from flows.deploy import pool_deployments
+
+    spec = tmp_path / "prefect.yaml"
+    entry = str(REPO / "flows" / "campaign.py") + ":campaign_continue"
+    nightly = {"name": "nightly", "entrypoint": entry, "parameters": {"campaign": "c"}, "work_pool": {"name": "gpu"}}
+    spec.write_text(yaml.safe_dump({"deployments": [{**nightly, "schedules": [{"cron": "0 3 * * *"}]}]}))
+    [(deployment, pool)] = pool_deployments(spec)
+    assert (
+        pool == "gpu" and deployment.flow_name == "rtt-campaign-continue" and deployment.parameters == {"campaign": "c"}
+    )
+    assert deployment.schedules[0].schedule.cron == "0 3 * * *"
+    assert deployment.job_variables == {"working_dir": str(tmp_path)}  # flow runs start beside the spec
+    spec.write_text(
+        yaml.safe_dump({"deployments": [{**nightly, "schedules": [{"cron": "0 3 * * *"}, {"interval": 60}]}]})
+    )
+    with pytest.raises(ValueError, match="deployment 'nightly': one schedule at most"):
+        pool_deployments(spec)

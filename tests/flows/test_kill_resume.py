@@ -39,15 +39,18 @@ def test_two_uninterrupted_processes_agree(lone_run, tmp_path):
     assert differences(expected, snapshot(tmp_path, run_id)) == []
 
 
-def test_killed_and_interrupted_run_resumes_to_the_uninterrupted_one(lone_run, tmp_path):
+def test_killed_and_interrupted_run_resumes_to_the_uninterrupted_one(lone_run, prefect_server, tmp_path):
+    """Steps 1, 2 and 4 report to the session's Prefect server; step 3, the Ctrl-C, starts its own
+    temporary server as a user's `rtt run` does, so the server's deafness to it is tested too."""
     _, run_id, _, expected = lone_run
+    api = prefect_server.api
 
     # 1. SIGKILL in the middle of the 4th Parquet write (temp file written, not yet renamed)
-    first = run_pipeline(tmp_path, run_id, ONE_ROUND, crash_at="store.write:4")
+    first = run_pipeline(tmp_path, run_id, ONE_ROUND, crash_at="store.write:4", prefect_api=api)
     assert first.proc.returncode == -signal.SIGKILL, first.output[-3000:]
 
     # 2. resumed, SIGKILLed in its first checkpoint save (files written, not yet swapped in)
-    second = run_pipeline(tmp_path, run_id, ONE_ROUND, crash_at="checkpoint.save:1")
+    second = run_pipeline(tmp_path, run_id, ONE_ROUND, crash_at="checkpoint.save:1", prefect_api=api)
     assert second.proc.returncode == -signal.SIGKILL, second.output[-3000:]
     assert "skipped: completed by an earlier attempt" in second.output
 
@@ -61,7 +64,7 @@ def test_killed_and_interrupted_run_resumes_to_the_uninterrupted_one(lone_run, t
     assert interrupted["mlflow"] == {"parents": ["KILLED"], "running": 0} and interrupted["leftovers"] == []
 
     # 4. resumed; while it holds the run, a second process on the same run id is refused and harms nothing
-    last = PipelineProcess(pipeline_command(tmp_path, run_id, ONE_ROUND), tmp_path)
+    last = PipelineProcess(pipeline_command(tmp_path, run_id, ONE_ROUND), tmp_path, prefect_api=api)
     assert last.wait_for("Beginning flow run")
     last.send(signal.SIGSTOP)  # keep it holding the lock while the other one tries
     try:

@@ -1,20 +1,16 @@
-"""Data-parallel GRPO updates (rtt.grpo.data_parallel): two gloo ranks on this CPU take the
+"""Data-parallel GRPO updates (rtt.data_parallel): two gloo ranks on this CPU take the
 single-process step on the same global batch; blocks keep groups whole."""
 
 from __future__ import annotations
-
-import os
-import subprocess
-import sys
 
 import pytest
 import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rtt.grpo.data_parallel import Ranks, block, concat_ranks
+from rtt.data_parallel import Ranks, block, concat_ranks
 from rtt.models import load_causal_lm
-from rtt.testing.data_parallel import SETTINGS
+from rtt.testing.data_parallel import SETTINGS, run_driver
 
 
 @given(st.lists(st.integers(), max_size=30), st.integers(1, 6))
@@ -24,19 +20,9 @@ def test_blocks_are_contiguous_near_equal_and_cover_everything(items, world):
     assert max(map(len, blocks)) - min(map(len, blocks)) <= 1
 
 
-def updates(model_dir: str, out, nproc: int) -> dict:
-    launch = ["-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={nproc}"] if nproc > 1 else []
-    env = {**os.environ, "RTT_DIST_BACKEND": "gloo", "OMP_NUM_THREADS": "1"}
-    command = [sys.executable, *launch, "-m", "rtt.testing.data_parallel", model_dir, str(out)]
-    done = subprocess.run(command, env=env, timeout=300, capture_output=True, text=True)
-    assert done.returncode == 0, (
-        f"{' '.join(command)} exited {done.returncode}:\n{done.stdout[-2000:]}{done.stderr[-4000:]}"
-    )
-    return torch.load(out, weights_only=False)
-
-
 def test_two_gloo_ranks_update_the_weights_as_one_process(tiny_model_dir, tmp_path):
-    one, two = updates(tiny_model_dir, tmp_path / "one.pt", 1), updates(tiny_model_dir, tmp_path / "two.pt", 2)
+    one = run_driver("rtt.testing.data_parallel", tiny_model_dir, tmp_path / "one.pt", 1)
+    two = run_driver("rtt.testing.data_parallel", tiny_model_dir, tmp_path / "two.pt", 2)
     start = load_causal_lm(tiny_model_dir, torch.device("cpu")).state_dict()
     assert set(one) == set(SETTINGS) == set(two)
     for name in SETTINGS:

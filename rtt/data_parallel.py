@@ -1,23 +1,28 @@
-"""Data-parallel GRPO over torch.distributed: each rank samples, judges and scores whole groups;
-gradients are summed across ranks before every optimizer step; rank 0 writes.
+"""Data-parallel training over torch.distributed, for `grpo.nproc` and `discriminator.nproc`: each
+rank trains on its share of every optimizer step's rows; gradients are summed across ranks before
+every optimizer step; rank 0 writes. The processes are started by `rtt.torchrun`.
 
-What it implements: DDP's algorithm. Every rank holds a full replica of the policy and of the
+What it implements: DDP's algorithm. Every rank holds a full replica of the model and of the
 optimizer, and the same gradient reaches every replica's optimizer, so the replicas stay equal.
 An optimizer step is the single-process step on the global batch:
-- mini-batches are drawn over the global rows, with one generator that every rank seeds alike;
-- each micro-batch's share of its mini-batch is taken against the global token or sequence count;
+- every rank knows the global batch's plan (mini- and micro-batches come from generators and seeds
+  that every rank sets alike);
+- each rank's share of a step's loss is taken against the global token or sequence count;
 - the accumulated gradients are summed (`all_reduce`) before clipping and AdamW.
-`tests/grpo/test_data_parallel.py` checks the weights after an update against one process.
+`tests/grpo/test_data_parallel.py` and `tests/discriminator/test_data_parallel.py` check the
+weights after training against one process.
 
 Departure: it is not the `DistributedDataParallel` wrapper. That wrapper syncs gradients inside
 each backward, in buckets, and needs every rank to run the same number of backward passes. Here a
-rank holds whatever rows of a mini-batch fall to its groups, possibly none. So the sum is one
+rank holds whatever rows of a mini-batch fall to it, possibly none. So the sum is one
 `all_reduce` per weight after the micro-batches, the collective DDP runs. Sharding (FSDP2) does not
 pay at the sizes this runs at: a replica and its AdamW states (16 bytes per parameter) fit on one
 device up to about 3 B parameters on 80 GB (docs/SCALING.md).
 
-Groups never straddle ranks: a rank's prompts are a contiguous block of the step's prompts, and all
-G responses of a prompt are sampled on that rank, so group statistics are local and exact.
+The stages' shares. GRPO: a rank's prompts are a contiguous block of the step's prompts (`block`),
+and all G responses of a prompt are sampled on that rank, so groups never straddle ranks and group
+statistics are local and exact. Discriminator: rank r takes every world-th pair of each micro-batch
+of the batch plan, which every rank builds alike from the seed (rtt/discriminator/train.py).
 """
 
 from __future__ import annotations
@@ -27,6 +32,11 @@ from dataclasses import dataclass
 
 import torch
 import torch.distributed as dist
+
+RANK_SEED_STRIDE = 7_919
+"""Added per rank to a seed whose draws must differ between processes (GRPO's sampling and
+relevance RNG, the discriminator's dropout), so they draw different streams; rank 0 (and one
+process) keeps the seeds a run always had."""
 
 
 @dataclass(frozen=True)
@@ -60,14 +70,27 @@ def block(items: list, ranks: Ranks) -> list:
     return items[start : start + size + (ranks.rank < extra)]
 
 
+def wire_device(value: torch.Tensor) -> torch.device:
+    """Where a collective on `value` runs: its own device, but nccl takes CUDA tensors only, so a
+    CPU value goes through this process's GPU there."""
+    return torch.device("cuda", torch.cuda.current_device()) if dist.get_backend() == "nccl" else value.device
+
+
 def all_reduce(value: torch.Tensor, ranks: Ranks, op=dist.ReduceOp.SUM) -> torch.Tensor:
-    """`value` reduced over ranks (itself on one process), on its own device. nccl reduces CUDA
-    tensors only: a CPU value goes through this process's GPU there."""
+    """`value` reduced over ranks (itself on one process), on its own device."""
     if not ranks.active:
         return value
-    device = torch.device("cuda", torch.cuda.current_device()) if dist.get_backend() == "nccl" else value.device
-    out = value.to(device, copy=True)
+    out = value.to(wire_device(value), copy=True)
     dist.all_reduce(out, op=op)
+    return out.to(value.device)
+
+
+def broadcast(value: torch.Tensor, ranks: Ranks) -> torch.Tensor:
+    """Rank 0's `value` on every rank (itself on one process), on the device `value` is on."""
+    if not ranks.active:
+        return value
+    out = value.to(wire_device(value), copy=True)
+    dist.broadcast(out, src=0)
     return out.to(value.device)
 
 
@@ -109,6 +132,24 @@ def gather(value, ranks: Ranks) -> list | None:
     out = [None] * ranks.world if ranks.leader else None
     dist.gather_object(value, out, dst=0)
     return out
+
+
+def from_leader(value, ranks: Ranks):
+    """Rank 0's `value`, on every rank (`value` itself on one process)."""
+    if not ranks.active:
+        return value
+    box = [value]
+    dist.broadcast_object_list(box, src=0)
+    return box[0]
+
+
+def broadcast_weights(model: torch.nn.Module, ranks: Ranks) -> None:
+    """Every weight and buffer of `model` set to rank 0's, as DDP does when it wraps a model: the
+    replicas start equal whatever each process's loading or initialisation drew."""
+    if not ranks.active:
+        return
+    for value in model.state_dict().values():
+        value.copy_(broadcast(value, ranks))
 
 
 def concat_ranks(parts: list[tuple[torch.Tensor, ...]]) -> tuple[torch.Tensor, ...]:
