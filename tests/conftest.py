@@ -11,6 +11,17 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 
+# `make test` runs the suite in 2 processes (pytest-xdist, `--dist loadgroup`); each test file goes
+# whole to one of them, so its module fixtures are built once. These files share session fixtures
+# (an uninterrupted pipeline run, a Prefect server) and go together.
+SHARED = {"test_kill_resume.py": "processes", "test_concurrency.py": "processes", "test_deployments.py": "processes"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        item.add_marker(pytest.mark.xdist_group(SHARED.get(item.path.name, str(item.path))))
+
+
 @pytest.fixture(scope="session")
 def tiny_model_dir(tmp_path_factory) -> str:
     from rtt.models import build_tiny_model

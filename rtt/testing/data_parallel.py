@@ -87,16 +87,19 @@ def driver_main(compute: Callable[[str, str, Ranks], dict]) -> None:
     barrier(ranks)
 
 
-def run_driver(module: str, model_dir: str, out: Path, nproc: int) -> dict:
+def run_driver(module: str, model_dir: str, out: Path, nproc: int, crash_at: str | None = None) -> dict | None:
     """`python -m MODULE MODEL_DIR OUT` in one process, or in `nproc` gloo ranks under torchrun;
-    what it saved (AssertionError with its output if it failed)."""
+    what it saved (AssertionError with its output if it failed). With `crash_at` (an RTT_CRASH_AT
+    spec), the run must die there instead: None."""
     launch = ["-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={nproc}"] if nproc > 1 else []
-    env = {**os.environ, "RTT_DIST_BACKEND": "gloo", "OMP_NUM_THREADS": "1"}
+    env = {**os.environ, "RTT_DIST_BACKEND": "gloo", "OMP_NUM_THREADS": "1", "RTT_CRASH_AT": crash_at or ""}
     command = [sys.executable, *launch, "-m", module, model_dir, str(out)]
     done = subprocess.run(command, env=env, timeout=300, capture_output=True, text=True)
-    assert done.returncode == 0, (
-        f"{' '.join(command)} exited {done.returncode}:\n{done.stdout[-2000:]}{done.stderr[-4000:]}"
-    )
+    output = f"{' '.join(command)} exited {done.returncode}:\n{done.stdout[-2000:]}{done.stderr[-4000:]}"
+    if crash_at:
+        assert done.returncode != 0 and not out.exists(), output
+        return None
+    assert done.returncode == 0, output
     return torch.load(out, weights_only=False)
 
 

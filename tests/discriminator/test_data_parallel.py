@@ -37,3 +37,21 @@ def test_two_gloo_ranks_train_the_weights_of_one_process(tiny_model_dir, tmp_pat
         assert [r["loss"] for r in b["history"]] == pytest.approx([r["loss"] for r in a["history"]], rel=1e-6)
         state = torch.load(tmp_path / f"state-{name}-2" / "state.pt", weights_only=True)
         assert len(state["torch_rngs"]) == 2 and not torch.equal(*state["torch_rngs"])  # rank 0 saved both
+
+
+def test_two_ranks_killed_in_a_state_save_resume_to_the_unbroken_weights(tiny_model_dir, tmp_path):
+    """Rank 0 SIGKILLed in its 2nd training-state save (files written, not swapped in; torchrun then
+    stops rank 1): the rerun resumes from the 1st save, every rank's RNG restored, and ends with the
+    weights and held-out history of two unbroken ranks, to the bit."""
+    driver = "rtt.testing.disc_parallel"
+    (tmp_path / "unbroken").mkdir()
+    (tmp_path / "killed").mkdir()
+    unbroken = run_driver(driver, tiny_model_dir, tmp_path / "unbroken" / "two.pt", 2)
+    assert run_driver(driver, tiny_model_dir, tmp_path / "killed" / "two.pt", 2, crash_at="checkpoint.save:2") is None
+    resumed = run_driver(driver, tiny_model_dir, tmp_path / "killed" / "two.pt", 2)
+    for name in SETTINGS:
+        a, b = unbroken[name], resumed[name]
+        assert all(torch.equal(a["weights"][k], b["weights"][k]) for k in a["weights"]), name
+        assert b["history"] == a["history"], name
+    first = next(iter(SETTINGS))  # the one the kill landed in (3 epochs: a save at the end of each)
+    assert len(resumed[first]["losses"]) < len(unbroken[first]["losses"])  # it resumed, not restarted
