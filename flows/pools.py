@@ -4,8 +4,10 @@ Each stage runs as a flow run of its deployment, `rtt-<stage>/<stage>-<pool>` (`
 pool is `rtt.stages.Stage.pool`), started with `run_deployment` as a subflow of the pipeline's flow
 run, so the UI shows it under the pipeline. The pipeline waits for it, then reads the summary the
 stage recorded in the run's folder (which is why the workers' hosts must share that folder). The
-stage runs under the pipeline's run lock: it gets the lock's token (`rtt.run_lock`). A stage that
-ends other than Completed is sent again `stage_retries` times, as an in-process stage is retried.
+stage runs under the pipeline's run lock: it gets the lock's token (`rtt.run_lock`), checked when
+the stage starts. So if the pipeline dies, a stage already sent runs to its end on its worker: let
+it (or cancel it in the UI) before resuming the run. A stage that ends other than Completed is sent
+again `stage_retries` times, as an in-process stage is retried.
 """
 
 from __future__ import annotations
