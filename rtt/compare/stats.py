@@ -8,6 +8,8 @@ steps to a target reward.
   both its answers). It measures prompt-sampling noise only; seeds are averaged first.
 - `steps_to_target`: the first step at which the trailing moving average of a reward curve reaches
   a target (None if never); the average tames the noise of a small batch's reward.
+- `wilson_interval`: a 95% interval for one run's accuracy over n graded items (Wilson's score
+  interval: it stays inside [0, 1] and is not empty at 0 or n passes, unlike the normal one).
 """
 
 from __future__ import annotations
@@ -68,3 +70,16 @@ def steps_to_target(curve: list[float], target: float, window: int = 1) -> int |
         if value >= target - 1e-12:
             return step
     return None
+
+
+def wilson_interval(accuracy: float, n: int, confidence: float = 0.95) -> tuple[float, float]:
+    """(low, high) of Wilson's score interval for a pass rate `accuracy` over `n` items."""
+    if n <= 0:
+        raise ValueError("wilson_interval over no items")
+    z = float(stats.norm.ppf(0.5 + confidence / 2))
+    shrink = 1 + z * z / n
+    center = (accuracy + z * z / (2 * n)) / shrink
+    half = z * math.sqrt(accuracy * (1 - accuracy) / n + z * z / (4 * n * n)) / shrink
+    low = 0.0 if accuracy <= 0 else max(0.0, center - half)  # exact at the ends (no rounding past them)
+    high = 1.0 if accuracy >= 1 else min(1.0, center + half)
+    return low, high

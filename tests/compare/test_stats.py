@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rtt.compare.stats import bootstrap_gain, mean_interval, moving_average, steps_to_target
+from rtt.compare.stats import bootstrap_gain, mean_interval, moving_average, steps_to_target, wilson_interval
 
 
 def test_mean_interval_by_hand():
@@ -63,3 +63,19 @@ def test_moving_average_stays_within_the_curve(curve, window):
     assert len(smooth) == len(curve)
     assert all(min(curve) - 1e-9 <= v <= max(curve) + 1e-9 for v in smooth)
     assert math.isclose(smooth[0], curve[0])
+
+
+def test_wilson_interval_by_hand():
+    # z = 1.95996, z^2 = 3.84146. 2 of 4: center (0.5 + 3.84146/8) / (1 + 3.84146/4) = 0.5, half
+    # 1.95996 * sqrt(0.0625 + 3.84146/64) / 1.96037 = 0.34996: (0.150, 0.850)
+    assert wilson_interval(0.5, 4) == pytest.approx((0.15004, 0.84996), abs=1e-4)
+    # 0 of 10: center (3.84146/20) / 1.38415 = 0.13876, half 1.95996 * sqrt(3.84146/400) / 1.38415
+    # = 0.13876: (0, 0.2775), not the normal interval's empty [0, 0]
+    assert wilson_interval(0.0, 10) == pytest.approx((0.0, 0.27753), abs=1e-4)
+
+
+@given(st.integers(1, 500), st.data())
+def test_wilson_interval_holds_the_rate_inside_0_1(n, data):
+    passed = data.draw(st.integers(0, n))
+    low, high = wilson_interval(passed / n, n)
+    assert 0.0 <= low <= passed / n <= high <= 1.0 and high - low > 0

@@ -147,3 +147,26 @@ def test_compare_command_line_resumes_the_same_experiment():
         "rtt compare --config learn --seeds 2 --seed 0 --arms rtt,grpo-aon "
         "--set grpo.steps=3 --out x.json --notes 'my reading.md' --experiment-id e1"
     )
+
+
+def test_the_demo_summary_ends_with_what_changed_and_what_its_size_can_show():
+    from flows.cli import what_changed
+
+    stages = {
+        "grpo-r0": {"reward_first": 0.125, "reward_last": 0.25},
+        "eval-r0": {"item_accuracy": 0.3333},
+        "grpo-r1": {"reward_first": 0.1875, "reward_last": 0.3125},
+    }
+    # 8 of 27 and 9 of 27 items; Wilson at 95%: [0.16, 0.48] and [0.19, 0.52] (half-width 0.166)
+    lines = what_changed(stages, {-1: (8 / 27, 27), 0: (9 / 27, 27), 1: (9 / 27, 27)}, steps=3)
+    assert lines[1] == (
+        "  training reward (mean over a step's responses), first step -> last: round 0 0.125 -> 0.250, "
+        "round 1 0.188 -> 0.312"
+    )
+    assert lines[2] == (
+        "  held-out item accuracy [95% interval]: before training 0.296 [0.16, 0.48] (n=27); "
+        "after round 0 0.333 [0.19, 0.52] (n=27); after round 1 0.333 [0.19, 0.52] (n=27)"
+    )
+    assert "2 round(s) of 3 steps, 27 held-out items" in lines[3] and "+/-0.17 is noise" in lines[3]
+    assert lines[4].startswith("  whether RTT learns more than GRPO: rtt compare --config learn")
+    assert what_changed({}, {}, steps=3) == ["\nwhat changed:"]  # a run with no training or eval yet
