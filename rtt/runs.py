@@ -224,6 +224,9 @@ def run_stage(
         try:
             summary = run(StageContext(cfg, store, tracker, run_id, round_))
         except KeyboardInterrupt:
+            # A save the interrupt cut short may have left its temp folder (seen once in ~10 runs of
+            # the kill test under load): this process holds the run, and its stage has unwound.
+            recover_partial_writes(store, run_id)
             tracker.finish("KILLED")
             if parent_tracking_id is None:  # inside a pipeline, the pipeline says how to resume
                 log.warning(
