@@ -11,11 +11,9 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
-import urllib.error
 import urllib.request
 
-from rtt.testing.loopback import free_port
+from rtt.testing.loopback import free_port, wait_for
 
 
 class S3Server:
@@ -36,24 +34,18 @@ class S3Server:
             stderr=subprocess.DEVNULL,
         )
         try:
-            self._wait(start_timeout_s)
+            wait_for(self.answers, start_timeout_s, "moto's S3 server", self.proc)
             self.client().create_bucket(Bucket=bucket)
         except BaseException:
             self.stop()
             raise
 
-    def _wait(self, timeout_s: float) -> None:
-        deadline = time.monotonic() + timeout_s
-        while True:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"moto's S3 server exited with {self.proc.returncode} before answering")
-            try:
-                urllib.request.urlopen(self.endpoint, timeout=2).close()
-                return
-            except (urllib.error.URLError, OSError):
-                if time.monotonic() > deadline:
-                    raise TimeoutError(f"moto's S3 server did not answer on {self.endpoint} in {timeout_s} s") from None
-                time.sleep(0.2)
+    def answers(self) -> bool:
+        try:
+            urllib.request.urlopen(self.endpoint, timeout=2).close()
+            return True
+        except OSError:  # URLError included
+            return False
 
     def client(self):
         """A boto3 S3 client of this server."""
@@ -62,11 +54,9 @@ class S3Server:
         return boto3.client(
             "s3",
             endpoint_url=self.endpoint,
-            **{
-                "aws_access_key_id": self.env["AWS_ACCESS_KEY_ID"],
-                "aws_secret_access_key": self.env["AWS_SECRET_ACCESS_KEY"],
-                "region_name": self.env["AWS_DEFAULT_REGION"],
-            },
+            aws_access_key_id=self.env["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=self.env["AWS_SECRET_ACCESS_KEY"],
+            region_name=self.env["AWS_DEFAULT_REGION"],
         )
 
     def url(self, prefix: str) -> str:

@@ -8,26 +8,23 @@ import subprocess
 import sys
 import time
 
-import pytest
-
 from rtt.data.catalog import query
-from rtt.data.store import Store
 
 WRITES = 40
-WRITER = """
+WRITER = f"""
 import sys
 import time
 from rtt.data.store import Store
 
 store, writer = Store(sys.argv[1]), sys.argv[2]
-for i in range({writes}):
+for i in range({WRITES}):
     n = 3 + i % 4  # the row count tells the writes apart too
     rows = [{{"run_id": "r1", "prompt_id": f"p{{k}}", "split": "train", "source": "builtin", "task": "t",
              "prompt": f"{{writer}}-{{i}}", "messages": None}} for k in range(n)]
     store.write("prompts", rows, "r1", "prompts")
     time.sleep(0.02)  # a folder's writes take a millisecond: leave the readers time to overlap them
 print("done", flush=True)
-""".format(writes=WRITES)
+"""
 
 
 def whole(rows: list[dict]) -> str:
@@ -39,13 +36,8 @@ def whole(rows: list[dict]) -> str:
     return version
 
 
-@pytest.fixture(params=["folder", "s3"])
-def root(request, tmp_path):
-    return str(tmp_path / "data") if request.param == "folder" else request.getfixturevalue("s3").url("concurrent")
-
-
-def test_two_writers_of_one_part_and_readers_see_only_whole_writes(root):
-    store = Store(root)
+def test_two_writers_of_one_part_and_readers_see_only_whole_writes(any_store):
+    store, root = any_store, str(any_store.root)
     writers = [
         subprocess.Popen([sys.executable, "-c", WRITER, root, name], stdout=subprocess.PIPE, text=True)
         for name in ("a", "b")

@@ -3,7 +3,6 @@ raises LakeError naming the file and what is wrong; `rtt sql` leaves the file ou
 naming it, and the other runs stay queryable. Temp files of writes are never read."""
 
 import io
-import itertools
 import os
 import time
 import warnings
@@ -15,7 +14,7 @@ import pytest
 from flows.cli import main
 from rtt.data.catalog import LakeWarning, query
 from rtt.data.schemas import SCHEMA_VERSION, SCHEMAS
-from rtt.data.store import STALE_TMP_SECONDS, LakeError, Store, to_table
+from rtt.data.store import STALE_TMP_SECONDS, LakeError, to_table
 
 
 def prompt_rows(run_id, n):
@@ -33,9 +32,6 @@ def rollout_rows(run_id, n):
 ROWS = {"prompts": prompt_rows, "rollouts": rollout_rows}
 
 
-LAKES = itertools.count()
-
-
 def fill(store):
     """Two good runs (r1: 2 rows, r2: 3 rows) of prompts and rollouts."""
     for table, rows in ROWS.items():
@@ -49,12 +45,10 @@ def lake(store):
     return fill(store)
 
 
-@pytest.fixture(params=["folder", "s3"])
-def any_lake(request, tmp_path):
+@pytest.fixture
+def any_lake(any_store):
     """`lake`, in a folder and on an object store (a real S3 API on loopback)."""
-    if request.param == "folder":
-        return fill(Store(tmp_path / "data"))
-    return fill(Store(request.getfixturevalue("s3").url(f"damaged-{next(LAKES)}")))
+    return fill(any_store)
 
 
 def write_parquet(data, path):

@@ -1,8 +1,6 @@
 """The lake's reads, writes and SQL, on a local folder and on an object store (a real S3 API on
 loopback) alike: every test taking `store` runs on both."""
 
-import itertools
-
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -11,14 +9,10 @@ from rtt.data.catalog import ReadOnlyError, query
 from rtt.data.schemas import SCHEMAS
 from rtt.data.store import LakeWriteError, SchemaError, Store, stable_id
 
-LAKES = itertools.count()
 
-
-@pytest.fixture(params=["folder", "s3"])
-def store(request, tmp_path):
-    if request.param == "folder":
-        return Store(tmp_path / "data")
-    return Store(request.getfixturevalue("s3").url(f"store-{next(LAKES)}"))
+@pytest.fixture
+def store(any_store):
+    return any_store
 
 
 def prompt_rows(run_id, n, text="hello"):
