@@ -116,6 +116,9 @@ def print_pipeline_summary(result: dict, cfg) -> None:
         f'SQL:    rtt sql "SELECT round, step, reward_mean, item_pass_rate FROM train_steps '
         f"WHERE run_id = '{result['run_id']}' ORDER BY round, step\""
     )
+    data_dir = "" if cfg.data_dir == "data" else f" --data-dir {cfg.data_dir}"
+    print(f"pages:  rtt report {result['run_id']}{data_dir}   (learning curves); each round's relevance pages in")
+    print(f"        {store.run_dir(result['run_id']).absolute()}/ (also in MLflow)")
     print(UI_HELP)
     heldout = {
         r["round"]: (r["value"], r["n"])
@@ -129,7 +132,7 @@ def what_changed(stages: dict[str, dict], heldout: dict[int, tuple[float, int]],
     """The summary's last lines: each round's training reward, first step -> last; the held-out item
     accuracy before training (round -1) and after each round, with its 95% Wilson interval and n;
     and what a run this size can and cannot show."""
-    from rtt.compare.stats import wilson_interval
+    from rtt.stats import wilson_interval
 
     rewards = [
         f"round {name.split('-r')[1]} {s['reward_first']:.3f} -> {s['reward_last']:.3f}"

@@ -26,3 +26,12 @@ class StageContext:
     def cache_dir(self) -> Path:
         """Where LLM answers are cached across stages and runs."""
         return self.store.state / "cache"
+
+
+def global_step(cfg: Config, round_: int, step: int) -> int:
+    """GRPO step `step` of round `round_` counted across rounds (and a campaign's continuations,
+    which extend one run by rounds): `train_steps.global_step`, the x axis of every curve, MLflow's
+    step for every metric of the policy, and the prompt cursor's clock. The rollouts and judge
+    stages log at their round's first step; eval logs at the step its policy had reached (round r:
+    `global_step(cfg, r + 1, 0)`, the base policy 0)."""
+    return round_ * cfg.grpo.steps + step

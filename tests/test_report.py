@@ -6,12 +6,14 @@ from mlflow.tracking import MlflowClient
 from flows.cli import main
 from rtt.config import load_config, save_config
 from rtt.data.schemas import SCHEMAS
-from rtt.report import breakdown, load_report, render_report, setting_differences, side_by_side
+from rtt.report import arms, breakdown, figures, load_report, render_report, setting_differences, side_by_side
 from rtt.tracking import tracking_uri
 
 
-def write_run(store, run_id: str, accuracies: list[float]) -> None:
-    """Rounds -1.. with held-out accuracy from `accuracies`, IFEval at the base only, 2 GRPO steps a round."""
+def write_run(store, run_id: str, accuracies: list[float], old_steps: bool = False) -> None:
+    """Rounds -1.. with held-out accuracy from `accuracies`, IFEval at the base only, 2 GRPO steps a
+    round. `old_steps`: `global_step` as lakes written before it counted across rounds held it (the
+    trainer's optimizer steps, 2 per GRPO step, restarting every round: 2, 4, 2, 4)."""
     evals = []
     for round_, acc in enumerate(accuracies, start=-1):
         evals += [
@@ -49,7 +51,7 @@ def write_run(store, run_id: str, accuracies: list[float]) -> None:
             "run_id": run_id,
             "round": r,
             "step": s,
-            "global_step": 2 * r + s,
+            "global_step": 2 * (s + 1) if old_steps else 2 * r + s,
             "reward_mean": 0.1 * (2 * r + s),
             "item_pass_rate": 0.3,
         }
@@ -124,3 +126,42 @@ def test_cli_prints_writes_and_logs_the_page(store, tmp_path, capsys):
         "r.html"
     ]
     assert main(["report", "missing", "--data-dir", str(store.root), "--html", str(out)]) == 2
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    import matplotlib.pyplot as plt
+
+    yield
+    plt.close("all")
+
+
+def data_lines(fig) -> list:
+    return [line for line in fig.axes[0].lines if line.get_gid() == "data"]
+
+
+def test_seeds_of_one_setting_are_one_line_with_a_band(store):
+    for seed, run_id in enumerate(["x-s0", "x-s1"]):
+        write_run(store, run_id, [0.3, 0.4, 0.5])
+        save_config(load_config("demo", [f"seed={seed}", "grpo.steps=2"]), store.run_dir(run_id) / "config.json")
+    write_run(store, "y", [0.3, 0.35, 0.4])
+    save_config(load_config("demo", ["grpo.token_weight=0", "grpo.steps=2"]), store.run_dir("y") / "config.json")
+    report = load_report(store, ["x-s0", "x-s1", "y"])
+    assert arms(report) == {"x (2 runs)": ["x-s0", "x-s1"], "y": ["y"]}
+    reward = figures(report)[0]
+    assert [line.get_label() for line in data_lines(reward.fig) if not line.get_label().startswith("_")] == [
+        "x (2 runs)",
+        "y",
+    ]
+    assert len(reward.fig.axes[0].collections) == 1  # one band: the arm of two seeds
+    assert "differ only in their seed" in reward.caption and "round starts" in reward.caption
+
+
+def test_steps_of_a_lake_written_before_global_steps_still_count_across_rounds(store):
+    write_run(store, "old", [0.3, 0.4, 0.5], old_steps=True)
+    reward, _, heldout, ifeval = figures(load_report(store, ["old"]))
+    assert [list(line.get_xdata()) for line in data_lines(reward.fig)] == [[0, 1, 2, 3]] * 2  # smoothed, raw
+    assert list(data_lines(heldout.fig)[0].get_xdata()) == [0, 2, 4]
+    assert heldout.fig.axes[0].get_legend_handles_labels()[1] == ["old: items (n=12)", "old: prompts (n=12)"]
+    assert "Wilson" in heldout.caption
+    assert [list(line.get_xdata()) for line in data_lines(ifeval.fig)] == [[0]]  # evaluated at the base only

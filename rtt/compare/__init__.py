@@ -3,7 +3,8 @@ report that says which learned more (METHOD.md's claim: RTT beats GRPO-AON and G
 
 - `experiment`: the arms, the plan (run ids, overrides, seeds) and the `experiments` table rows.
 - `results`: everything read back from the lake (evals, generations, train_steps) into the JSON.
-- `stats`: intervals over seeds, the paired bootstrap over prompts, steps to a target reward.
+- `rtt.stats` (shared with `rtt report`): intervals over seeds, the paired bootstrap over prompts,
+  steps to a target reward.
 - `page`: the markdown and HTML pages with the learning curves.
 
 The Prefect flow `flows/compare.py` runs the plan (one pipeline subflow per run) and calls

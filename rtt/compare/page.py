@@ -2,9 +2,10 @@
 
 Per arm: held-out item and prompt accuracy (base, then the mean over seeds with a 95% t interval),
 the item-accuracy gain over the base and over GRPO-AON with a paired bootstrap interval over
-prompts, the smoothed final training reward, steps to the target reward, and wall time. The figure
-draws the AON and CSR training reward by step (mean over seeds, smoothed, the band spans the seeds)
-and held-out item accuracy per arm with its interval.
+prompts, the smoothed final training reward, steps to the target reward, and wall time. The figures
+(drawn as `rtt.pages` draws every page's) are the AON and CSR training reward by GRPO step (mean
+over seeds, smoothed, raw values faint, the band spans the seeds) and held-out item accuracy per
+arm with its interval, each with a caption.
 """
 
 from __future__ import annotations
@@ -13,8 +14,8 @@ import html
 
 import numpy as np
 
-from rtt.compare.stats import moving_average
-from rtt.report import png_base64
+from rtt.pages import STEP_AXIS, Figure, draw_curves, draw_round_starts, finish_axes, new_figure
+from rtt.pages import html_page as page
 
 
 def fmt(value, digits: int = 3) -> str:
@@ -143,56 +144,65 @@ def markdown(report: dict, notes: str = "") -> str:
     return "\n".join(lines) + "\n"
 
 
-def figure_png(report: dict) -> str:
-    """Training reward curves and held-out accuracy, as a base64 PNG."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    window = report["smooth_steps"]
-    fig, axes = plt.subplots(1, 3, figsize=(16, 4.2))
-    for ax, key, title in ((axes[0], "train_reward", "AON"), (axes[1], "train_reward_csr", "CSR")):
+def figures(report: dict) -> list[Figure]:
+    """The AON and CSR training reward by GRPO step, and the held-out item accuracy per arm."""
+    budget, window = report["budget"], report["smooth_steps"]
+    found = []
+    for key, reward in (("train_reward", "all-or-nothing (AON)"), ("train_reward_csr", "satisfaction-rate (CSR)")):
+        fig, ax = new_figure()
         for arm, a in report["arms"].items():
-            curves = [moving_average(c, window) for c in a[key] if c]
-            if not curves:
-                continue
-            length = min(map(len, curves))
-            stack = np.array([c[:length] for c in curves])  # [seeds, steps]
-            steps = np.arange(1, length + 1)
-            (line,) = ax.plot(steps, stack.mean(0), label=arm)
-            ax.fill_between(steps, stack.min(0), stack.max(0), color=line.get_color(), alpha=0.15)
+            curves = [c for c in a[key] if c]
+            if curves:
+                length = min(map(len, curves))
+                draw_curves(ax, list(range(length)), [c[:length] for c in curves], arm, window)
         if key == "train_reward":
             ax.axhline(report["target_reward"], color="gray", linestyle="--", linewidth=0.8, label="target")
-        ax.set(title=f"training reward ({title}, {window}-step mean; band: seeds)", xlabel="GRPO step")
-    ax = axes[2]
+        draw_round_starts(ax, budget["grpo_steps_per_round"], budget["rounds"])
+        finish_axes(ax, f"training reward, {reward}", STEP_AXIS, "mean reward of the step's responses (0-1)")
+        caption = (
+            f"Training reward of each arm in {reward} terms, whatever reward the arm trained on, so the arms "
+            f"compare: the mean over seeds, a {window}-step trailing mean (solid) over the raw per-step values "
+            "(faint dots); the band spans the seeds' smoothed curves."
+            + (" Dashed: the target reward of 'steps to target'." if key == "train_reward" else "")
+            + (" Dotted lines: where a round starts." if budget["rounds"] > 1 else "")
+        )
+        found.append(Figure(key, caption, fig))
+    found.append(accuracy_figure(report))
+    return found
+
+
+def accuracy_figure(report: dict) -> Figure:
+    fig, ax = new_figure()
     arms = list(report["summary"])
-    means = [report["summary"][a]["item_accuracy"]["mean"] for a in arms]
-    lows = [report["summary"][a]["item_accuracy"]["low"] for a in arms]
-    highs = [report["summary"][a]["item_accuracy"]["high"] for a in arms]
-    errors = np.array(
-        [
-            [m - lo if lo is not None else 0 for m, lo in zip(means, lows)],
-            [hi - m if hi is not None else 0 for m, hi in zip(means, highs)],
-        ]
-    )  # [2, arms]
-    ax.bar(arms, means, yerr=errors, capsize=4, color="tab:blue", alpha=0.7)
-    base = report["summary"][arms[0]]["item_accuracy"]["base"]
-    ax.axhline(base, color="black", linestyle="--", linewidth=0.8, label=f"base {base:.3f}")
-    ax.set(title="held-out item accuracy (95% CI over seeds)")
-    ax.tick_params(axis="x", rotation=30)
-    return png_base64(fig, axes, legend_size=7, dpi=100)
+    accuracy = [report["summary"][a]["item_accuracy"] for a in arms]
+    means = np.array([a["mean"] for a in accuracy])  # [arms]
+    # t intervals over 2-3 seeds can reach past [0, 1]: drawn clipped, printed whole in the table
+    lows = np.array([a["mean"] if a["low"] is None else max(a["low"], 0.0) for a in accuracy])
+    highs = np.array([a["mean"] if a["high"] is None else min(a["high"], 1.0) for a in accuracy])
+    ax.bar(arms, means, yerr=[means - lows, highs - means], capsize=4, color="tab:blue", alpha=0.7)
+    base = accuracy[0]["base"]
+    ax.axhline(base, color="black", linestyle="--", linewidth=0.8, label=f"base policy {base:.3f}")
+    ax.set_ylim(0, 1)
+    ax.tick_params(axis="x", rotation=20)
+    n = report["budget"]["heldout_items"]
+    finish_axes(
+        ax, f"held-out item accuracy after training (n={n} items)", "arm", "fraction of items passed", steps=False
+    )
+    caption = (
+        f"Held-out item accuracy of each arm's final policy: the mean over its seeds, with the 95% t interval "
+        f"over seeds (clipped to [0, 1]; the table has it whole), on the same {n} items "
+        f"({report['budget']['heldout_prompts']} prompts) for every arm. Dashed: the policy before training."
+    )
+    return Figure("heldout", caption, fig)
 
 
 def html_page(report: dict, notes: str = "") -> str:
     head = "".join(f"<th>{html.escape(c)}</th>" for c in COLUMNS)
     body = "".join("<tr>" + "".join(f"<td>{html.escape(v)}</td>" for v in row) + "</tr>" for row in table_rows(report))
-    text = html.escape(markdown(report, notes).split("\n| ")[0])
-    return (
-        f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(report['experiment_id'])}</title>"
-        "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}"
-        "td,th{border:1px solid #ccc;padding:4px 8px;font-size:13px}</style></head><body>"
-        f"<pre style='white-space:pre-wrap'>{text}</pre><table><tr>{head}</tr>{body}</table>"
-        f"<p><img alt='learning curves' src='data:image/png;base64,{figure_png(report)}'></p>"
-        f"<pre style='white-space:pre-wrap'>{html.escape(notes)}</pre></body></html>\n"
+    text = html.escape(markdown(report, notes).split("\n| ")[0].split("\n", 1)[1])  # below its "# Comparison" title
+    plots = "".join(f.html() for f in figures(report))
+    return page(
+        f"Comparison {report['experiment_id']}",
+        f"<pre style='white-space:pre-wrap'>{text}</pre><table><tr>{head}</tr>{body}</table>{plots}"
+        f"<pre style='white-space:pre-wrap'>{html.escape(notes)}</pre>",
     )

@@ -26,13 +26,13 @@ import numpy as np
 import torch
 
 from rtt.compare.experiment import Experiment
-from rtt.compare.stats import bootstrap_gain, mean_interval, moving_average, steps_to_target
-from rtt.data.catalog import query
+from rtt.data.catalog import query, quoted
 from rtt.data.store import Store
 from rtt.eval.stage import BENCHMARK
 from rtt.grpo.advantages import token_advantages
 from rtt.grpo.relevance import gate
-from rtt.report import quoted, saved_settings
+from rtt.report import saved_settings
+from rtt.stats import bootstrap_gain, mean_interval, moving_average, steps_to_target
 
 ORIGINALS = "s.source NOT LIKE 'rescore:%' AND v.judge NOT LIKE 'rescore:%'"
 """The run's own token scores and verdicts, not those `rtt rescore` wrote beside them (rtt/rescore.py)."""

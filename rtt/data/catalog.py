@@ -106,6 +106,11 @@ def check_read_only(con: duckdb.DuckDBPyConnection, sql: str, inside: str = "") 
             check_read_only(con, EXPLAIN_PREFIX.sub("", statement.query, count=1), " (inside EXPLAIN)")
 
 
+def quoted(values: list[str]) -> str:
+    """SQL string literals, comma-separated: `'a', 'it''s'`."""
+    return ", ".join("'" + value.replace("'", "''") + "'" for value in values)
+
+
 def query(store: Store, sql: str) -> pa.Table:
     """Run read-only SQL over all tables; returns an Arrow table (no columns for a statement without rows)."""
     con = connect(store, sql)

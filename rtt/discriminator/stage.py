@@ -39,7 +39,7 @@ from rtt.discriminator.model import (
 from rtt.discriminator.score import score_relevance
 from rtt.discriminator.train import Pair, saved_train_loss, split_by_prompt, train_discriminator
 from rtt.models import load_tokenizer
-from rtt.relevance_view import render_labels_html
+from rtt.relevance_view import LabelExample, render_labels_html
 from rtt.stage_context import StageContext
 from rtt.torchrun import launch, rank_device, rank_main
 from rtt.tracking import Tracker, registered_model_name
@@ -59,7 +59,14 @@ def training_pairs(store: Store, run_id: str, round_: int, llm_labels: bool = Fa
             continue
         item = items[v["item_id"]]
         pairs.append(
-            Pair(v["prompt_id"], item.label, item.text, rollouts[v["rollout_id"]]["token_ids"], v["token_labels"])
+            Pair(
+                v["prompt_id"],
+                item.label,
+                item.text,
+                rollouts[v["rollout_id"]]["token_ids"],
+                v["token_labels"],
+                v["verdict"],
+            )
         )
     return pairs
 
@@ -74,8 +81,8 @@ def initial_model(cfg: Config, store: Store, run_id: str, round_: int, device):
     )
 
 
-def label_examples(model, tokenizer, cfg: Config, pairs: list[Pair], n: int = 12) -> list[tuple]:
-    """Up to n pairs, one per item kind first, as (kind, item, token pieces, gold, predicted)."""
+def label_examples(model, tokenizer, cfg: Config, pairs: list[Pair], n: int = 12) -> list[LabelExample]:
+    """Up to n pairs, one per item kind first, with the discriminator's scores."""
     first_of_kind = {}
     for i, p in enumerate(pairs):
         first_of_kind.setdefault(p.kind, i)
@@ -94,8 +101,9 @@ def label_examples(model, tokenizer, cfg: Config, pairs: list[Pair], n: int = 12
     examples = []
     for p, row in zip(chosen, scores):
         text, offsets = decode_with_offsets(tokenizer, p.response_ids)
+        pieces = [text[s:e] for s, e in offsets]
         examples.append(
-            (p.kind, p.item_text, [text[s:e] for s, e in offsets], p.labels, row[0, : len(p.labels)].tolist())
+            LabelExample(p.kind, p.item_text, p.verdict, pieces, p.labels, row[0, : len(p.labels)].tolist())
         )
     return examples
 
@@ -206,10 +214,12 @@ def run_discriminator(ctx: StageContext) -> dict:
     shutil.rmtree(disc_state_dir(store, run_id, round_), ignore_errors=True)
     tracker.set_tags({"discriminator_checkpoint": str(out)})
     page = store.run_dir(run_id) / f"discriminator_round{round_}.html"
+    split = "held-out prompts" if data.heldout else "training prompts (none held out)"
     page.write_text(
         render_labels_html(
-            f"Discriminator vs gold labels: run {run_id}, round {round_}, held-out prompts",
+            f"Discriminator vs the judge's evidence: run {run_id}, round {round_}, {split}",
             label_examples(model, tokenizer, cfg, data.heldout or data.train),
+            held_out=bool(data.heldout),
         )
     )
     tracker.log_artifact(page)

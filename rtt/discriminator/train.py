@@ -74,6 +74,8 @@ class Pair:
     response_ids: list[int]
     labels: list[int]
     """0/1 per response token, aligned to response_ids."""
+    verdict: int = 0
+    """The judge's verdict on the item: +1 satisfied, -1 violated (0: not given)."""
 
 
 @dataclass

@@ -28,7 +28,7 @@ from rtt.judge.verdicts import Case, Judge
 from rtt.llm.calls import call_rows
 from rtt.models import load_causal_lm, load_tokenizer, resolve_device
 from rtt.rollout.engine import engine_for
-from rtt.stage_context import StageContext
+from rtt.stage_context import StageContext, global_step
 from rtt.tracking import registered_model_name
 
 BENCHMARK = "heldout_rubrics"
@@ -147,7 +147,7 @@ def run_eval(ctx: StageContext) -> dict:
             for k, (v, _) in values.items()
         }
         | timings,
-        step=round_ + 1,
+        step=global_step(cfg, round_ + 1, 0),  # the GRPO steps its policy had (0: the base)
     )
     if cfg.registry and round_ >= 0:  # round -1 is the starting policy, not this run's
         tracker.register_model(

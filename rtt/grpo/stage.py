@@ -50,7 +50,7 @@ from rtt.models import load_causal_lm, load_tokenizer, resolve_device
 from rtt.relevance_view import render_html
 from rtt.rollout.engine import HFEngine, VLLMEngine, engine_for
 from rtt.rollout.rows import pick_prompts, rollout_rows
-from rtt.stage_context import StageContext
+from rtt.stage_context import StageContext, global_step
 from rtt.torchrun import launch, rank_device, rank_main
 
 log = logging.getLogger(__name__)
@@ -249,12 +249,6 @@ def grpo_step(
         **metrics,
     }
     return tables | {"train_steps": [step_row]}
-
-
-def global_step(cfg: Config, round_: int, step: int) -> int:
-    """The step's number counted across rounds (and a campaign's continuations, which extend one
-    run by rounds): the x axis of every curve, MLflow's step, and the prompt cursor's clock."""
-    return round_ * cfg.grpo.steps + step
 
 
 def save_state(state_dir, learner: Learner, next_step: int) -> None:

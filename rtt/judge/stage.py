@@ -12,7 +12,7 @@ from rtt.data.partitions import llm_calls_part, round_part
 from rtt.judge.verdicts import Judge, rollout_cases, verdict_summary
 from rtt.llm.calls import call_rows
 from rtt.models import load_tokenizer
-from rtt.stage_context import StageContext
+from rtt.stage_context import StageContext, global_step
 
 
 def run_judge(ctx: StageContext) -> dict:
@@ -35,5 +35,5 @@ def run_judge(ctx: StageContext) -> dict:
             llm_calls_part("judge", round_),
         )
     summary = verdict_summary(rows, answers)
-    ctx.tracker.log_metrics(summary, step=round_)
+    ctx.tracker.log_metrics(summary, step=global_step(ctx.cfg, round_, 0))
     return summary

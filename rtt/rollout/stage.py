@@ -10,7 +10,7 @@ from rtt.data.partitions import round_part
 from rtt.models import load_causal_lm, load_tokenizer, resolve_device
 from rtt.rollout.engine import engine_for
 from rtt.rollout.rows import pick_prompts, rollout_rows
-from rtt.stage_context import StageContext
+from rtt.stage_context import StageContext, global_step
 
 
 def run_rollouts(ctx: StageContext) -> dict:
@@ -45,5 +45,5 @@ def run_rollouts(ctx: StageContext) -> dict:
         "finished_frac": round(sum(r["finished"] for r in rows) / len(rows), 3),
         "seconds": round(seconds, 1),
     }
-    ctx.tracker.log_metrics(summary, step=round_)
+    ctx.tracker.log_metrics(summary, step=global_step(ctx.cfg, round_, 0))
     return summary

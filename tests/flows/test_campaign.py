@@ -60,6 +60,19 @@ def test_steps_keep_counting_and_prompts_are_new_until_the_pool_cycles(campaign)
     assert [r["prompts_drawn"] for r in rows] == [4, 8]
 
 
+def test_the_report_curves_run_on_across_continuations(campaign):
+    import matplotlib.pyplot as plt
+
+    from rtt.report import figures, load_report
+
+    root, _ = campaign
+    reward = figures(load_report(Store(root / "data"), ["c1"]))[0].fig
+    lines = reward.axes[0].lines
+    assert [list(line.get_xdata()) for line in lines if line.get_gid() == "data"] == [[0, 1, 2, 3]] * 2
+    assert [list(line.get_xdata()) for line in lines if line.get_gid() == "round"] == [[1.5, 1.5]]
+    plt.close(reward)
+
+
 def test_every_round_is_evaluated_on_the_same_heldout_prompts(campaign):
     root, _ = campaign
     store = Store(root / "data")

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import pytest
 from mlflow.tracking import MlflowClient
 
 from rtt.data.catalog import query
 from rtt.data.store import Store
+from rtt.testing.browser import chromium
+from rtt.testing.loopback import REPO
 from rtt.tracking import tracking_uri
 
 PRESET = "testbed"
@@ -93,3 +97,20 @@ def test_running_the_experiment_again_resumes_it(experiment):
     again = compare(config=PRESET, arms=ARMS, seeds=1, seed=3, overrides=overrides, experiment_id="e1")
     assert query(Store(root / "data"), "SELECT count(*) AS n FROM train_steps").to_pylist() == before
     assert again["arms"] == report["arms"]
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(chromium() is None, reason="needs Debian's chromium (apt-get install chromium)")
+def test_the_comparison_page_passes_in_a_real_browser(experiment, tmp_path):
+    root, _, _ = experiment
+    out = tmp_path / "shots"
+    done = subprocess.run(
+        [sys.executable, str(REPO / "scripts" / "check_pages.py"), "--data-dir", str(root / "data")]
+        + ["--run-id", "e1-rtt-s3", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    kinds = sorted(r["kind"] for r in json.loads((out / "pages.json").read_text()))
+    assert kinds == ["compare", "discriminator", "relevance", "report"]

@@ -77,6 +77,7 @@ def test_killed_and_interrupted_run_resumes_to_the_uninterrupted_one(lone_run, p
     assert f"run {run_id} is already running: held by pid {last.proc.pid}" in refused.stderr
     assert last.finish() == 0, last.output[-3000:]
     assert differences(expected, snapshot(tmp_path, run_id)) == []
+    assert f"pages:  rtt report {run_id} --data-dir {tmp_path / 'data'}" in last.output  # the summary's pointer
 
 
 def test_resuming_under_other_settings_is_refused(lone_run):

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 from mlflow.tracking import MlflowClient
 
 from rtt.data.catalog import query
 from rtt.data.store import Store
+from rtt.testing.browser import chromium
+from rtt.testing.loopback import REPO
 from rtt.tracking import tracking_uri
 
 TABLES = (
@@ -79,6 +86,40 @@ def test_mlflow_has_one_parent_with_nested_stage_runs(smoke_run):
     assert {"disc_train_loss", "disc_loss", "disc_f1", "disc_auroc"} <= set(disc.data.metrics)
 
 
+def test_mlflow_steps_count_grpo_steps_across_rounds(smoke_run):
+    """2 rounds of 2 GRPO steps: the policy's metrics share one step axis in MLflow."""
+    root, _, _ = smoke_run
+    client = MlflowClient(tracking_uri(str(root / "mlflow"))[0])
+    runs = client.search_runs([client.get_experiment_by_name("rtt").experiment_id], max_results=100)
+    by_name = {r.info.run_name: r.info.run_id for r in runs}
+
+    def steps(run_name: str, metric: str) -> list[int]:
+        return [m.step for m in client.get_metric_history(by_name[run_name], metric)]
+
+    assert steps("grpo-r0", "reward_mean") == [0, 1] and steps("grpo-r1", "reward_mean") == [2, 3]
+    assert steps("rollouts-r1", "rollouts") == steps("judge-r1", "verdicts") == [2]  # where round 1 starts
+    # each evaluation at the steps its policy had trained: base 0, after round 0 2, after round 1 4
+    assert [steps(f"eval-r{r}", "eval_item_accuracy") for r in (-1, 0, 1)] == [[0], [2], [4]]
+
+
+def test_report_curves_count_steps_across_rounds(smoke_run):
+    """The plotted x values only grow, and round 1's start is drawn between steps 1 and 2."""
+    import matplotlib.pyplot as plt
+
+    from rtt.report import figures, load_report
+
+    root, _, _ = smoke_run
+    found = {f.name: f.fig for f in figures(load_report(Store(root / "data"), ["smoke-1"]))}
+    assert list(found) == ["reward_mean", "item_pass_rate", "heldout_rubrics"]
+    for name, fig in found.items():
+        lines = fig.axes[0].lines
+        xs = [list(line.get_xdata()) for line in lines if line.get_gid() == "data"]
+        assert xs and all(all(b > a for a, b in zip(x, x[1:])) for x in xs), (name, xs)
+        assert [list(line.get_xdata()) for line in lines if line.get_gid() == "round"] == [[1.5, 1.5]], name
+        plt.close(fig)
+    assert xs[0] == [0, 2, 4]  # held-out accuracy: base, after round 0, after round 1
+
+
 def test_rerunning_a_stage_replaces_its_rows(smoke_run):
     from flows.stages import judge
 
@@ -90,7 +131,7 @@ def test_rerunning_a_stage_replaces_its_rows(smoke_run):
 
 
 def test_show_shades_every_item_of_a_grpo_rollout(smoke_run):
-    from rtt.relevance_view import render_html, render_terminal
+    from rtt.relevance_view import TERMINAL_LEGEND, load_view, order, render_html, render_terminal
 
     root, _, _ = smoke_run
     store = Store(root / "data")
@@ -102,9 +143,12 @@ def test_show_shades_every_item_of_a_grpo_rollout(smoke_run):
     ).to_pylist()
     page = render_terminal(store, rollout["rollout_id"])
     assert items and all(i["text"] in page for i in items)
-    assert "relevance: discriminator" in page
+    assert "relevance: discriminator, scores " in page and page.splitlines()[2] == TERMINAL_LEGEND
     html_page = render_html(store, [rollout["rollout_id"]])
     assert html_page.startswith("<!doctype html>") and html_page.count("<h3") == len(items)
+    assert 'class="legend"' in html_page and "<summary>the prompt</summary>" in html_page
+    verdicts = [v.verdict for v in load_view(store, rollout["rollout_id"]).items]
+    assert verdicts == sorted(verdicts, key=order)  # violated first
 
 
 def artifacts_per_stage_run(root, stage: str) -> list[list[str]]:
@@ -127,12 +171,8 @@ def test_each_discriminator_stage_logs_its_labels_page(smoke_run):
     assert len(per_run) == 2
     assert all(any(path.startswith("discriminator_round") for path in paths) for paths in per_run)
     page = (root / "data" / "runs" / "smoke-1" / "discriminator_round0.html").read_text()
-    assert 1 <= page.count("<section>") <= 12
-    assert (
-        page.count("<small>gold labels</small>")
-        == page.count("<section>")
-        == page.count("<small>discriminator</small>")
-    )
+    assert 1 <= page.count("<section>") <= 12 and 'class="legend"' in page
+    assert page.count("<section>") == page.count('<p class="meta">discriminator: ') == page.count('<p class="tokens">')
 
 
 def test_every_flow_becomes_a_deployment():
@@ -172,3 +212,39 @@ def test_a_failed_stage_is_retried_when_configured(harness, tmp_path, monkeypatc
     result = pipeline(config="smoke", overrides=overrides, run_id="retry-1")
     assert calls == [-1, -1, 0]  # the base eval failed once and was retried; round 0's ran once
     assert set(result["wall_s"]) == {"rubrics", "eval-base", "grpo-r0", "eval-r0"}
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(chromium() is None, reason="needs Debian's chromium (apt-get install chromium)")
+def test_every_page_of_a_run_passes_in_a_real_browser(smoke_run, tmp_path):
+    """scripts/check_pages.py on the run's pages, with one page beside them that it must fail."""
+    root, _, _ = smoke_run
+    reports = root / "data" / "reports"
+    reports.mkdir(exist_ok=True)
+    odd = reports / "odd.html"
+    odd.write_text("<!doctype html><title>odd</title><p>x</p><script>console.error('drawn wrong')</script>")
+    try:
+        out = tmp_path / "shots"
+        done = subprocess.run(
+            [sys.executable, str(REPO / "scripts" / "check_pages.py"), "--data-dir", str(root / "data")]
+            + ["--run-id", "smoke-1", "--out", str(out)],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+    finally:
+        odd.unlink()
+    assert done.returncode == 1, done.stdout + done.stderr
+    results = {Path(r["page"]).name: r for r in json.loads((out / "pages.json").read_text())}
+    assert sorted(results) == sorted(
+        ["discriminator_round0.html", "discriminator_round1.html", "relevance_round0.html"]
+        + ["relevance_round1.html", "report-smoke-1.html", "odd.html"]
+    )
+    assert results.pop("odd.html")["failed"] == [
+        "a page of unknown kind 'odd': add its checks to KINDS",
+        "console: drawn wrong",
+    ]
+    assert {name: r["failed"] for name, r in results.items()} == {name: [] for name in results}
+    assert all(Path(r["screenshot"]).read_bytes()[:4] == b"\x89PNG" for r in results.values())
+    assert "has the legend and its colour scale" in results["relevance_round1.html"]["checks"]
+    assert "every plot has a caption" in results["report-smoke-1.html"]["checks"]

@@ -1,5 +1,5 @@
-"""The statistics of a comparison: intervals over seeds, a paired bootstrap over prompts, and
-steps to a target reward.
+"""The statistics of comparisons and pages: intervals over seeds, a paired bootstrap over prompts,
+steps to a target reward, an interval for one run's accuracy, and the curves' moving average.
 
 - `mean_interval`: mean and a two-sided 95% Student-t interval over seeds (with 2 seeds the t
   quantile is 12.7: an honest, wide interval; with 1 seed there is none).

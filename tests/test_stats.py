@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rtt.compare.stats import bootstrap_gain, mean_interval, moving_average, steps_to_target, wilson_interval
+from rtt.stats import bootstrap_gain, mean_interval, moving_average, steps_to_target, wilson_interval
 
 
 def test_mean_interval_by_hand():
