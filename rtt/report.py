@@ -174,9 +174,8 @@ def training_figure(report: Report, column: str, what: str, ylabel: str) -> Figu
             steps = [run[: lengths[label]] for run in runs]
             x = [s["round"] * per_round + s["step"] for s in steps[0]]
             draw_curves(ax, x, [[s[column] for s in run] for run in steps], label, window)
-    first = report.run_ids[0]
     rounds = 1 + max((s["round"] for s in report.steps), default=0)
-    draw_round_starts(ax, steps_per_round(report, first), rounds)
+    draw_round_starts(ax, steps_per_round(report, report.run_ids[0]), rounds)
     finish_axes(ax, f"{what} by GRPO step", STEP_AXIS, ylabel)
     smoothing = f"a {window}-step trailing mean (solid) over" if window > 1 else "unsmoothed (too few steps to smooth):"
     seeds = any(len(runs) > 1 for runs in groups.values())

@@ -14,6 +14,7 @@ import itertools
 import json
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 import urllib.request
@@ -185,3 +186,18 @@ class Browser:
         finally:
             tab.close()
             urllib.request.urlopen(f"{self.endpoint}/json/close/{target['id']}", timeout=self.timeout).close()
+
+
+def check_pages(data_dir: str | Path, run_id: str, out: Path) -> tuple[subprocess.CompletedProcess, list[dict]]:
+    """Run `scripts/check_pages.py` on a run's pages: (the process, its pages.json)."""
+    from rtt.testing.loopback import REPO
+
+    done = subprocess.run(
+        [sys.executable, str(REPO / "scripts" / "check_pages.py"), "--data-dir", str(data_dir)]
+        + ["--run-id", run_id, "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    report = out / "pages.json"
+    return done, json.loads(report.read_text()) if report.exists() else []

@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import pytest
 from mlflow.tracking import MlflowClient
 
 from rtt.data.catalog import query
 from rtt.data.store import Store
-from rtt.testing.browser import chromium
-from rtt.testing.loopback import REPO
+from rtt.testing.browser import check_pages, chromium
 from rtt.tracking import tracking_uri
 
 PRESET = "testbed"
@@ -103,14 +100,7 @@ def test_running_the_experiment_again_resumes_it(experiment):
 @pytest.mark.skipif(chromium() is None, reason="needs Debian's chromium (apt-get install chromium)")
 def test_the_comparison_page_passes_in_a_real_browser(experiment, tmp_path):
     root, _, _ = experiment
-    out = tmp_path / "shots"
-    done = subprocess.run(
-        [sys.executable, str(REPO / "scripts" / "check_pages.py"), "--data-dir", str(root / "data")]
-        + ["--run-id", "e1-rtt-s3", "--out", str(out)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    done, pages = check_pages(root / "data", "e1-rtt-s3", tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
-    kinds = sorted(r["kind"] for r in json.loads((out / "pages.json").read_text()))
+    kinds = sorted(r["kind"] for r in pages)
     assert kinds == ["compare", "discriminator", "relevance", "report"]

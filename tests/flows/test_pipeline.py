@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -12,8 +9,7 @@ from mlflow.tracking import MlflowClient
 
 from rtt.data.catalog import query
 from rtt.data.store import Store
-from rtt.testing.browser import chromium
-from rtt.testing.loopback import REPO
+from rtt.testing.browser import check_pages, chromium
 from rtt.tracking import tracking_uri
 
 TABLES = (
@@ -224,18 +220,11 @@ def test_every_page_of_a_run_passes_in_a_real_browser(smoke_run, tmp_path):
     odd = reports / "odd.html"
     odd.write_text("<!doctype html><title>odd</title><p>x</p><script>console.error('drawn wrong')</script>")
     try:
-        out = tmp_path / "shots"
-        done = subprocess.run(
-            [sys.executable, str(REPO / "scripts" / "check_pages.py"), "--data-dir", str(root / "data")]
-            + ["--run-id", "smoke-1", "--out", str(out)],
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
+        done, pages = check_pages(root / "data", "smoke-1", tmp_path)
     finally:
         odd.unlink()
     assert done.returncode == 1, done.stdout + done.stderr
-    results = {Path(r["page"]).name: r for r in json.loads((out / "pages.json").read_text())}
+    results = {Path(r["page"]).name: r for r in pages}
     assert sorted(results) == sorted(
         ["discriminator_round0.html", "discriminator_round1.html", "relevance_round0.html"]
         + ["relevance_round1.html", "report-smoke-1.html", "odd.html"]
