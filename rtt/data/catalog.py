@@ -62,7 +62,9 @@ def connect(store: Store, sql: str | None = None) -> duckdb.DuckDBPyConnection:
             named = sql is None or re.search(rf"\b{table}\b", sql, re.IGNORECASE)
             con.register(table, fetched_parts(store, table) if named else schema.empty_table())
         else:
-            con.register(table, ds.dataset([str(p) for p in readable_parts(store, table)], schema=schema, format="parquet"))
+            con.register(
+                table, ds.dataset([str(p) for p in readable_parts(store, table)], schema=schema, format="parquet")
+            )
     for setting in SANDBOX:
         con.execute(setting)
     return con

@@ -50,9 +50,15 @@ def load_prompts(store: Store, run_id: str, split: str | None = None) -> list[di
 def constraint_items(prompts: list[dict]) -> dict[str, list[RubricItem]]:
     """prompt_id -> one rule-checked item per constraint of built-in generator prompts
     (rtt.generator), for benchmarks that skip the rubrics stage."""
-    return {p["prompt_id"]: [RubricItem(f"{p['prompt_id']}-{k}", p["prompt_id"], k, c["text"], 1.0, "rule",
-                                        c["instruction_id"], c["kwargs"]) for k, c in enumerate(p["constraints"])]
-            for p in prompts}
+    return {
+        p["prompt_id"]: [
+            RubricItem(
+                f"{p['prompt_id']}-{k}", p["prompt_id"], k, c["text"], 1.0, "rule", c["instruction_id"], c["kwargs"]
+            )
+            for k, c in enumerate(p["constraints"])
+        ]
+        for p in prompts
+    }
 
 
 def load_rubrics(store: Store, run_id: str) -> dict[str, list[RubricItem]]:
@@ -65,9 +71,17 @@ def load_rubrics(store: Store, run_id: str) -> dict[str, list[RubricItem]]:
     for row in sorted(rows, key=lambda r: (r["prompt_id"], r["item_index"])):
         if row["version"] != latest[row["prompt_id"]]:
             continue
-        rubrics.setdefault(row["prompt_id"], []).append(RubricItem(
-            item_id=row["item_id"], prompt_id=row["prompt_id"], index=row["item_index"], text=row["text"],
-            weight=row["weight"], kind=row["kind"], checker=row["checker"],
-            kwargs=json.loads(row["checker_kwargs"] or "{}"), pitfall=bool(row["pitfall"]),
-        ))
+        rubrics.setdefault(row["prompt_id"], []).append(
+            RubricItem(
+                item_id=row["item_id"],
+                prompt_id=row["prompt_id"],
+                index=row["item_index"],
+                text=row["text"],
+                weight=row["weight"],
+                kind=row["kind"],
+                checker=row["checker"],
+                kwargs=json.loads(row["checker_kwargs"] or "{}"),
+                pitfall=bool(row["pitfall"]),
+            )
+        )
     return rubrics

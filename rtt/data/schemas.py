@@ -15,6 +15,8 @@ SCHEMA_VERSION = 2
 
 SPAN = pa.struct([("start", pa.int32()), ("end", pa.int32())])
 
+# One column a line, its comment aligned beside it: kept out of the formatter.
+# fmt: off
 SCHEMAS: dict[str, pa.Schema] = {
     # A prompt and where it is used. `prompt` is the user message; the chat template is applied at sampling.
     "prompts": pa.schema([
@@ -24,7 +26,7 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("source", pa.string()),         # builtin | <dataset name>
         ("task", pa.string()),
         ("prompt", pa.string()),         # the (last) user message
-        ("messages", pa.string()),       # JSON [{role, content}]: the whole conversation ending with `prompt`; null = `prompt` alone
+        ("messages", pa.string()),       # JSON [{role, content}] ending in `prompt`; null: `prompt` only
     ]),
     # One row per rubric item.
     "rubrics": pa.schema([
@@ -39,7 +41,7 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("checker", pa.string()),        # rule checker id, null for LLM-graded items
         ("checker_kwargs", pa.string()),  # JSON object
         ("pitfall", pa.bool_()),         # the criterion names a fault: meeting it is a violation (verdict -1)
-        ("category", pa.string()),       # the source's category (RaR: essential | important | optional | pitfall), or null
+        ("category", pa.string()),       # the source's category (RaR: essential|important|optional|pitfall), or null
         ("points", pa.float32()),        # the source's own points as given (negative for faults), or null
         ("author", pa.string()),         # builtin | import:<format> | llm:<model>
         ("parent_version", pa.int32()),  # the version this one rewrote (tail refinement); null for version 0
@@ -87,7 +89,7 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("item_id", pa.string()),
         ("round", pa.int32()),
         ("step", pa.int32()),
-        ("source", pa.string()),         # discriminator | uniform | random | gold | lexical; rescore:<label> (`rtt rescore`)
+        ("source", pa.string()),         # discriminator|uniform|random|gold|lexical; rescore:<label> (rtt rescore)
         ("relevance", pa.list_(pa.float32())),
     ]),
     # One row per GRPO step.
@@ -95,7 +97,7 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("run_id", pa.string()),
         ("round", pa.int32()),
         ("step", pa.int32()),
-        ("global_step", pa.int32()),     # round * grpo.steps + step: counts on across rounds (and a campaign's continuations)
+        ("global_step", pa.int32()),     # round * grpo.steps + step: counts on across rounds and continuations
         ("reward_mean", pa.float32()),   # the configured reward mode
         ("reward_std", pa.float32()),
         ("reward_aon", pa.float32()),    # mean all-or-nothing reward, whatever the mode
@@ -183,7 +185,7 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("experiment_id", pa.string()),
         ("name", pa.string()),           # the preset's name
         ("preset", pa.string()),         # the preset name or YAML path the experiment was started with
-        ("arm", pa.string()),            # rtt | rtt-gold | rtt-uniform | rtt-random | grpo-aon | grpo-csr | <config arm>
+        ("arm", pa.string()),            # rtt|rtt-gold|rtt-uniform|rtt-random|grpo-aon|grpo-csr|<a config's arm>
         ("seed", pa.int32()),            # the run's `seed` (prompts use the experiment's first seed)
         ("run_id", pa.string()),         # the arm's ordinary pipeline run
         ("settings", pa.string()),       # JSON: the arm's settings (dotted keys), what makes it differ
@@ -216,5 +218,6 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("ended_at", pa.string()),
     ]),
 }
+# fmt: on
 
 TABLES = tuple(SCHEMAS)

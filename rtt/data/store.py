@@ -70,7 +70,9 @@ def to_table(table: str, rows: list[dict]) -> pa.Table:
     for index, row in enumerate(rows):
         extra, missing = set(row) - names, names - set(row)
         if extra or missing:
-            raise SchemaError(f"{table}: row {index}: unexpected columns {sorted(extra)}, missing columns {sorted(missing)}")
+            raise SchemaError(
+                f"{table}: row {index}: unexpected columns {sorted(extra)}, missing columns {sorted(missing)}"
+            )
     columns = []
     for field in schema:
         values = [row[field.name] for row in rows]
@@ -138,14 +140,16 @@ def part_problem(path: Path | UPath, table: str, source: str | pa.Buffer | None 
     if not version.isdigit():
         return "no rtt_schema_version in its metadata: not written by rtt's Store"
     if int(version) > SCHEMA_VERSION:
-        return (f"written at schema version {version}, newer than this rtt's {SCHEMA_VERSION}: "
-                "upgrade rtt to read it")
+        return f"written at schema version {version}, newer than this rtt's {SCHEMA_VERSION}: upgrade rtt to read it"
     written_as = meta.get(b"rtt_table", table.encode()).decode()
     if written_as != table:
         return f"holds table {written_as!r}, not {table!r}"
     expected = SCHEMAS[table]
-    wrong = [f"{f.name!r} is {f.type}, expected {expected.field(f.name).type}"
-             for f in schema if f.name in expected.names and f.type != expected.field(f.name).type]
+    wrong = [
+        f"{f.name!r} is {f.type}, expected {expected.field(f.name).type}"
+        for f in schema
+        if f.name in expected.names and f.type != expected.field(f.name).type
+    ]
     if wrong:
         return "column of the wrong type: " + "; ".join(wrong)
     return None
@@ -154,9 +158,11 @@ def part_problem(path: Path | UPath, table: str, source: str | pa.Buffer | None 
 def _write_failure(table: str, run_id: str, part: str, path: Path | UPath, err: OSError) -> LakeWriteError:
     full = err.errno == errno.ENOSPC or "No space left" in str(err)
     reason = "the disk is full (no space left on device)" if full else str(err)
-    return LakeWriteError(err.errno or errno.EIO,
-                          f"{table}: writing run {run_id!r} part {part!r} to {path} failed: {reason}; "
-                          "the previous part, if any, is unchanged")
+    return LakeWriteError(
+        err.errno or errno.EIO,
+        f"{table}: writing run {run_id!r} part {part!r} to {path} failed: {reason}; "
+        "the previous part, if any, is unchanged",
+    )
 
 
 def _remove_stale_temps(path: Path) -> None:

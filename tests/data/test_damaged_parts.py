@@ -18,15 +18,42 @@ from rtt.data.store import STALE_TMP_SECONDS, LakeError, to_table
 
 
 def prompt_rows(run_id, n):
-    return [{"run_id": run_id, "prompt_id": f"p{i}", "split": "train", "source": "builtin", "task": "t",
-             "prompt": f"q{i}", "messages": None} for i in range(n)]
+    return [
+        {
+            "run_id": run_id,
+            "prompt_id": f"p{i}",
+            "split": "train",
+            "source": "builtin",
+            "task": "t",
+            "prompt": f"q{i}",
+            "messages": None,
+        }
+        for i in range(n)
+    ]
 
 
 def rollout_rows(run_id, n):
-    return [{"run_id": run_id, "rollout_id": f"{run_id}-{i}", "prompt_id": "p0", "round": 0, "step": i,
-             "sample_index": i, "policy": "tiny", "prompt_token_ids": [1], "token_ids": [5, 6], "logprobs": [-0.5, -1.0],
-             "text": "ab", "num_tokens": 2, "finished": True, "reward": None, "adv_response": None, "adv_tokens": None}
-            for i in range(n)]
+    return [
+        {
+            "run_id": run_id,
+            "rollout_id": f"{run_id}-{i}",
+            "prompt_id": "p0",
+            "round": 0,
+            "step": i,
+            "sample_index": i,
+            "policy": "tiny",
+            "prompt_token_ids": [1],
+            "token_ids": [5, 6],
+            "logprobs": [-0.5, -1.0],
+            "text": "ab",
+            "num_tokens": 2,
+            "finished": True,
+            "reward": None,
+            "adv_response": None,
+            "adv_tokens": None,
+        }
+        for i in range(n)
+    ]
 
 
 ROWS = {"prompts": prompt_rows, "rollouts": rollout_rows}
@@ -141,7 +168,9 @@ def test_rtt_sql_warns_on_stderr_and_prints_the_rest(any_lake, capsys):
     truncated(any_lake, "prompts")
     zero_bytes(any_lake, "rollouts")
     # names both tables: on an object store only the tables a query names are fetched (and checked)
-    sql = "SELECT run_id, count(*) AS n FROM prompts WHERE run_id NOT IN (SELECT 'x' FROM rollouts) GROUP BY 1 ORDER BY 1"
+    sql = (
+        "SELECT run_id, count(*) AS n FROM prompts WHERE run_id NOT IN (SELECT 'x' FROM rollouts) GROUP BY 1 ORDER BY 1"
+    )
     assert main(["sql", sql, "--data-dir", str(any_lake.root), "--format", "csv"]) == 0
     captured = capsys.readouterr()
     assert captured.out.splitlines() == ["run_id,n", "r1,2", "r2,3"]
@@ -152,7 +181,9 @@ def test_rtt_sql_warns_on_stderr_and_prints_the_rest(any_lake, capsys):
 
 
 def test_a_damaged_page_behind_a_sound_footer_stops_the_read_and_the_query_naming_the_part(lake, capsys):
-    path = lake.write("prompts", [dict(row, prompt=os.urandom(40).hex()) for row in prompt_rows("bad", 40)], "bad", "prompts")
+    path = lake.write(
+        "prompts", [dict(row, prompt=os.urandom(40).hex()) for row in prompt_rows("bad", 40)], "bad", "prompts"
+    )
     damaged = bytearray(path.read_bytes())
     damaged[100:1500] = bytes(b ^ 0xFF for b in damaged[100:1500])  # data pages; the footer at the end is intact
     path.write_bytes(bytes(damaged))

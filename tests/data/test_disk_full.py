@@ -15,8 +15,18 @@ from rtt.data.store import LakeWriteError, Store
 
 
 def prompt_rows(run_id, n, text="q"):
-    return [{"run_id": run_id, "prompt_id": f"p{i}", "split": "train", "source": "builtin", "task": "t",
-             "prompt": f"{text}{i}", "messages": None} for i in range(n)]
+    return [
+        {
+            "run_id": run_id,
+            "prompt_id": f"p{i}",
+            "split": "train",
+            "source": "builtin",
+            "task": "t",
+            "prompt": f"{text}{i}",
+            "messages": None,
+        }
+        for i in range(n)
+    ]
 
 
 def big_rows(run_id, n):
@@ -30,6 +40,7 @@ def write_half_then_fill_the_disk(real_write):
         with open(where, "r+b") as handle:  # the file as a full disk leaves it: cut off midway
             handle.truncate(os.path.getsize(where) // 2)
         raise OSError(errno.ENOSPC, "Error writing bytes to file. Detail: [errno 28] No space left on device")
+
     return write_table
 
 
@@ -83,7 +94,9 @@ def small_disk(tmp_path):
     mount.mkdir()
     if os.geteuid() != 0 or shutil.which("mount") is None:
         pytest.skip("mounting a tmpfs needs root and the mount command")
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(mount)], capture_output=True, text=True)
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(mount)], capture_output=True, text=True
+    )
     if done.returncode != 0:
         pytest.skip(f"mount -t tmpfs refused here: {done.stderr.strip()}")
     yield mount

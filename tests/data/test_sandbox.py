@@ -15,8 +15,18 @@ SECRET = "TOP-SECRET-OUTSIDE-THE-LAKE"
 
 
 def prompt_rows(run_id, n):
-    return [{"run_id": run_id, "prompt_id": f"p{i}", "split": "train", "source": "builtin", "task": "t",
-             "prompt": f"q{i}", "messages": None} for i in range(n)]
+    return [
+        {
+            "run_id": run_id,
+            "prompt_id": f"p{i}",
+            "split": "train",
+            "source": "builtin",
+            "task": "t",
+            "prompt": f"q{i}",
+            "messages": None,
+        }
+        for i in range(n)
+    ]
 
 
 @pytest.fixture
@@ -73,8 +83,13 @@ def attempts(tmp_path, store):
     ]
 
 
-IN_MEMORY_ONLY = ["CREATE TABLE t AS SELECT 1 AS a", "INSERT INTO prompts VALUES ('x','x','x','x','x','x','x')",
-                  "DROP VIEW prompts", "ATTACH ':memory:' AS scratch", "DELETE FROM prompts"]
+IN_MEMORY_ONLY = [
+    "CREATE TABLE t AS SELECT 1 AS a",
+    "INSERT INTO prompts VALUES ('x','x','x','x','x','x','x')",
+    "DROP VIEW prompts",
+    "ATTACH ':memory:' AS scratch",
+    "DELETE FROM prompts",
+]
 
 
 def test_every_attempt_is_refused_by_query_and_changes_no_file(lake, tmp_path):
@@ -92,7 +107,9 @@ def test_the_sandbox_alone_refuses_every_file_and_setting_attempt(lake, tmp_path
     before = snapshot(tmp_path)
     for sql in attempts(tmp_path, lake):
         con = connect(lake)
-        with pytest.raises(duckdb.Error, match="disabled (by|through) configuration|configuration has been locked") as err:
+        with pytest.raises(
+            duckdb.Error, match="disabled (by|through) configuration|configuration has been locked"
+        ) as err:
             relation = con.sql(sql)
             if relation is not None:
                 relation.fetchall()
@@ -120,23 +137,26 @@ def test_a_file_inside_the_lake_is_read_through_its_view_not_by_name(lake):
         query(lake, f"SELECT * FROM read_parquet('{part}')")
 
 
-@pytest.mark.parametrize("sql", [
-    "SELECT prompt_id FROM prompts ORDER BY 1",
-    "SELECT count(*) AS n FROM prompts p JOIN rubrics r USING (prompt_id) JOIN rollouts o USING (prompt_id)",
-    "WITH x AS (SELECT * FROM prompts) SELECT count(*) AS n FROM x",
-    "EXPLAIN SELECT * FROM prompts",
-    "EXPLAIN ANALYZE SELECT * FROM prompts",
-    "DESCRIBE rollouts",
-    "SUMMARIZE prompts",
-    "SHOW TABLES",
-    "PRAGMA table_info('prompts')",
-    "SELECT current_setting('threads') AS threads",
-    # the README's examples
-    "SELECT run_id, round, step, reward_mean, item_pass_rate, adv_token_abs FROM train_steps ORDER BY 1, 2, 3",
-    "SELECT v.verdict, r.text AS item, o.text AS response "
-    "FROM verdicts v JOIN rubrics r USING (item_id) JOIN rollouts o USING (rollout_id) LIMIT 5",
-    "SELECT round, metric, value FROM evals WHERE metric LIKE '%accuracy' ORDER BY round",
-])
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT prompt_id FROM prompts ORDER BY 1",
+        "SELECT count(*) AS n FROM prompts p JOIN rubrics r USING (prompt_id) JOIN rollouts o USING (prompt_id)",
+        "WITH x AS (SELECT * FROM prompts) SELECT count(*) AS n FROM x",
+        "EXPLAIN SELECT * FROM prompts",
+        "EXPLAIN ANALYZE SELECT * FROM prompts",
+        "DESCRIBE rollouts",
+        "SUMMARIZE prompts",
+        "SHOW TABLES",
+        "PRAGMA table_info('prompts')",
+        "SELECT current_setting('threads') AS threads",
+        # the README's examples
+        "SELECT run_id, round, step, reward_mean, item_pass_rate, adv_token_abs FROM train_steps ORDER BY 1, 2, 3",
+        "SELECT v.verdict, r.text AS item, o.text AS response "
+        "FROM verdicts v JOIN rubrics r USING (item_id) JOIN rollouts o USING (rollout_id) LIMIT 5",
+        "SELECT round, metric, value FROM evals WHERE metric LIKE '%accuracy' ORDER BY round",
+    ],
+)
 def test_queries_still_run(lake, sql):
     assert isinstance(query(lake, sql), pa.Table)
 

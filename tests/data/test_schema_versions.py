@@ -48,8 +48,10 @@ def test_the_fixture_lake_is_what_its_script_writes_and_is_small():
 def test_the_fixture_lake_reads_with_todays_code(old_lake):
     for table in make_lake.TABLES:
         written = pq.read_schema(old_lake.files(table)[0])  # the schema of FIXTURE_VERSION
-        expected = [{name: row.get(name) for name in SCHEMAS[table].names}  # columns added since: null
-                    for row in make_lake.fixture_rows(table, written)]
+        expected = [
+            {name: row.get(name) for name in SCHEMAS[table].names}  # columns added since: null
+            for row in make_lake.fixture_rows(table, written)
+        ]
         assert old_lake.rows(table) == expected, table
     assert query(old_lake, "SELECT count(*) AS n FROM rollouts").to_pylist() == [{"n": make_lake.ROWS}]
 
@@ -61,9 +63,15 @@ def test_after_a_version_bump_the_old_lake_reads_with_the_new_column_null(old_la
     new = [dict(row, run_id="new", difficulty=0.5) for row in make_lake.fixture_rows("prompts", bumped)]
     path = old_lake.write("prompts", new, "new", "prompts")
     assert pq.read_schema(path).metadata[b"rtt_schema_version"] == str(SCHEMA_VERSION + 1).encode()
-    both = query(old_lake, "SELECT run_id, count(*) AS n, count(difficulty) AS rated, max(difficulty) AS top "
-                           "FROM prompts GROUP BY 1 ORDER BY 1").to_pylist()
-    assert both == [{"run_id": "fixture", "n": 3, "rated": 0, "top": None}, {"run_id": "new", "n": 3, "rated": 3, "top": 0.5}]
+    both = query(
+        old_lake,
+        "SELECT run_id, count(*) AS n, count(difficulty) AS rated, max(difficulty) AS top "
+        "FROM prompts GROUP BY 1 ORDER BY 1",
+    ).to_pylist()
+    assert both == [
+        {"run_id": "fixture", "n": 3, "rated": 0, "top": None},
+        {"run_id": "new", "n": 3, "rated": 3, "top": 0.5},
+    ]
     assert len(old_lake.rows("rubrics")) == make_lake.ROWS  # tables the bump did not touch read as before
 
 
@@ -71,8 +79,11 @@ def test_a_part_from_a_newer_rtt_says_to_upgrade(old_lake, monkeypatch):
     monkeypatch.setattr(rtt.data.store, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
     old_lake.write("prompts", make_lake.fixture_rows("prompts", SCHEMAS["prompts"]), "future", "prompts")
     monkeypatch.undo()
-    with pytest.raises(LakeError, match=rf"future/prompts.parquet: written at schema version {SCHEMA_VERSION + 1}, "
-                                        rf"newer than this rtt's {SCHEMA_VERSION}: upgrade rtt"):
+    with pytest.raises(
+        LakeError,
+        match=rf"future/prompts.parquet: written at schema version {SCHEMA_VERSION + 1}, "
+        rf"newer than this rtt's {SCHEMA_VERSION}: upgrade rtt",
+    ):
         old_lake.read("prompts")
     with pytest.warns(LakeWarning, match="upgrade rtt"):
         assert query(old_lake, "SELECT DISTINCT run_id FROM prompts").to_pylist() == [{"run_id": "fixture"}]

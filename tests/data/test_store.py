@@ -16,14 +16,39 @@ def store(any_store):
 
 
 def prompt_rows(run_id, n, text="hello"):
-    return [{"run_id": run_id, "prompt_id": f"p{i}", "split": "train", "source": "builtin", "task": "t",
-             "prompt": f"{text} {i}", "messages": None} for i in range(n)]
+    return [
+        {
+            "run_id": run_id,
+            "prompt_id": f"p{i}",
+            "split": "train",
+            "source": "builtin",
+            "task": "t",
+            "prompt": f"{text} {i}",
+            "messages": None,
+        }
+        for i in range(n)
+    ]
 
 
 def test_round_trip_with_list_columns(store):
-    row = {"run_id": "r1", "rollout_id": "a", "prompt_id": "p0", "round": 0, "step": -1, "sample_index": 0,
-           "policy": "tiny", "prompt_token_ids": [1, 2], "token_ids": [5, 6, 7], "logprobs": [-0.5, -1.0, -0.1],
-           "text": "abc", "num_tokens": 3, "finished": True, "reward": None, "adv_response": None, "adv_tokens": None}
+    row = {
+        "run_id": "r1",
+        "rollout_id": "a",
+        "prompt_id": "p0",
+        "round": 0,
+        "step": -1,
+        "sample_index": 0,
+        "policy": "tiny",
+        "prompt_token_ids": [1, 2],
+        "token_ids": [5, 6, 7],
+        "logprobs": [-0.5, -1.0, -0.1],
+        "text": "abc",
+        "num_tokens": 3,
+        "finished": True,
+        "reward": None,
+        "adv_response": None,
+        "adv_tokens": None,
+    }
     path = store.write("rollouts", [row], "r1", "round0")
     back = store.rows("rollouts", "r1")
     assert back[0]["token_ids"] == [5, 6, 7] and back[0]["logprobs"] == pytest.approx([-0.5, -1.0, -0.1])
@@ -88,14 +113,17 @@ def test_every_table_is_queryable_when_empty(store):
         assert query(store, f"SELECT count(*) AS n FROM {table}").to_pylist() == [{"n": 0}]
 
 
-@pytest.mark.parametrize("sql", [
-    "INSERT INTO prompts VALUES ('x','x','x','x','x','x')",
-    "CREATE TABLE t AS SELECT 1",
-    "DROP VIEW prompts",
-    "COPY (SELECT 1) TO '/tmp/rtt-should-not-exist.csv'",
-    "SELECT 1; DELETE FROM prompts",
-    "ATTACH 'x.db'",
-])
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "INSERT INTO prompts VALUES ('x','x','x','x','x','x')",
+        "CREATE TABLE t AS SELECT 1",
+        "DROP VIEW prompts",
+        "COPY (SELECT 1) TO '/tmp/rtt-should-not-exist.csv'",
+        "SELECT 1; DELETE FROM prompts",
+        "ATTACH 'x.db'",
+    ],
+)
 def test_write_statements_are_refused(store, sql):
     with pytest.raises(ReadOnlyError, match="read-only"):
         query(store, sql)
