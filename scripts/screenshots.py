@@ -18,7 +18,6 @@ import argparse
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -26,26 +25,13 @@ import time
 import urllib.request
 from pathlib import Path
 
+from rtt.testing.browser import Browser, chromium
+from rtt.testing.loopback import free_port
+
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--hide-scrollbars",
-    "--window-size=1500,1100",
-]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+SETTLE_S = 10
+"""Seconds the UIs' scripts get to fetch and render a page (and again after a click)."""
 
 
 def wait_http(url: str, timeout: float = 180) -> None:
@@ -59,76 +45,17 @@ def wait_http(url: str, timeout: float = 180) -> None:
     raise SystemExit(f"{url} did not answer within {timeout} s")
 
 
-def shoot(url: str, out: Path, profile: Path, wait_ms: int = 15000) -> None:
-    """One screenshot of `url` after `wait_ms` of (virtual) time for the page's scripts to render."""
-    subprocess.run(
-        [
-            "chromium",
-            *CHROMIUM_FLAGS,
-            f"--user-data-dir={profile}",
-            f"--screenshot={out}",
-            f"--virtual-time-budget={wait_ms}",
-            url,
-        ],
-        check=True,
-        capture_output=True,
-        timeout=180,
+def shoot(browser: Browser, url: str, out: Path, tab: str | None = None) -> None:
+    """A screenshot of `url` once its scripts have rendered; with `tab`, after clicking the tab
+    labelled so (the Prefect UI opens a flow run on its Logs tab whatever the URL says)."""
+    click = (
+        f"[...document.querySelectorAll('*')].filter(e => e.children.length === 0 && "
+        f"e.textContent.trim() === {json.dumps(tab)}).forEach(e => e.click())"
+        if tab
+        else None
     )
+    out.write_bytes(browser.visit(url, settle_s=SETTLE_S, script=click).screenshot)
     print(f"wrote {out}")
-
-
-def shoot_tab(url: str, tab: str, out: Path, profile: Path) -> None:
-    """A screenshot of `url` after clicking its tab labelled `tab` (the Prefect UI opens a flow run
-    on its Logs tab whatever the URL says), driven over Chromium's DevTools protocol."""
-    import asyncio
-
-    import websockets  # Prefect's own dependency
-
-    port = free_port()
-    chrome = subprocess.Popen(
-        [
-            "chromium",
-            *CHROMIUM_FLAGS,
-            f"--user-data-dir={profile}-cdp",
-            f"--remote-debugging-port={port}",
-            "about:blank",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        wait_http(f"http://127.0.0.1:{port}/json/version", 60)
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list") as answer:
-            page = next(t for t in json.loads(answer.read()) if t["type"] == "page")
-
-        async def drive() -> str:
-            async with websockets.connect(page["webSocketDebuggerUrl"], max_size=None) as ws:
-                ids = iter(range(1, 100))
-
-                async def call(method: str, **params) -> dict:
-                    n = next(ids)
-                    await ws.send(json.dumps({"id": n, "method": method, "params": params}))
-                    while True:
-                        message = json.loads(await ws.recv())
-                        if message.get("id") == n:
-                            return message.get("result", {})
-
-                await call("Page.navigate", url=url)
-                await asyncio.sleep(10)
-                click = (
-                    f"[...document.querySelectorAll('*')].filter(e => e.children.length === 0 && "
-                    f"e.textContent.trim() === {json.dumps(tab)}).forEach(e => e.click())"
-                )
-                await call("Runtime.evaluate", expression=click)
-                await asyncio.sleep(5)
-                return (await call("Page.captureScreenshot", format="png"))["data"]
-
-        import base64
-
-        out.write_bytes(base64.b64decode(asyncio.run(drive())))
-        print(f"wrote {out}")
-    finally:
-        chrome.kill()
 
 
 def run(cmd: list[str], env: dict) -> str:
@@ -143,7 +70,7 @@ def main() -> int:
     p.add_argument("--out", default="docs/screenshots", help="folder for the PNG files")
     p.add_argument("--config", default="smoke", help="preset of the campaign")
     args = p.parse_args()
-    if not shutil.which("chromium"):
+    if not chromium():
         raise SystemExit("needs Debian's chromium: apt-get install chromium")
     out = Path(args.out).resolve()
     out.mkdir(parents=True, exist_ok=True)
@@ -212,12 +139,13 @@ def main() -> int:
         )
         ui, mlflow_ui = f"http://127.0.0.1:{prefect_port}", f"http://127.0.0.1:{mlflow_port}"
         wait_http(mlflow_ui)
-        profile = root / "chromium"
-        shoot_tab(f"{ui}/runs/flow-run/{rows[0]['flow_run_id']}", "Artifacts", out / "prefect-flow-run.png", profile)
-        shoot(f"{ui}/artifacts", out / "prefect-artifacts.png", profile)
-        shoot(f"{ui}/runs", out / "prefect-runs.png", profile)
-        shoot(f"{mlflow_ui}/#/models/demo-campaign-policy", out / "mlflow-model.png", profile)
-        shoot(f"{mlflow_ui}/#/experiments/1", out / "mlflow-runs.png", profile)
+        with Browser() as browser:
+            flow_run = f"{ui}/runs/flow-run/{rows[0]['flow_run_id']}"
+            shoot(browser, flow_run, out / "prefect-flow-run.png", tab="Artifacts")
+            shoot(browser, f"{ui}/artifacts", out / "prefect-artifacts.png")
+            shoot(browser, f"{ui}/runs", out / "prefect-runs.png")
+            shoot(browser, f"{mlflow_ui}/#/models/demo-campaign-policy", out / "mlflow-model.png")
+            shoot(browser, f"{mlflow_ui}/#/experiments/1/runs", out / "mlflow-runs.png")
     finally:
         for proc in procs:
             os.killpg(proc.pid, 15)

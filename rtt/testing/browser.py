@@ -78,11 +78,20 @@ class Tab:
                     raise BrowserError(f"{method}: {message['error']}")
                 return message.get("result", {})
 
-    def receive(self) -> dict:
-        message = json.loads(self.ws.recv(timeout=self.timeout))
+    def receive(self, timeout: float | None = None) -> dict:
+        message = json.loads(self.ws.recv(timeout=timeout or self.timeout))
         if "method" in message:
             self.events.append(message)
         return message
+
+    def settle(self, seconds: float) -> None:
+        """Keep collecting events for `seconds` while the page's scripts render."""
+        deadline = time.monotonic() + seconds
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                self.receive(left)
+            except TimeoutError:
+                return
 
     def wait_for(self, event: str) -> None:
         deadline = time.monotonic() + self.timeout
@@ -158,8 +167,9 @@ class Browser:
         self.process.wait()
         shutil.rmtree(self.profile, ignore_errors=True)
 
-    def visit(self, url: str, checks: list[str] = ()) -> Visit:
-        """Load `url` in a new tab; its problems, the values of `checks` and a full-page screenshot."""
+    def visit(self, url: str, checks: list[str] = (), settle_s: float = 0, script: str | None = None) -> Visit:
+        """Load `url` in a new tab, give its scripts `settle_s` seconds to render, run `script`
+        (and settle again); then its problems, the values of `checks` and a full-page screenshot."""
         request = urllib.request.Request(f"{self.endpoint}/json/new?about:blank", method="PUT")
         with urllib.request.urlopen(request, timeout=self.timeout) as answer:
             target = json.loads(answer.read())
@@ -169,6 +179,10 @@ class Browser:
                 tab.call(f"{domain}.enable")
             tab.call("Page.navigate", url=url)
             tab.wait_for("Page.loadEventFired")
+            tab.settle(settle_s)
+            if script:
+                tab.call("Runtime.evaluate", expression=script)
+                tab.settle(settle_s)
             visit = Visit(url)
             for check in checks:
                 answer = tab.call("Runtime.evaluate", expression=check, returnByValue=True)
