@@ -15,21 +15,7 @@ from flows.cli import main
 from rtt.data.catalog import LakeWarning, query
 from rtt.data.schemas import SCHEMA_VERSION, SCHEMAS
 from rtt.data.store import STALE_TMP_SECONDS, LakeError, to_table
-
-
-def prompt_rows(run_id, n):
-    return [
-        {
-            "run_id": run_id,
-            "prompt_id": f"p{i}",
-            "split": "train",
-            "source": "builtin",
-            "task": "t",
-            "prompt": f"q{i}",
-            "messages": None,
-        }
-        for i in range(n)
-    ]
+from rtt.testing.rows import prompt_rows
 
 
 def rollout_rows(run_id, n):

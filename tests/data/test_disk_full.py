@@ -12,21 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from rtt.data.store import LakeWriteError, Store
-
-
-def prompt_rows(run_id, n, text="q"):
-    return [
-        {
-            "run_id": run_id,
-            "prompt_id": f"p{i}",
-            "split": "train",
-            "source": "builtin",
-            "task": "t",
-            "prompt": f"{text}{i}",
-            "messages": None,
-        }
-        for i in range(n)
-    ]
+from rtt.testing.rows import prompt_rows
 
 
 def big_rows(run_id, n):

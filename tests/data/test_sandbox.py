@@ -10,23 +10,9 @@ import pytest
 
 from flows.cli import main
 from rtt.data.catalog import ReadOnlyError, connect, query
+from rtt.testing.rows import prompt_rows
 
 SECRET = "TOP-SECRET-OUTSIDE-THE-LAKE"
-
-
-def prompt_rows(run_id, n):
-    return [
-        {
-            "run_id": run_id,
-            "prompt_id": f"p{i}",
-            "split": "train",
-            "source": "builtin",
-            "task": "t",
-            "prompt": f"q{i}",
-            "messages": None,
-        }
-        for i in range(n)
-    ]
 
 
 @pytest.fixture

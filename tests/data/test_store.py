@@ -8,26 +8,12 @@ import pytest
 from rtt.data.catalog import ReadOnlyError, query
 from rtt.data.schemas import SCHEMAS
 from rtt.data.store import LakeWriteError, SchemaError, Store, stable_id
+from rtt.testing.rows import prompt_rows
 
 
 @pytest.fixture
 def store(any_store):
     return any_store
-
-
-def prompt_rows(run_id, n, text="hello"):
-    return [
-        {
-            "run_id": run_id,
-            "prompt_id": f"p{i}",
-            "split": "train",
-            "source": "builtin",
-            "task": "t",
-            "prompt": f"{text} {i}",
-            "messages": None,
-        }
-        for i in range(n)
-    ]
 
 
 def test_round_trip_with_list_columns(store):

@@ -2,26 +2,11 @@ import json
 import os
 
 from flows.cli import main
+from rtt.testing.rows import prompt_rows
 
 
 def write_prompts(store):
-    store.write(
-        "prompts",
-        [
-            {
-                "run_id": "r1",
-                "prompt_id": f"p{i}",
-                "split": "train",
-                "source": "builtin",
-                "task": "t",
-                "prompt": f"q{i}",
-                "messages": None,
-            }
-            for i in range(3)
-        ],
-        "r1",
-        "prompts",
-    )
+    store.write("prompts", prompt_rows("r1", 3), "r1", "prompts")
 
 
 def test_sql_prints_table_csv_and_json(store, capsys):
