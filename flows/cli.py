@@ -31,10 +31,21 @@ from rtt.config import load_config
 from rtt.stages import STAGE_NAMES, STAGES, get_stage
 
 PREFECT_UNREACHABLE = ("Failed to reach API", "Timed out while attempting to connect to ephemeral Prefect API")
-UI_HELP = """\
-MLflow UI:   mlflow ui --backend-store-uri sqlite:///mlflow/mlflow.db --port 5000   (then http://127.0.0.1:5000)
+PREFECT_UI_HELP = """\
 Prefect UI:  prefect server start   (then http://127.0.0.1:4200; set PREFECT_API_URL=http://127.0.0.1:4200/api
              in the shell that runs `rtt run` or `rtt serve` so flow runs show up there)"""
+
+
+def ui_help(tracking: str = "mlflow") -> str:
+    """How to open the MLflow UI on a run's tracking store (`tracking_uri`: a folder, an SQLite
+    URI or a tracking server) and the Prefect UI."""
+    if "://" not in tracking:
+        tracking = f"sqlite:///{tracking.rstrip('/')}/mlflow.db"  # what rtt.tracking makes of a folder
+    if tracking.startswith("sqlite:"):
+        mlflow = f"mlflow ui --backend-store-uri {tracking} --port 5000   (then http://127.0.0.1:5000)"
+    else:
+        mlflow = f"{tracking}   (the tracking server's own UI)"
+    return f"MLflow UI:   {mlflow}\n{PREFECT_UI_HELP}"
 
 
 def cmd_run(args) -> int:
@@ -119,7 +130,7 @@ def print_pipeline_summary(result: dict, cfg) -> None:
     data_dir = "" if cfg.data_dir == "data" else f" --data-dir {cfg.data_dir}"
     print(f"pages:  rtt report {result['run_id']}{data_dir}   (learning curves); each round's relevance pages in")
     print(f"        {store.run_dir(result['run_id']).absolute()}/ (also in MLflow)")
-    print(UI_HELP)
+    print(ui_help(cfg.tracking_uri))
     heldout = {
         r["round"]: (r["value"], r["n"])
         for r in store.rows("evals", result["run_id"])
@@ -518,7 +529,7 @@ def cmd_deploy(args) -> int:
 
 
 def cmd_ui(args) -> int:
-    print(UI_HELP)
+    print(ui_help(args.tracking_uri))
     return 0
 
 
@@ -664,6 +675,7 @@ def parser() -> argparse.ArgumentParser:
     deploy.set_defaults(fn=cmd_deploy)
 
     ui = sub.add_parser("ui", help="how to open the MLflow and Prefect UIs")
+    ui.add_argument("--tracking-uri", default="mlflow", help="the MLflow store: a folder (default), or a URI")
     ui.set_defaults(fn=cmd_ui)
     return p
 

@@ -155,3 +155,15 @@ def test_the_demo_summary_ends_with_what_changed_and_what_its_size_can_show():
     assert "2 round(s) of 3 steps, 27 held-out items" in lines[3] and "+/-0.17 is noise" in lines[3]
     assert lines[4].startswith("  whether RTT learns more than GRPO: rtt compare --config learn")
     assert what_changed({}, {}, steps=3) == ["\nwhat changed:"]  # a run with no training or eval yet
+
+
+def test_ui_help_opens_the_runs_own_mlflow_store(capsys):
+    from flows.cli import ui_help
+
+    assert ui_help().startswith("MLflow UI:   mlflow ui --backend-store-uri sqlite:///mlflow/mlflow.db --port 5000")
+    assert "--backend-store-uri sqlite:////tmp/runs/mlflow.db " in ui_help("/tmp/runs/")  # a folder elsewhere
+    assert "--backend-store-uri sqlite:///x.db " in ui_help("sqlite:///x.db")
+    assert ui_help("http://mlflow.example:5000").startswith("MLflow UI:   http://mlflow.example:5000   (the tracking")
+    assert main(["ui", "--tracking-uri", "/tmp/runs"]) == 0
+    printed = capsys.readouterr().out
+    assert "sqlite:////tmp/runs/mlflow.db" in printed and "prefect server start" in printed
