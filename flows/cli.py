@@ -39,8 +39,10 @@ Prefect UI:  prefect server start   (then http://127.0.0.1:4200; set PREFECT_API
 def ui_help(tracking: str = "mlflow") -> str:
     """How to open the MLflow UI on a run's tracking store (`tracking_uri`: a folder, an SQLite
     URI or a tracking server) and the Prefect UI."""
+    from rtt.tracking import local_store
+
     if "://" not in tracking:
-        tracking = f"sqlite:///{tracking.rstrip('/')}/mlflow.db"  # what rtt.tracking makes of a folder
+        tracking = local_store(tracking)
     if tracking.startswith("sqlite:"):
         mlflow = f"mlflow ui --backend-store-uri {tracking} --port 5000   (then http://127.0.0.1:5000)"
     else:

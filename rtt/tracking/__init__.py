@@ -40,13 +40,18 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 
 
+def local_store(folder: str | Path) -> str:
+    """The tracking URI of a local store: the SQLite file in its folder (relative stays relative)."""
+    return f"sqlite:///{Path(folder) / 'mlflow.db'}"
+
+
 def tracking_uri(uri: str) -> tuple[str, str | None]:
     """(tracking URI, artifact location). A plain path is a local store: SQLite + artifacts folder."""
     if "://" in uri:
         return uri, None
     root = Path(uri).resolve()
     root.mkdir(parents=True, exist_ok=True)
-    return f"sqlite:///{root / 'mlflow.db'}", (root / "artifacts").as_uri()
+    return local_store(root), (root / "artifacts").as_uri()
 
 
 def run_url(uri: str, ui: str, experiment_id: str | None, run_id: str | None) -> str | None:
