@@ -21,28 +21,15 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 from pathlib import Path
 
 from rtt.testing.browser import Browser, chromium
-from rtt.testing.loopback import free_port
+from rtt.testing.loopback import answers, free_port, wait_for
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 SETTLE_S = 10
 """Seconds the UIs' scripts get to fetch and render a page (and again after a click)."""
-
-
-def wait_http(url: str, timeout: float = 180) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                return
-        except OSError:
-            time.sleep(1)
-    raise SystemExit(f"{url} did not answer within {timeout} s")
 
 
 def shoot(browser: Browser, url: str, out: Path, tab: str | None = None) -> None:
@@ -94,7 +81,7 @@ def main() -> int:
         )
     ]
     try:
-        wait_http(f"{api}/health")
+        wait_for(lambda: answers(f"{api}/health"), 180, "the Prefect server")
         sets = [
             w
             for o in (f"data_dir={data}", f"tracking_uri={store}", f"tracking_ui=http://127.0.0.1:{mlflow_port}")
@@ -138,7 +125,7 @@ def main() -> int:
             )
         )
         ui, mlflow_ui = f"http://127.0.0.1:{prefect_port}", f"http://127.0.0.1:{mlflow_port}"
-        wait_http(mlflow_ui)
+        wait_for(lambda: answers(mlflow_ui), 180, "mlflow ui")
         with Browser() as browser:
             flow_run = f"{ui}/runs/flow-run/{rows[0]['flow_run_id']}"
             shoot(browser, flow_run, out / "prefect-flow-run.png", tab="Artifacts")

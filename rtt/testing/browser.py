@@ -37,7 +37,7 @@ WIDTH, HEIGHT = 1400, 1000
 
 
 class BrowserError(RuntimeError):
-    """Chromium is missing, did not start, or refused a DevTools command."""
+    """Chromium is missing, or refused a DevTools command."""
 
 
 def chromium() -> str | None:
@@ -145,16 +145,13 @@ class Browser:
         self.endpoint = self.wait_for_endpoint()
 
     def wait_for_endpoint(self) -> str:
-        """Chromium writes the port it chose to DevToolsActivePort in its profile."""
-        active = self.profile / "DevToolsActivePort"
-        deadline = time.monotonic() + self.timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise BrowserError(f"chromium exited with {self.process.returncode}")
-            if active.exists() and active.read_text().strip():
-                return f"http://127.0.0.1:{active.read_text().split()[0]}"
-            time.sleep(0.1)
-        raise BrowserError(f"chromium did not open its DevTools port within {self.timeout} s")
+        """Chromium writes the port it chose to DevToolsActivePort in its profile (AssertionError if
+        it exits first, or writes none within the timeout)."""
+        from rtt.testing.loopback import wait_for
+
+        port = self.profile / "DevToolsActivePort"
+        written = wait_for(lambda: port.exists() and port.read_text().split(), self.timeout, "chromium", self.process)
+        return f"http://127.0.0.1:{written[0]}"
 
     def __enter__(self) -> Browser:
         return self

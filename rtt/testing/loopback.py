@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -22,6 +23,15 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def answers(url: str) -> bool:
+    """Whether `url` answers with a success status (within 2 s)."""
+    try:
+        urllib.request.urlopen(url, timeout=2).close()
+        return True
+    except OSError:  # URLError and HTTPError included
+        return False
 
 
 def wait_for(check: Callable, timeout: float, what: str, proc: subprocess.Popen | None = None):

@@ -21,7 +21,7 @@ import subprocess
 import urllib.request
 from pathlib import Path
 
-from rtt.testing.loopback import BIN, REPO, background, free_port, wait_for
+from rtt.testing.loopback import BIN, REPO, answers, background, free_port, wait_for
 
 
 class PrefectServer:
@@ -47,17 +47,10 @@ class PrefectServer:
         self._server = background(command, self.env, root / "server.log")
         process = self._server.__enter__()
         try:
-            wait_for(self.healthy, start_timeout_s, "the Prefect server", process)
+            wait_for(lambda: answers(f"{self.api}/health"), start_timeout_s, "the Prefect server", process)
         except BaseException:
             self._server.__exit__(None, None, None)
             raise
-
-    def healthy(self) -> bool:
-        try:
-            with urllib.request.urlopen(f"{self.api}/health", timeout=2) as answer:
-                return answer.status == 200
-        except OSError:
-            return False
 
     def client(self):
         """Prefect's sync client of this server."""

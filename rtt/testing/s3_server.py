@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import urllib.request
 
-from rtt.testing.loopback import free_port, wait_for
+from rtt.testing.loopback import answers, free_port, wait_for
 
 
 class S3Server:
@@ -34,18 +33,11 @@ class S3Server:
             stderr=subprocess.DEVNULL,
         )
         try:
-            wait_for(self.answers, start_timeout_s, "moto's S3 server", self.proc)
+            wait_for(lambda: answers(self.endpoint), start_timeout_s, "moto's S3 server", self.proc)
             self.client().create_bucket(Bucket=bucket)
         except BaseException:
             self.stop()
             raise
-
-    def answers(self) -> bool:
-        try:
-            urllib.request.urlopen(self.endpoint, timeout=2).close()
-            return True
-        except OSError:  # URLError included
-            return False
 
     def client(self):
         """A boto3 S3 client of this server."""
