@@ -53,6 +53,10 @@ class Figure:
     fig: object
     """A matplotlib figure; its data lines have gid "data", its round boundaries gid "round"."""
 
+    def lines(self, gid: str) -> list:
+        """The plot's lines of one kind: "data" (what was measured) or "round" (where a round starts)."""
+        return [line for line in self.fig.axes[0].lines if line.get_gid() == gid]
+
     def html(self, dpi: int = 100) -> str:
         """The plot as an inline PNG with its caption (closes the figure)."""
         import matplotlib.pyplot as plt

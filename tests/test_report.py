@@ -136,10 +136,6 @@ def close_figures():
     plt.close("all")
 
 
-def data_lines(fig) -> list:
-    return [line for line in fig.axes[0].lines if line.get_gid() == "data"]
-
-
 def test_seeds_of_one_setting_are_one_line_with_a_band(store):
     for seed, run_id in enumerate(["x-s0", "x-s1"]):
         write_run(store, run_id, [0.3, 0.4, 0.5])
@@ -149,7 +145,7 @@ def test_seeds_of_one_setting_are_one_line_with_a_band(store):
     report = load_report(store, ["x-s0", "x-s1", "y"])
     assert arms(report) == {"x (2 runs)": ["x-s0", "x-s1"], "y": ["y"]}
     reward = figures(report)[0]
-    assert [line.get_label() for line in data_lines(reward.fig) if not line.get_label().startswith("_")] == [
+    assert [line.get_label() for line in reward.lines("data") if not line.get_label().startswith("_")] == [
         "x (2 runs)",
         "y",
     ]
@@ -160,8 +156,8 @@ def test_seeds_of_one_setting_are_one_line_with_a_band(store):
 def test_steps_of_a_lake_written_before_global_steps_still_count_across_rounds(store):
     write_run(store, "old", [0.3, 0.4, 0.5], old_steps=True)
     reward, _, heldout, ifeval = figures(load_report(store, ["old"]))
-    assert [list(line.get_xdata()) for line in data_lines(reward.fig)] == [[0, 1, 2, 3]] * 2  # smoothed, raw
-    assert list(data_lines(heldout.fig)[0].get_xdata()) == [0, 2, 4]
+    assert [list(line.get_xdata()) for line in reward.lines("data")] == [[0, 1, 2, 3]] * 2  # smoothed, raw
+    assert list(heldout.lines("data")[0].get_xdata()) == [0, 2, 4]
     assert heldout.fig.axes[0].get_legend_handles_labels()[1] == ["old: items (n=12)", "old: prompts (n=12)"]
     assert "Wilson" in heldout.caption
-    assert [list(line.get_xdata()) for line in data_lines(ifeval.fig)] == [[0]]  # evaluated at the base only
+    assert [list(line.get_xdata()) for line in ifeval.lines("data")] == [[0]]  # evaluated at the base only

@@ -66,11 +66,10 @@ def test_the_report_curves_run_on_across_continuations(campaign):
     from rtt.report import figures, load_report
 
     root, _ = campaign
-    reward = figures(load_report(Store(root / "data"), ["c1"]))[0].fig
-    lines = reward.axes[0].lines
-    assert [list(line.get_xdata()) for line in lines if line.get_gid() == "data"] == [[0, 1, 2, 3]] * 2
-    assert [list(line.get_xdata()) for line in lines if line.get_gid() == "round"] == [[1.5, 1.5]]
-    plt.close(reward)
+    reward = figures(load_report(Store(root / "data"), ["c1"]))[0]
+    assert [list(line.get_xdata()) for line in reward.lines("data")] == [[0, 1, 2, 3]] * 2
+    assert [list(line.get_xdata()) for line in reward.lines("round")] == [[1.5, 1.5]]
+    plt.close(reward.fig)
 
 
 def test_every_round_is_evaluated_on_the_same_heldout_prompts(campaign):

@@ -105,14 +105,13 @@ def test_report_curves_count_steps_across_rounds(smoke_run):
     from rtt.report import figures, load_report
 
     root, _, _ = smoke_run
-    found = {f.name: f.fig for f in figures(load_report(Store(root / "data"), ["smoke-1"]))}
+    found = {f.name: f for f in figures(load_report(Store(root / "data"), ["smoke-1"]))}
     assert list(found) == ["reward_mean", "item_pass_rate", "heldout_rubrics"]
-    for name, fig in found.items():
-        lines = fig.axes[0].lines
-        xs = [list(line.get_xdata()) for line in lines if line.get_gid() == "data"]
+    for name, figure in found.items():
+        xs = [list(line.get_xdata()) for line in figure.lines("data")]
         assert xs and all(all(b > a for a, b in zip(x, x[1:])) for x in xs), (name, xs)
-        assert [list(line.get_xdata()) for line in lines if line.get_gid() == "round"] == [[1.5, 1.5]], name
-        plt.close(fig)
+        assert [list(line.get_xdata()) for line in figure.lines("round")] == [[1.5, 1.5]], name
+        plt.close(figure.fig)
     assert xs[0] == [0, 2, 4]  # held-out accuracy: base, after round 0, after round 1
 
 
